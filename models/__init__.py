@@ -1,0 +1,31 @@
+"""SQLAlchemy 2 typed models, one module per domain, and the engine/session factory.
+
+Importing this package registers every table on :data:`Base.metadata` (Alembic and the
+tests rely on that).
+"""
+
+from models.accounts import LoginThrottleRow, Patron, Session, StaffUser
+from models.base import Base
+from models.catalogue import Copy, Record
+from models.circulation import BasketEntry, Hold, Loan
+from models.libraries import CalendarDay, Library
+from models.mail import OutboxMessage
+from models.shelves import Bookshelf, BookshelfEntry
+
+__all__ = [
+    "Base",
+    "BasketEntry",
+    "Bookshelf",
+    "BookshelfEntry",
+    "CalendarDay",
+    "Copy",
+    "Hold",
+    "Library",
+    "Loan",
+    "LoginThrottleRow",
+    "OutboxMessage",
+    "Patron",
+    "Record",
+    "Session",
+    "StaffUser",
+]

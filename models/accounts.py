@@ -1,0 +1,101 @@
+"""Patrons, staff users, sessions and the failed-login throttle."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, enum_column
+from policies.enums import CardKind, ContactMethod, PasswordState
+
+
+class Patron(Base):
+    """A card holder. The card number is the login id (AUTH-1)."""
+
+    __tablename__ = "patrons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    card_number: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    name_kana: Mapped[str | None] = mapped_column(String(100))
+    birth_date: Mapped[date] = mapped_column(Date)
+    card_kind: Mapped[CardKind] = mapped_column(enum_column(CardKind), default=CardKind.CITY)
+    card_expires_on: Mapped[date] = mapped_column(Date)
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    password_state: Mapped[PasswordState] = mapped_column(
+        enum_column(PasswordState), default=PasswordState.NONE
+    )
+    password_changed_at: Mapped[datetime | None]
+    guardian_consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    email1: Mapped[str | None] = mapped_column(String(254))
+    email2: Mapped[str | None] = mapped_column(String(254))
+    contact_method: Mapped[ContactMethod] = mapped_column(
+        enum_column(ContactMethod), default=ContactMethod.NONE
+    )
+    default_pickup_library_id: Mapped[int | None] = mapped_column(
+        ForeignKey("libraries.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime]
+
+
+class StaffUser(Base):
+    """A staff account, separate from patrons (STAFF-1). ``roles`` is a comma-separated set."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(50), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    roles: Mapped[str] = mapped_column(String(200), default="")
+    library_id: Mapped[int | None] = mapped_column(ForeignKey("libraries.id", ondelete="SET NULL"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class Session(Base):
+    """A login. Only the SHA-256 of the token is stored; the token itself never is."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (
+        CheckConstraint(
+            "(patron_id IS NULL) <> (staff_id IS NULL)", name="one_owner"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    patron_id: Mapped[int | None] = mapped_column(
+        ForeignKey("patrons.id", ondelete="CASCADE"), index=True
+    )
+    staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    user_agent: Mapped[str | None] = mapped_column(Text)
+
+
+class LoginThrottleRow(Base):
+    """Failed logins per key (a card number or staff user name, known or not, AUTH-11).
+
+    Kept in the database so that every API process sees the same count.
+    """
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime | None]
+    locked_until: Mapped[datetime | None]

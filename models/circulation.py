@@ -1,0 +1,65 @@
+"""Loans, holds and the basket."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, enum_column
+from policies.enums import HoldState
+
+
+class Loan(Base):
+    """A copy lent to a patron. ``returned_at`` is set on check-in."""
+
+    __tablename__ = "loans"
+    __table_args__ = (Index("ix_loans_patron_open", "patron_id", "returned_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    copy_id: Mapped[int] = mapped_column(ForeignKey("copies.id"), index=True)
+    # Nullable so a returned loan can forget its borrower (reading privacy).
+    patron_id: Mapped[int | None] = mapped_column(ForeignKey("patrons.id", ondelete="SET NULL"))
+    library_id: Mapped[int] = mapped_column(ForeignKey("libraries.id"))  # where it was lent
+    loaned_at: Mapped[datetime]
+    due_on: Mapped[date] = mapped_column(Date, index=True)
+    renewals: Mapped[int] = mapped_column(Integer, default=0)
+    returned_at: Mapped[datetime | None]
+
+
+class Hold(Base):
+    """A patron's request for a title, served first come, first served (HOLD-7).
+
+    ``copy_id`` is set once a copy is trapped for the hold (IN_TRANSIT or READY).
+    """
+
+    __tablename__ = "holds"
+    __table_args__ = (
+        Index("ix_holds_record_state", "record_id", "state", "placed_at"),
+        Index("ix_holds_patron_state", "patron_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patron_id: Mapped[int] = mapped_column(ForeignKey("patrons.id", ondelete="CASCADE"))
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
+    pickup_library_id: Mapped[int] = mapped_column(ForeignKey("libraries.id"))
+    state: Mapped[HoldState] = mapped_column(enum_column(HoldState), default=HoldState.WAITING)
+    placed_at: Mapped[datetime]
+    copy_id: Mapped[int | None] = mapped_column(ForeignKey("copies.id"))
+    paused_until: Mapped[date | None] = mapped_column(Date)
+    ready_at: Mapped[datetime | None]
+    pickup_deadline: Mapped[date | None] = mapped_column(Date)
+    closed_at: Mapped[datetime | None]
+
+
+class BasketEntry(Base):
+    """A title saved in the patron's basket (予約かご); not a hold (BASKET-2)."""
+
+    __tablename__ = "basket_entries"
+    __table_args__ = (UniqueConstraint("patron_id", "record_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patron_id: Mapped[int] = mapped_column(ForeignKey("patrons.id", ondelete="CASCADE"))
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
+    added_at: Mapped[datetime]

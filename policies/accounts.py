@@ -1,0 +1,147 @@
+"""Account rules: password shape (AUTH-6), temporary passwords (AUTH-5), sessions (AUTH-10)
+and failed-login lockout (AUTH-11)."""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from policies.config import AccountPolicy
+from policies.enums import PasswordState
+from policies.errors import ErrorCode, RuleViolation
+
+PASSWORD_MIN = 6
+PASSWORD_MAX = 10
+_ALLOWED = frozenset(string.ascii_letters + string.digits)
+_RUNS = (string.digits, string.ascii_lowercase, "qwertyuiop", "asdfghjkl", "zxcvbnm")
+# Small on purpose: the 6-10 alphanumeric shape already rules out most leaked passwords;
+# these are the ones that fit that shape and top every breach list.
+COMMON_PASSWORDS = frozenset(
+    {
+        "password", "passw0rd", "password1", "qwerty", "qwerty123", "abc123", "abcd1234",
+        "letmein", "welcome", "iloveyou", "monkey", "dragon", "sunshine", "princess",
+        "football", "baseball", "master", "admin", "admin123", "login", "library",
+        "toshokan", "hondana", "ibaraki", "pokemon", "doraemon", "a12345", "1q2w3e4r",
+        "1qaz2wsx", "zaq12wsx", "trustno1", "superman", "starwars", "charlie",
+    }
+)  # fmt: skip
+
+
+class PasswordProblem(StrEnum):
+    """Why a password was refused (the ``reason`` of ``INVALID_PASSWORD``)."""
+
+    TOO_SHORT = "TOO_SHORT"
+    TOO_LONG = "TOO_LONG"
+    INVALID_CHARACTERS = "INVALID_CHARACTERS"
+    CARD_NUMBER = "CARD_NUMBER"
+    BIRTH_DATE = "BIRTH_DATE"
+    REPEATED_CHARACTER = "REPEATED_CHARACTER"
+    SEQUENCE = "SEQUENCE"
+    COMMON = "COMMON"
+    SAME_AS_CURRENT = "SAME_AS_CURRENT"
+
+
+def _is_run(word: str) -> bool:
+    """``123456``, ``654321``, ``abcdef``, ``qwerty``: consecutive keys of one run."""
+    lowered = word.lower()
+    return any(lowered in run or lowered in run[::-1] for run in _RUNS)
+
+
+def _birth_date_forms(birth: date) -> set[str]:
+    y, m, d = f"{birth.year:04d}", f"{birth.month:02d}", f"{birth.day:02d}"
+    return {y + m + d, y[2:] + m + d, m + d + y, d + m + y, m + d, y + m + d[1:]}
+
+
+def password_problem(
+    password: str, *, card_number: str, birth_date: date | None
+) -> PasswordProblem | None:
+    """The first reason ``password`` may not be used (AUTH-6), or ``None`` if it is fine."""
+    if len(password) < PASSWORD_MIN:
+        return PasswordProblem.TOO_SHORT
+    if len(password) > PASSWORD_MAX:
+        return PasswordProblem.TOO_LONG
+    if not set(password) <= _ALLOWED:
+        return PasswordProblem.INVALID_CHARACTERS
+    lowered = password.lower()
+    if lowered == card_number.lower() or (len(card_number) >= PASSWORD_MIN and lowered in card_number.lower()):
+        return PasswordProblem.CARD_NUMBER
+    if birth_date is not None and password in _birth_date_forms(birth_date):
+        return PasswordProblem.BIRTH_DATE
+    if len(set(lowered)) == 1:
+        return PasswordProblem.REPEATED_CHARACTER
+    if _is_run(password):
+        return PasswordProblem.SEQUENCE
+    if lowered in COMMON_PASSWORDS:
+        return PasswordProblem.COMMON
+    return None
+
+
+def check_new_password(
+    password: str, *, card_number: str, birth_date: date | None, field: str = "newPassword"
+) -> None:
+    """Raise ``INVALID_PASSWORD`` (AUTH-6) with the reason if ``password`` is not acceptable."""
+    problem = password_problem(password, card_number=card_number, birth_date=birth_date)
+    if problem is not None:
+        raise RuleViolation(ErrorCode.INVALID_PASSWORD, "AUTH-6", field=field, reason=problem.value)
+
+
+def can_log_in(state: PasswordState) -> bool:
+    """Only a temporary or active password opens a session (AUTH-1, AUTH-9)."""
+    return state in (PasswordState.TEMPORARY, PasswordState.ACTIVE)
+
+
+def require_active_password(state: PasswordState) -> None:
+    """A temporary-password session may change the password and nothing personal (AUTH-5)."""
+    if state is PasswordState.TEMPORARY:
+        raise RuleViolation(ErrorCode.TEMPORARY_PASSWORD, "AUTH-5")
+    if state is not PasswordState.ACTIVE:
+        raise RuleViolation(ErrorCode.UNAUTHENTICATED, "AUTH-1")
+
+
+def session_is_live(
+    *, created_at: datetime, last_seen_at: datetime, now: datetime, policy: AccountPolicy
+) -> bool:
+    """A session ends after the idle limit (AUTH-10) or the absolute limit, whichever first."""
+    idle = now - last_seen_at >= timedelta(minutes=policy.session_idle_minutes)
+    too_old = now - created_at >= timedelta(hours=policy.session_absolute_hours)
+    return not (idle or too_old)
+
+
+@dataclass(frozen=True, slots=True)
+class LoginThrottle:
+    """Failed logins counted for one card number (known or not, AUTH-11)."""
+
+    failures: int = 0
+    window_started_at: datetime | None = None
+    locked_until: datetime | None = None
+
+
+def locked_for(throttle: LoginThrottle, now: datetime) -> timedelta | None:
+    """How much longer the card is locked, or ``None`` if a login may be tried (AUTH-11)."""
+    if throttle.locked_until is not None and now < throttle.locked_until:
+        return throttle.locked_until - now
+    return None
+
+
+def check_not_locked(throttle: LoginThrottle, now: datetime) -> None:
+    """Raise ``ACCOUNT_LOCKED`` with the seconds to wait while the card is locked (AUTH-11)."""
+    remaining = locked_for(throttle, now)
+    if remaining is not None:
+        seconds = max(1, int(remaining.total_seconds() + 0.999))
+        raise RuleViolation(ErrorCode.ACCOUNT_LOCKED, "AUTH-11", retry_after=seconds)
+
+
+def after_failure(throttle: LoginThrottle, now: datetime, policy: AccountPolicy) -> LoginThrottle:
+    """The throttle after one more failed login: N failures inside the window lock the card."""
+    window = timedelta(minutes=policy.lockout_window_minutes)
+    start = throttle.window_started_at
+    if start is None or now - start >= window or throttle.locked_until is not None and now >= throttle.locked_until:
+        failures, start = 1, now
+    else:
+        failures = throttle.failures + 1
+    locked_until = None
+    if failures >= policy.lockout_failures:
+        locked_until = now + timedelta(minutes=policy.lockout_minutes)
+    return LoginThrottle(failures=failures, window_started_at=start, locked_until=locked_until)

@@ -1,0 +1,96 @@
+"""The domain's vocabulary as enums, shared by rules, models and the schema.
+
+These are plain value types with no behaviour, so ``models`` imports them too: one
+definition of "what states a hold can be in" keeps the database, the rules and the API in
+step.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class LibraryKind(StrEnum):
+    """What sort of service point a library is."""
+
+    CENTRAL = "CENTRAL"
+    BRANCH = "BRANCH"
+    BRANCH_ROOM = "BRANCH_ROOM"  # 分室
+    BOOKMOBILE = "BOOKMOBILE"  # 移動図書館
+
+
+class CardKind(StrEnum):
+    """Who the card was issued to."""
+
+    CITY = "CITY"
+    WIDE_AREA = "WIDE_AREA"  # 広域利用カード
+
+
+class PasswordState(StrEnum):
+    """Where a patron's web password stands (AUTH-1, AUTH-5, AUTH-9)."""
+
+    NONE = "NONE"
+    TEMPORARY = "TEMPORARY"
+    ACTIVE = "ACTIVE"
+    INVALIDATED = "INVALIDATED"
+
+
+class ContactMethod(StrEnum):
+    """How the library tells a patron that a hold is ready (PREF-1)."""
+
+    PHONE = "PHONE"
+    EMAIL = "EMAIL"
+    NONE = "NONE"
+
+
+class MaterialType(StrEnum):
+    """The kind of material a bibliographic record describes."""
+
+    BOOK = "BOOK"
+    MAGAZINE = "MAGAZINE"
+    CD = "CD"
+    CASSETTE = "CASSETTE"
+    VIDEO = "VIDEO"
+    ART_REPRODUCTION = "ART_REPRODUCTION"  # 複製画
+    EBOOK = "EBOOK"
+
+
+class CopyStatus(StrEnum):
+    """Where a physical copy is."""
+
+    AVAILABLE = "AVAILABLE"  # on the shelf
+    ON_LOAN = "ON_LOAN"
+    IN_TRANSIT = "IN_TRANSIT"
+    ON_HOLD_SHELF = "ON_HOLD_SHELF"  # trapped for a ready hold
+    MISSING = "MISSING"
+    WITHDRAWN = "WITHDRAWN"
+
+
+class HoldState(StrEnum):
+    """The life of a hold (HOLD-6)."""
+
+    WAITING = "WAITING"  # 確保待ち
+    IN_TRANSIT = "IN_TRANSIT"  # 回送中
+    READY = "READY"  # 貸出可能
+    COLLECTED = "COLLECTED"
+    CANCELLED = "CANCELLED"
+    EXPIRED = "EXPIRED"
+
+
+class StaffRole(StrEnum):
+    """What a staff account may do (STAFF-1)."""
+
+    COUNTER = "COUNTER"  # check out/in, pull list, transit, hand over holds
+    PATRONS = "PATRONS"  # register patrons, passwords, cards, applications
+    CALENDAR = "CALENDAR"  # keep the library calendar
+    MAIL = "MAIL"  # read the mail log
+    ADMIN = "ADMIN"  # everything
+
+
+class OutboxState(StrEnum):
+    """Delivery state of one queued mail (MAIL-8)."""
+
+    PENDING = "PENDING"
+    SENDING = "SENDING"
+    SENT = "SENT"
+    FAILED = "FAILED"

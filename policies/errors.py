@@ -1,0 +1,69 @@
+"""Error codes (the contract every front end codes against) and the rule violation type."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+
+class ErrorCode(StrEnum):
+    """Every error code the API can answer with. Front ends branch on these, never on messages."""
+
+    # Request and transport
+    BAD_REQUEST = "BAD_REQUEST"
+    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    CSRF_REQUIRED = "CSRF_REQUIRED"
+    INVALID_INPUT = "INVALID_INPUT"
+    NOT_FOUND = "NOT_FOUND"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+    MAINTENANCE = "MAINTENANCE"
+    # Accounts and sessions
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    SESSION_EXPIRED = "SESSION_EXPIRED"
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    ACCOUNT_LOCKED = "ACCOUNT_LOCKED"
+    TEMPORARY_PASSWORD = "TEMPORARY_PASSWORD"
+    INVALID_PASSWORD = "INVALID_PASSWORD"
+    WRONG_CURRENT_PASSWORD = "WRONG_CURRENT_PASSWORD"
+    FORBIDDEN = "FORBIDDEN"
+    # Card state
+    CARD_EXPIRED = "CARD_EXPIRED"
+    OVERDUE_BLOCK = "OVERDUE_BLOCK"
+    # Preferences
+    EMAIL_REQUIRED = "EMAIL_REQUIRED"
+    # Basket and holds
+    BASKET_FULL = "BASKET_FULL"
+    EBOOK_NOT_ALLOWED = "EBOOK_NOT_ALLOWED"
+    NOT_HOLDABLE = "NOT_HOLDABLE"
+    HOLD_LIMIT = "HOLD_LIMIT"
+    ALREADY_HELD = "ALREADY_HELD"
+    ALREADY_ON_LOAN = "ALREADY_ON_LOAN"
+    HOLD_NOT_MODIFIABLE = "HOLD_NOT_MODIFIABLE"
+    # Renewals
+    HELD_BY_OTHERS = "HELD_BY_OTHERS"
+    OVERDUE = "OVERDUE"
+    RENEWAL_LIMIT = "RENEWAL_LIMIT"
+    BOOKMOBILE = "BOOKMOBILE"
+    ART_REPRODUCTION = "ART_REPRODUCTION"
+    INTER_LIBRARY = "INTER_LIBRARY"
+
+
+class RuleViolation(Exception):  # noqa: N818 - a violation is the domain word, not an "Error"
+    """A rule said no.
+
+    ``code`` is the API error code, ``rule`` the RULES.md id that said no (``None`` for
+    generic input checks) and ``params`` whatever the message needs (a reason, a date).
+    """
+
+    def __init__(
+        self, code: ErrorCode, rule: str | None = None, field: str | None = None, **params: Any
+    ) -> None:
+        super().__init__(code.value)
+        self.code = code
+        self.rule = rule
+        self.field = field
+        self.params = params
+
+    def __repr__(self) -> str:
+        return f"RuleViolation({self.code.value!r}, rule={self.rule!r}, params={self.params!r})"

@@ -1,0 +1,142 @@
+"""Settings from ``HONDANA_*`` environment variables.
+
+The defaults are the embedded setup, so a fresh clone runs with nothing configured: a
+SQLite file, the SQLite Celery broker and a maildir, all under ``var/``. Setting
+``HONDANA_DATABASE_URL=postgresql+asyncpg://...`` and ``HONDANA_BROKER_URL=redis://...``
+is the production switch; no code changes.
+
+This module imports nothing of the project but ``policies.config``, so the workers may use
+it too.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from policies.config import (
+    AccountPolicy,
+    CategoryLimits,
+    CirculationPolicy,
+    PolicyConfig,
+    ServicePolicy,
+)
+
+VAR_DIR = Path("var")
+
+
+class LimitsSettings(BaseModel):
+    """Per-category limits (HOLD-2)."""
+
+    books_and_magazines: int = Field(20, ge=0)
+    cds_and_cassettes: int = Field(8, ge=0)
+    videos: int = Field(4, ge=0)
+
+    def to_policy(self) -> CategoryLimits:
+        return CategoryLimits(**self.model_dump())
+
+
+class PolicySettings(BaseModel):
+    """The circulation policy configuration, e.g. ``HONDANA_POLICY__PICKUP_DAYS=10``."""
+
+    session_idle_minutes: int = Field(15, ge=1)
+    session_absolute_hours: int = Field(12, ge=1)
+    lockout_failures: int = Field(5, ge=1)
+    lockout_window_minutes: int = Field(15, ge=1)
+    lockout_minutes: int = Field(15, ge=1)
+    hold_limits: LimitsSettings = LimitsSettings()  # type: ignore[call-arg]
+    loan_limits: LimitsSettings = LimitsSettings()  # type: ignore[call-arg]
+    basket_max: int = Field(100, ge=1)
+    overdue_block_days: int = Field(4, ge=0)
+    loan_days: int = Field(15, ge=1)
+    loan_days_branch_room: int = Field(14, ge=1)
+    renewal_days: int = Field(15, ge=1)
+    renewal_days_branch_room: int = Field(14, ge=1)
+    max_renewals: int = Field(1, ge=0)
+    pickup_days: int = Field(7, ge=1)
+    due_reminder_days: int = Field(2, ge=0)
+    overdue_notice_after_days: int = Field(7, ge=1)
+    overdue_notice_every_days: int = Field(14, ge=1)
+    timezone: str = "Asia/Tokyo"
+    maintenance_start: time = time(3, 50)
+    maintenance_end: time = time(4, 20)
+
+    def to_policy(self) -> PolicyConfig:
+        """The immutable object the rules take."""
+        return PolicyConfig(
+            accounts=AccountPolicy(
+                session_idle_minutes=self.session_idle_minutes,
+                session_absolute_hours=self.session_absolute_hours,
+                lockout_failures=self.lockout_failures,
+                lockout_window_minutes=self.lockout_window_minutes,
+                lockout_minutes=self.lockout_minutes,
+            ),
+            circulation=CirculationPolicy(
+                hold_limits=self.hold_limits.to_policy(),
+                loan_limits=self.loan_limits.to_policy(),
+                basket_max=self.basket_max,
+                overdue_block_days=self.overdue_block_days,
+                loan_days=self.loan_days,
+                loan_days_branch_room=self.loan_days_branch_room,
+                renewal_days=self.renewal_days,
+                renewal_days_branch_room=self.renewal_days_branch_room,
+                max_renewals=self.max_renewals,
+                pickup_days=self.pickup_days,
+                due_reminder_days=self.due_reminder_days,
+                overdue_notice_after_days=self.overdue_notice_after_days,
+                overdue_notice_every_days=self.overdue_notice_every_days,
+            ),
+            service=ServicePolicy(
+                timezone=self.timezone,
+                maintenance_start=self.maintenance_start,
+                maintenance_end=self.maintenance_end,
+            ),
+        )
+
+
+class Settings(BaseSettings):
+    """Everything configurable, read from ``HONDANA_*`` variables (and ``.env`` if present)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HONDANA_", env_nested_delimiter="__", env_file=".env", extra="ignore"
+    )
+
+    env: Literal["development", "production", "test"] = "development"
+    database_url: str = f"sqlite+aiosqlite:///{VAR_DIR}/hondana.db"
+    broker_url: str = f"sqla+sqlite:///{VAR_DIR}/celery-broker.db"
+    maildir: Path = VAR_DIR / "maildir"
+    # Signs short-lived codes (digital card, reading links). Must be set in production.
+    secret_key: SecretStr = SecretStr("development-only-not-secret")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    db_pool_size: int = Field(10, ge=1)
+    db_echo: bool = False
+    # argon2id (OWASP: m=19 MiB, t=2, p=1 as the floor) and the threads that run it.
+    argon2_time_cost: int = Field(2, ge=1)
+    argon2_memory_kib: int = Field(19456, ge=8)
+    argon2_parallelism: int = Field(1, ge=1)
+    hash_threads: int = Field(4, ge=1)
+    max_body_bytes: int = Field(100_000, ge=1024)
+    cookie_secure: bool | None = None  # None: Secure everywhere but development
+    mail_from: str = "no-reply@library.example.jp"
+    policy: PolicySettings = PolicySettings()  # type: ignore[call-arg]
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.cookie_secure if self.cookie_secure is not None else self.env != "development"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()
