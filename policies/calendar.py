@@ -1,0 +1,43 @@
+"""Library calendars: which days a library is open (SVC-2)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import date, timedelta
+
+MAX_CALENDAR_SPAN_DAYS = 400
+
+
+def parse_closed_weekdays(raw: str) -> frozenset[int]:
+    """``"1,4"`` → {1, 4} (ISO weekdays, 1 = Monday). Unknown parts are ignored."""
+    return frozenset(int(p) for p in raw.split(",") if p.strip().isdigit() and 1 <= int(p) <= 7)
+
+
+def is_open(day: date, closed_weekdays: frozenset[int], exceptions: Mapping[date, bool]) -> bool:
+    """Open unless closed that weekday; a dated exception (holiday or extra day) wins."""
+    if day in exceptions:
+        return exceptions[day]
+    return day.isoweekday() not in closed_weekdays
+
+
+def open_days(
+    start: date, end: date, closed_weekdays: frozenset[int], exceptions: Mapping[date, bool]
+) -> Iterator[date]:
+    """Every opening day from ``start`` to ``end`` inclusive."""
+    day = start
+    while day <= end:
+        if is_open(day, closed_weekdays, exceptions):
+            yield day
+        day += timedelta(days=1)
+
+
+def next_open_day(
+    after: date, closed_weekdays: frozenset[int], exceptions: Mapping[date, bool], *, inclusive: bool
+) -> date | None:
+    """The first opening day on (``inclusive``) or after ``after``; ``None`` if none in a year."""
+    day = after if inclusive else after + timedelta(days=1)
+    for _ in range(MAX_CALENDAR_SPAN_DAYS):
+        if is_open(day, closed_weekdays, exceptions):
+            return day
+        day += timedelta(days=1)
+    return None

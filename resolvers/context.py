@@ -1,0 +1,92 @@
+"""The per-request context every resolver receives, and who is asking (the viewer).
+
+This is plain data: the schema layer builds it from the HTTP request, resolvers read it.
+Resolvers never see Starlette or Strawberry objects except through these fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any, Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from policies.clock import Clock, library_today
+from policies.config import PolicyConfig
+from policies.enums import PasswordState, StaffRole
+
+if TYPE_CHECKING:
+    from resolvers.loaders import Loaders
+    from resolvers.passwords import PasswordHasher
+
+Locale = Literal["ja", "en"]
+
+
+@dataclass(frozen=True, slots=True)
+class PatronViewer:
+    """A logged-in patron, with the facts the access rules need loaded up front."""
+
+    patron_id: int
+    session_id: int
+    card_number: str
+    password_state: PasswordState
+    card_expires_on: date
+    via_cookie: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StaffViewer:
+    """A logged-in staff user and their roles (STAFF-1)."""
+
+    staff_id: int
+    session_id: int
+    username: str
+    roles: frozenset[StaffRole]
+    via_cookie: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Anonymous:
+    """Nobody logged in. ``session_expired`` says a token was sent but had run out (AUTH-10)."""
+
+    session_expired: bool = False
+
+
+Viewer = PatronViewer | StaffViewer | Anonymous
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """What lives as long as the app: configuration, clock, database and hasher."""
+
+    policy: PolicyConfig
+    clock: Clock
+    sessions: async_sessionmaker[AsyncSession]
+    hasher: PasswordHasher
+    secure_cookies: bool
+    production: bool
+
+
+@dataclass(slots=True)
+class Context:
+    """One request's context: the services, the viewer, the locale and fresh loaders."""
+
+    services: Services
+    viewer: Viewer
+    locale: Locale
+    request_id: str
+    loaders: Loaders
+    client_ip: str | None = None
+    user_agent: str | None = None
+    # The HTTP response being built, for cookies; typed loosely so resolvers stay HTTP-free.
+    response: Any = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def policy(self) -> PolicyConfig:
+        return self.services.policy
+
+    def today(self) -> date:
+        """Today as a library day (SVC-2)."""
+        return library_today(self.services.clock.now(), self.services.policy.service.timezone)

@@ -1,0 +1,105 @@
+"""Per-request DataLoaders (aiodataloader): one query per batch, never one per item.
+
+Each batch opens its own short session, because one ``AsyncSession`` must never be shared
+by concurrent tasks and GraphQL resolves sibling fields concurrently.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from aiodataloader import DataLoader
+from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models import CalendarDay, Copy, Library, Loan, Patron, Record
+from policies.enums import CopyStatus
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+@dataclass(frozen=True, slots=True)
+class Availability:
+    """Copies of one record at one library: how many, how many on the shelf now."""
+
+    record_id: int
+    library_id: int
+    copies: int
+    available: int
+    holdable: int
+
+
+def _loader(fn: Callable[[list[Any]], Awaitable[list[Any]]]) -> DataLoader:
+    return DataLoader(batch_load_fn=fn, max_batch_size=500)
+
+
+class Loaders:
+    """The loaders of one request."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self.record = _loader(self._by_id(Record))
+        self.library = _loader(self._by_id(Library))
+        self.patron = _loader(self._by_id(Patron))
+        self.copy = _loader(self._by_id(Copy))
+        self.copies_by_record = _loader(self._grouped(Copy, Copy.record_id, order=Copy.id))
+        self.calendar_by_library = _loader(
+            self._grouped(CalendarDay, CalendarDay.library_id, order=CalendarDay.day)
+        )
+        self.availability_by_record = _loader(self._availability)
+        self.open_loans_by_patron = _loader(
+            self._grouped(
+                Loan, Loan.patron_id, order=Loan.due_on, where=Loan.returned_at.is_(None)
+            )
+        )
+
+    async def _all(self, stmt: Select[Any]) -> Sequence[Any]:
+        async with self._sessions() as db:
+            return (await db.execute(stmt)).scalars().all()
+
+    def _by_id(self, model: Any) -> Callable[[list[int]], Awaitable[list[Any]]]:
+        async def load(ids: list[int]) -> list[Any]:
+            rows = await self._all(select(model).where(model.id.in_(ids)))
+            found = {row.id: row for row in rows}
+            return [found.get(i) for i in ids]
+
+        return load
+
+    def _grouped(
+        self, model: Any, key: Any, *, order: Any, where: Any = None
+    ) -> Callable[[list[int]], Awaitable[list[list[Any]]]]:
+        async def load(keys: list[int]) -> list[list[Any]]:
+            stmt = select(model).where(key.in_(keys)).order_by(order, model.id)
+            if where is not None:
+                stmt = stmt.where(where)
+            groups: dict[int, list[Any]] = defaultdict(list)
+            for row in await self._all(stmt):
+                groups[getattr(row, key.key)].append(row)
+            return [groups.get(k, []) for k in keys]
+
+        return load
+
+    async def _availability(self, record_ids: list[int]) -> list[list[Availability]]:
+        on_shelf = Copy.status == CopyStatus.AVAILABLE
+        holdable = and_(~Copy.reference_only, ~Copy.from_other_city)
+        stmt = (
+            select(
+                Copy.record_id,
+                Copy.library_id,
+                func.count(),
+                func.sum(case((on_shelf, 1), else_=0)),
+                func.sum(case((holdable, 1), else_=0)),
+            )
+            .where(Copy.record_id.in_(record_ids), Copy.status != CopyStatus.WITHDRAWN)
+            .group_by(Copy.record_id, Copy.library_id)
+            .order_by(Copy.record_id, Copy.library_id)
+        )
+        groups: dict[int, list[Availability]] = defaultdict(list)
+        async with self._sessions() as db:
+            for rid, lid, total, avail, hold in (await db.execute(stmt)).all():
+                groups[rid].append(Availability(rid, lid, total, int(avail or 0), int(hold or 0)))
+        return [groups.get(r, []) for r in record_ids]

@@ -1,0 +1,68 @@
+"""Failed-login counting in the database, so every API process sees it (AUTH-11)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models import LoginThrottleRow
+from policies.accounts import LoginThrottle, after_failure
+from policies.config import AccountPolicy
+
+
+async def current(db: AsyncSession, key: str) -> LoginThrottle:
+    """The throttle for ``key`` as it stands."""
+    row = await db.get(LoginThrottleRow, key)
+    if row is None:
+        return LoginThrottle()
+    return LoginThrottle(row.failures, row.window_started_at, row.locked_until)
+
+
+async def record_failure(
+    sessions: async_sessionmaker[AsyncSession], key: str, now: datetime, policy: AccountPolicy
+) -> LoginThrottle:
+    """Count one failure for ``key`` in its own transaction and return the new state.
+
+    Its own transaction because the failure must be counted even though the login writes
+    nothing else; the row lock (PostgreSQL) or the write lock (SQLite) keeps concurrent
+    failures from being lost.
+    """
+    for _ in range(3):
+        try:
+            async with sessions() as db, db.begin():
+                row = (
+                    await db.execute(
+                        select(LoginThrottleRow).where(LoginThrottleRow.key == key).with_for_update()
+                    )
+                ).scalar_one_or_none()
+                before = (
+                    LoginThrottle()
+                    if row is None
+                    else LoginThrottle(row.failures, row.window_started_at, row.locked_until)
+                )
+                after = after_failure(before, now, policy)
+                if row is None:
+                    db.add(
+                        LoginThrottleRow(
+                            key=key,
+                            failures=after.failures,
+                            window_started_at=after.window_started_at,
+                            locked_until=after.locked_until,
+                        )
+                    )
+                else:
+                    row.failures = after.failures
+                    row.window_started_at = after.window_started_at
+                    row.locked_until = after.locked_until
+            return after
+        except IntegrityError:  # two first failures raced to insert; count again
+            continue
+    return after
+
+
+async def clear(db: AsyncSession, key: str) -> None:
+    """Forget failures for ``key`` after a successful login."""
+    await db.execute(delete(LoginThrottleRow).where(LoginThrottleRow.key == key))

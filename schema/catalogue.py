@@ -1,0 +1,224 @@
+"""Catalogue types: titles (records), copies and availability; search and record lookup."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from models import Copy as CopyRow
+from models import Record as RecordRow
+from policies.enums import CopyStatus as CopyStatusValue
+from policies.enums import MaterialType as MaterialTypeValue
+from policies.errors import ErrorCode, RuleViolation
+from resolvers import catalogue
+from resolvers.context import Context
+from resolvers.loaders import Availability
+from schema import ids
+from schema.enums import CopyStatus, MaterialType
+from schema.errors import HondanaError
+from schema.libraries import Library, library_by_id
+from schema.pagination import Edge, PageInfo, check_first, decode_cursor, encode_cursor
+
+
+@strawberry.type(description="Copies of a title at one library.")
+class LibraryAvailability:
+    row: strawberry.Private[Availability]
+
+    @strawberry.field(description="The library.")
+    async def library(self, info: Info[Context, Any]) -> Library:
+        lib = await library_by_id(info, self.row.library_id)
+        assert lib is not None
+        return lib
+
+    @strawberry.field(description="Copies owned here (withdrawn ones not counted).")
+    def copies(self) -> int:
+        return self.row.copies
+
+    @strawberry.field(description="Copies on the shelf now.")
+    def available(self) -> int:
+        return self.row.available
+
+
+@strawberry.type(description="One physical copy of a title.")
+class Copy:
+    row: strawberry.Private[CopyRow]
+
+    @strawberry.field(description="Opaque id.")
+    def id(self) -> strawberry.ID:
+        return ids.encode("Copy", self.row.id)
+
+    @strawberry.field(description="The barcode on the copy.")
+    def barcode(self) -> str:
+        return self.row.barcode
+
+    @strawberry.field(description="The library that owns the copy.")
+    async def library(self, info: Info[Context, Any]) -> Library:
+        lib = await library_by_id(info, self.row.library_id)
+        assert lib is not None
+        return lib
+
+    @strawberry.field(description="Where the copy is now.")
+    def status(self) -> CopyStatus:  # type: ignore[valid-type]
+        return self.row.status
+
+    @strawberry.field(description="Reference-only (禁帯出): may not leave the library.")
+    def reference_only(self) -> bool:
+        return self.row.reference_only
+
+    @strawberry.field(description="Borrowed from a library outside the city (HOLD-11).")
+    def from_other_city(self) -> bool:
+        return self.row.from_other_city
+
+    @strawberry.field(description="Shelf mark (請求記号).")
+    def shelf_mark(self) -> str | None:
+        return self.row.shelf_mark
+
+
+@strawberry.type(description="A title in the catalogue (a bibliographic record).")
+class Record:
+    row: strawberry.Private[RecordRow]
+
+    @strawberry.field(description="Opaque id.")
+    def id(self) -> strawberry.ID:
+        return ids.encode("Record", self.row.id)
+
+    @strawberry.field(description="Title for display (Japanese script when the record has it).")
+    def title(self) -> str:
+        return self.row.title
+
+    @strawberry.field(description="Reading of the title (romanisation or kana), when known.")
+    def title_reading(self) -> str | None:
+        return self.row.title_reading
+
+    @strawberry.field(description="Author or other statement of responsibility.")
+    def responsibility(self) -> str | None:
+        return self.row.responsibility
+
+    @strawberry.field(description="Publisher.")
+    def publisher(self) -> str | None:
+        return self.row.publisher
+
+    @strawberry.field(description="Year of publication.")
+    def year(self) -> int | None:
+        return self.row.year
+
+    @strawberry.field(description="ISBN-13, digits only.")
+    def isbn(self) -> str | None:
+        return self.row.isbn
+
+    @strawberry.field(description="Classification (NDC, LCC or DDC).")
+    def subject_class(self) -> str | None:
+        return self.row.subject_class
+
+    @strawberry.field(description="Subject headings.")
+    def subjects(self) -> list[str]:
+        return [s for s in (self.row.subjects or "").split(" | ") if s]
+
+    @strawberry.field(description="Kind of material.")
+    def material_type(self) -> MaterialType:  # type: ignore[valid-type]
+        return self.row.material_type
+
+    @strawberry.field(description="Series title.")
+    def series(self) -> str | None:
+        return self.row.series
+
+    @strawberry.field(description="Volume within the series (上・中・下, 1, 2...).")
+    def volume(self) -> str | None:
+        return self.row.volume
+
+    @strawberry.field(description="Whether the title is a comic (HOLD-9 exception).")
+    def is_comic(self) -> bool:
+        return self.row.is_comic
+
+    @strawberry.field(description="Copies and how many are on the shelf, per library.")
+    async def availability(self, info: Info[Context, Any]) -> list[LibraryAvailability]:
+        rows = await info.context.loaders.availability_by_record.load(self.row.id)
+        return [LibraryAvailability(row=r) for r in rows]
+
+    @strawberry.field(description="Every copy of the title with its status.")
+    async def copies(self, info: Info[Context, Any]) -> list[Copy]:
+        rows = await info.context.loaders.copies_by_record.load(self.row.id)
+        return [Copy(row=r) for r in rows if r.status != CopyStatusValue.WITHDRAWN]
+
+    @strawberry.field(
+        description="Whether the title can be reserved on the web: a city-owned copy that is "
+        "neither reference-only nor an art reproduction (HOLD-1, HOLD-11)."
+    )
+    async def holdable(self, info: Info[Context, Any]) -> bool:
+        if self.row.material_type in (MaterialTypeValue.ART_REPRODUCTION, MaterialTypeValue.EBOOK):
+            return False
+        rows = await info.context.loaders.availability_by_record.load(self.row.id)
+        return any(r.holdable for r in rows)
+
+
+@strawberry.type(description="A page of titles.")
+class RecordConnection:
+    edges: list[Edge[Record]]
+    page_info: PageInfo
+    total_count: int = strawberry.field(description="How many titles match in all.")
+
+
+@strawberry.input(description="Narrow a search. Every filter given must hold.")
+class SearchFilters:
+    material_types: list[MaterialType] | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Any of these material types."
+    )
+    library_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Only titles with a copy at this library."
+    )
+    available_only: bool = strawberry.field(
+        default=False, description="Only titles with a copy on the shelf now."
+    )
+    year_from: int | None = strawberry.field(default=None, description="Published in or after.")
+    year_to: int | None = strawberry.field(default=None, description="Published in or before.")
+
+
+def _filters(info: Info[Context, Any], given: SearchFilters | None) -> catalogue.SearchFilters:
+    if given is None:
+        return catalogue.SearchFilters()
+    library_id = None
+    if given.library_id is not None:
+        library_id = ids.decode("Library", given.library_id)
+        if library_id is None:
+            raise HondanaError(ErrorCode.NOT_FOUND, info.context.locale, field="libraryId")
+    return catalogue.SearchFilters(
+        material_types=tuple(given.material_types or ()),
+        library_id=library_id,
+        available_only=given.available_only,
+        year_from=given.year_from,
+        year_to=given.year_to,
+    )
+
+
+async def search(
+    info: Info[Context, Any],
+    query: str = "",
+    filters: SearchFilters | None = None,
+    first: int = 20,
+    after: str | None = None,
+) -> RecordConnection:
+    """Search the catalogue: anyone may (BASKET-4)."""
+    locale = info.context.locale
+    check_first(first, locale)
+    after_id = decode_cursor(after, locale)
+    try:
+        page = await catalogue.search(info.context, query, _filters(info, filters), first, after_id)
+    except RuleViolation as bad:
+        raise HondanaError.from_violation(bad, locale) from None
+    edges = [Edge(cursor=encode_cursor(r.id), node=Record(row=r)) for r in page.records]
+    return RecordConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
+        ),
+        total_count=page.total,
+    )
+
+
+async def record(info: Info[Context, Any], id: strawberry.ID) -> Record | None:  # noqa: A002
+    """One title by id; ``null`` when there is none."""
+    pk = ids.decode("Record", id)
+    row = await catalogue.record(info.context, pk) if pk is not None else None
+    return Record(row=row) if row is not None else None

@@ -1,0 +1,111 @@
+"""Human messages for every error code, in Japanese (default) and English.
+
+Front ends branch on codes; these messages are what a patron reads when a front end shows
+the server's words. ``{param}`` placeholders come from the violation's params.
+"""
+
+from __future__ import annotations
+
+from policies.errors import ErrorCode
+from resolvers.context import Locale
+
+C = ErrorCode
+MESSAGES: dict[ErrorCode, tuple[str, str]] = {
+    C.BAD_REQUEST: ("リクエストの形式が正しくありません。", "The request is malformed."),
+    C.UNSUPPORTED_MEDIA_TYPE: (
+        "Content-Type は application/json にしてください。",
+        "Send the request as application/json.",
+    ),
+    C.PAYLOAD_TOO_LARGE: ("リクエストが大きすぎます。", "The request is too large."),
+    C.CSRF_REQUIRED: (
+        "X-Hondana-Client ヘッダーが必要です。",
+        "Cookie sessions need the X-Hondana-Client header.",
+    ),
+    C.INVALID_INPUT: ("入力内容が正しくありません。", "The input is not valid."),
+    C.INVALID_QUERY: ("問い合わせ(クエリ)が正しくありません。", "The GraphQL document is not valid."),
+    C.NOT_FOUND: ("見つかりません。", "Not found."),
+    C.INTERNAL_ERROR: (
+        "システムエラーが発生しました。しばらくしてから再度お試しください。",
+        "Something went wrong on our side. Please try again later.",
+    ),
+    C.MAINTENANCE: (
+        "ただいまメンテナンス中です(3時50分~4時20分)。しばらくしてからご利用ください。",
+        "The service is under daily maintenance (03:50-04:20 JST). Please try again shortly.",
+    ),
+    C.UNAUTHENTICATED: ("ログインしてください。", "Please log in."),
+    C.SESSION_EXPIRED: (
+        "一定時間操作がなかったため、ログオフしました。再度ログインしてください。",
+        "You were logged off after a period of inactivity. Please log in again.",
+    ),
+    C.INVALID_CREDENTIALS: (
+        "利用者番号またはパスワードが正しくありません。",
+        "The card number or password is incorrect.",
+    ),
+    C.ACCOUNT_LOCKED: (
+        "ログインの失敗が続いたため、一時的にログインできません。{retry_after}秒後に再度お試しください。",
+        "Too many failed logins. Please try again in {retry_after} seconds.",
+    ),
+    C.TEMPORARY_PASSWORD: (
+        "仮パスワードのままではご利用になれません。パスワードを変更してください。",
+        "You are using a temporary password. Please change your password first.",
+    ),
+    C.INVALID_PASSWORD: (
+        "このパスワードは使えません(理由: {reason})。英数字6~10桁で、推測されにくいものにしてください。",
+        "This password cannot be used ({reason}). Use 6 to 10 letters or digits that are hard to guess.",
+    ),
+    C.WRONG_CURRENT_PASSWORD: (
+        "現在のパスワードが正しくありません。",
+        "The current password is incorrect.",
+    ),
+    C.FORBIDDEN: ("この操作は許可されていません。", "You are not allowed to do this."),
+    C.CARD_EXPIRED: (
+        "利用カードの有効期限が切れています。カウンターまたはweb申請で更新してください。",
+        "Your library card has expired. Please renew it at the counter or by web application.",
+    ),
+    C.OVERDUE_BLOCK: (
+        "返却期限を過ぎた資料があるため、予約できません。資料を返却してください。",
+        "You have overdue items, so you cannot place or collect holds. Please return them.",
+    ),
+    C.EMAIL_REQUIRED: (
+        "メールで連絡を受けるには、メールアドレスの登録が必要です。",
+        "Register an e-mail address to be contacted by e-mail.",
+    ),
+    C.BASKET_FULL: (
+        "予約かごには100件までしか入れられません。",
+        "The basket holds at most 100 titles.",
+    ),
+    C.EBOOK_NOT_ALLOWED: ("電子書籍はご利用になれません。", "E-books are not available to you."),
+    C.NOT_HOLDABLE: ("この資料は予約できません。", "This title cannot be reserved."),
+    C.HOLD_LIMIT: ("予約できる件数の上限に達しています。", "You have reached the hold limit."),
+    C.ALREADY_HELD: ("この資料はすでに予約しています。", "You have already reserved this title."),
+    C.ALREADY_ON_LOAN: ("この資料は借りています。", "You already have this title on loan."),
+    C.HOLD_NOT_MODIFIABLE: (
+        "この予約は変更・取消できません。図書館にお問い合わせください。",
+        "This hold can no longer be changed. Please call the library.",
+    ),
+    C.HELD_BY_OTHERS: (
+        "予約が入っているため延長できません。",
+        "Someone has reserved this title, so it cannot be renewed.",
+    ),
+    C.OVERDUE: ("返却期限を過ぎているため延長できません。", "Overdue loans cannot be renewed."),
+    C.RENEWAL_LIMIT: ("延長は1回までです。", "This loan has already been renewed."),
+    C.BOOKMOBILE: (
+        "移動図書館で借りた資料は延長できません。",
+        "Bookmobile loans cannot be renewed.",
+    ),
+    C.ART_REPRODUCTION: ("複製画は延長できません。", "Art reproductions cannot be renewed."),
+    C.INTER_LIBRARY: (
+        "他市から借用した資料は延長できません。",
+        "Items borrowed from other cities cannot be renewed.",
+    ),
+}
+
+
+def message(code: ErrorCode, locale: Locale, params: dict[str, object] | None = None) -> str:
+    """The message for ``code`` in ``locale``, with ``params`` filled in where it has them."""
+    ja, en = MESSAGES[code]
+    text = en if locale == "en" else ja
+    try:
+        return text.format(**(params or {}))
+    except (KeyError, IndexError, ValueError):
+        return text.split("{")[0].rstrip("(( ")

@@ -1,0 +1,65 @@
+"""The ``Schema``: every domain's queries and mutations under one root."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.types import ExecutionContext, Info
+
+from resolvers import catalogue as catalogue_resolvers
+from resolvers.context import Context
+from schema import accounts, catalogue, loans
+from schema.extensions import ErrorShaping
+from schema.libraries import Library
+
+MAX_DEPTH = 10
+MAX_ALIASES = 20
+MAX_TOKENS = 2000
+
+
+@strawberry.type(description="Everything that can be read.")
+class Query(accounts.AccountQueries):
+    search: catalogue.RecordConnection = strawberry.field(
+        resolver=catalogue.search,
+        description="Search the catalogue; anyone may (BASKET-4). Every word must match the "
+        "title, its reading, the author, the publisher, the series or the ISBN. `first` is "
+        "1..100; pass `pageInfo.endCursor` as `after` for the next page.",
+    )
+    record: catalogue.Record | None = strawberry.field(
+        resolver=catalogue.record, description="One title by id; `null` when there is none."
+    )
+    my_loans = loans.my_loans
+
+    @strawberry.field(description="Every library and service point, in display order.")
+    async def libraries(self, info: Info[Context, Any]) -> list[Library]:
+        return [Library(row=row) for row in await catalogue_resolvers.libraries(info.context)]
+
+
+@strawberry.type(description="Everything that changes something.")
+class Mutation(accounts.AccountMutations):
+    pass
+
+
+class HondanaSchema(strawberry.Schema):
+    """The schema, with error logging left to :class:`ErrorShaping` (which knows which
+    errors are bugs and logs those once, with the request id)."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        return None
+
+
+schema = HondanaSchema(
+    query=Query,
+    mutation=Mutation,
+    extensions=[
+        ErrorShaping,
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+    ],
+)

@@ -1,0 +1,73 @@
+"""The Starlette application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse
+from starlette.routing import Route
+
+from models.db import create_engine, create_session_factory
+from policies.clock import Clock, SystemClock
+from resolvers.context import Services
+from resolvers.passwords import PasswordHasher
+from schema.root import schema
+from server.graphql import HondanaGraphQL
+from server.middleware import MaintenanceMiddleware, RequestGuardMiddleware, RequestIdMiddleware
+from server.settings import Settings, get_settings
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
+    """Build the app. Tests pass their own settings (database) and a movable clock."""
+    settings = settings or get_settings()
+    clock = clock or SystemClock()
+    policy = settings.policy.to_policy()
+    engine = create_engine(
+        settings.database_url, echo=settings.db_echo, pool_size=settings.db_pool_size
+    )
+    services = Services(
+        policy=policy,
+        clock=clock,
+        sessions=create_session_factory(engine),
+        hasher=PasswordHasher(
+            time_cost=settings.argon2_time_cost,
+            memory_kib=settings.argon2_memory_kib,
+            parallelism=settings.argon2_parallelism,
+            threads=settings.hash_threads,
+        ),
+        secure_cookies=settings.secure_cookies,
+        production=settings.is_production,
+    )
+    graphql = HondanaGraphQL(schema, services, ide=not settings.is_production)
+
+    async def healthz(_: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def index(_: Request) -> RedirectResponse:
+        return RedirectResponse("/graphql")
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/", index),
+            Route("/healthz", healthz),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+        ],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(MaintenanceMiddleware, clock=clock, policy=policy.service),
+            Middleware(RequestGuardMiddleware, max_body_bytes=settings.max_body_bytes),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.state.engine = engine
+
+    return app

@@ -1,0 +1,158 @@
+"""The ``hondana`` command: ``serve``, ``worker``, ``migrate``, ``import-marc``, ``demo``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from models.db import create_engine, create_session_factory
+from models.migrate import upgrade
+from resolvers.catalogue_import import import_records
+from resolvers.marc import iter_marc_file
+from resolvers.passwords import PasswordHasher
+from server import logging as hondana_logging
+from server.settings import Settings, get_settings
+
+
+class Progress:
+    """A one-line progress counter on stderr (only when stderr is a terminal)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.done = 0
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, n: int) -> None:
+        self.done += n
+        if self.tty:
+            print(f"\r{self.label}: {self.done:,}", end="", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        print(f"\r{self.label}: {self.done:,} done", file=sys.stderr)
+
+
+def _hasher(settings: Settings) -> PasswordHasher:
+    return PasswordHasher(
+        time_cost=settings.argon2_time_cost,
+        memory_kib=settings.argon2_memory_kib,
+        parallelism=settings.argon2_parallelism,
+        threads=settings.hash_threads,
+    )
+
+
+def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
+    upgrade(settings.database_url)
+    print("database is at the latest migration", file=sys.stderr)
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    hondana_logging.configure(settings.log_level)
+    uvicorn.run(
+        "server.app:create_app",
+        factory=True,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers,
+        proxy_headers=True,
+        log_config=None,
+    )
+    return 0
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    argv = ["celery", "-A", "workers.app", "worker", "--loglevel", settings.log_level.lower()]
+    if args.beat:
+        argv.append("--beat")
+    os.execvp(argv[0], argv)  # noqa: S606 - replaces this process with the Celery worker
+
+
+def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    async def run() -> int:
+        engine = create_engine(settings.database_url)
+        progress = Progress("records")
+        try:
+            report = await import_records(
+                create_session_factory(engine),
+                iter_marc_file(args.file),
+                now=datetime.now(UTC),
+                progress=progress,
+            )
+        finally:
+            progress.close()
+            await engine.dispose()
+        print(f"inserted {report.inserted}, updated {report.updated}, skipped {len(report.skipped)}")
+        for skip in report.skipped:
+            print(f"  skipped #{skip.position} ({skip.control_number or '-'}): {skip.reason}")
+        return 0
+
+    return asyncio.run(run())
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from server.demo import DEMO_PATRONS, DEMO_STAFF, SAMPLE, load_demo
+
+    upgrade(settings.database_url)
+
+    async def run() -> None:
+        engine = create_engine(settings.database_url)
+        progress = Progress("demo records")
+        try:
+            report = await load_demo(
+                create_session_factory(engine),
+                _hasher(settings),
+                marc_path=Path(args.marc) if args.marc else SAMPLE,
+                limit=args.limit,
+                progress=progress,
+            )
+        finally:
+            progress.close()
+            await engine.dispose()
+        print(f"catalogue: {report.inserted} new, {report.updated} updated, {len(report.skipped)} skipped")
+
+    asyncio.run(run())
+    print("demo patrons (card number / password):")
+    for p in DEMO_PATRONS:
+        print(f"  {p.card_number} / {p.password or '(none)'}  {p.note}")
+    for username, password, _, roles in DEMO_STAFF:
+        print(f"  staff {username} / {password}  {','.join(sorted(roles))}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``hondana`` console script."""
+    parser = argparse.ArgumentParser(prog="hondana", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the API under uvicorn")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1)
+    worker = sub.add_parser("worker", help="run a Celery worker")
+    worker.add_argument("--beat", action="store_true", help="also run the beat scheduler")
+    sub.add_parser("migrate", help="bring the database to the latest migration")
+    imp = sub.add_parser("import-marc", help="import MARC21 (binary or MARCXML)")
+    imp.add_argument("file")
+    demo = sub.add_parser("demo", help="migrate and load the demo library")
+    demo.add_argument("--marc", help="MARC file to load (default: the shared sample)")
+    demo.add_argument("--limit", type=int, help="load only the first N records")
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    handlers = {
+        "serve": cmd_serve,
+        "worker": cmd_worker,
+        "migrate": cmd_migrate,
+        "import-marc": cmd_import,
+        "demo": cmd_demo,
+    }
+    return handlers[args.command](settings, args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

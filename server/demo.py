@@ -1,0 +1,213 @@
+"""``hondana demo``: a library you can try at once.
+
+Libraries of every kind with a calendar, the real MARC sample spread over them as copies,
+demo patrons in every state that matters, and staff accounts. The README lists the logins.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models import (
+    BasketEntry,
+    CalendarDay,
+    Copy,
+    Hold,
+    Library,
+    Loan,
+    Patron,
+    Record,
+    StaffUser,
+)
+from policies.clock import library_today
+from policies.enums import (
+    CardKind,
+    ContactMethod,
+    CopyStatus,
+    LibraryKind,
+    MaterialType,
+    PasswordState,
+    StaffRole,
+)
+from resolvers.catalogue_import import ImportReport, import_records
+from resolvers.marc import iter_marc_file
+from resolvers.passwords import PasswordHasher
+
+SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "lc-books-2016-sample.mrc"
+
+LIBRARIES = [
+    # code, name, English name, kind, takes holds, closed weekdays (ISO)
+    ("CEN", "中央図書館", "Central Library", LibraryKind.CENTRAL, True, "1"),
+    ("KIT", "北図書館", "North Branch", LibraryKind.BRANCH, True, "1"),
+    ("MIN", "南図書館", "South Branch", LibraryKind.BRANCH, True, "2"),
+    ("TOM", "富士正晴記念館分室", "Tomishi Branch Room", LibraryKind.BRANCH_ROOM, True, "1,4"),
+    ("BKM", "移動図書館ともしび号", "Bookmobile Tomoshibi", LibraryKind.BOOKMOBILE, False, "6,7"),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class DemoPatron:
+    """One demo login, listed in the README."""
+
+    card_number: str
+    password: str | None
+    name: str
+    note: str
+
+
+DEMO_PATRONS = [
+    DemoPatron("1000000001", "honyomi26", "山田 花子", "active password, e-mail contact"),
+    DemoPatron("1000000002", "kari2468", "佐藤 一郎", "temporary password (must change it first)"),
+    DemoPatron("1000000003", "kigen2024", "鈴木 次郎", "card expired"),
+    DemoPatron("1000000004", "entai0505", "高橋 三郎", "loan overdue by 10 days (CARD-3)"),
+    DemoPatron("1000000005", "entai0202", "田中 四郎", "loan overdue by 2 days (CARD-2)"),
+    DemoPatron("1000000006", "kouiki66", "伊藤 五郎", "wide-area card"),
+    DemoPatron("1000000007", "shou8ko", "渡辺 さくら", "elementary pupil, guardian consent"),
+    DemoPatron("1000000008", None, "中村 六郎", "no web password yet"),
+]
+DEMO_STAFF = [
+    ("counter", "counter2026", "窓口 太郎", {StaffRole.COUNTER}),
+    ("admin", "admin2026x", "管理 花子", {StaffRole.ADMIN}),
+]
+
+
+async def _libraries(db: AsyncSession, today: date) -> list[Library]:
+    libs = [
+        Library(code=c, name=n, name_en=e, kind=k, takes_holds=t, closed_weekdays=w, position=i)
+        for i, (c, n, e, k, t, w) in enumerate(LIBRARIES)
+    ]
+    db.add_all(libs)
+    await db.flush()
+    # Year-end closure and one spring stock-taking week at the central library.
+    for lib in libs:
+        for offset in range(0, 400):
+            day = today + timedelta(days=offset)
+            if (day.month, day.day) in {(12, 29), (12, 30), (12, 31), (1, 1), (1, 2), (1, 3)}:
+                db.add(CalendarDay(library_id=lib.id, day=day, is_open=False, note="年末年始休館"))
+    return libs
+
+
+async def _copies(
+    sessions: async_sessionmaker[AsyncSession], libs: list[Library], record_ids: list[int], now: datetime
+) -> None:
+    rng = random.Random(20161)  # noqa: S311 - demo data, reproducible
+    holders = [lib for lib in libs if lib.kind is not LibraryKind.BOOKMOBILE]
+    batch: list[Copy] = []
+    barcode = 300000000
+    async with sessions() as db, db.begin():
+        for rid in record_ids:
+            for lib in rng.sample(holders, k=rng.choice((1, 1, 2, 3))):
+                barcode += 1
+                batch.append(
+                    Copy(
+                        barcode=str(barcode),
+                        record_id=rid,
+                        library_id=lib.id,
+                        current_library_id=lib.id,
+                        status=CopyStatus.AVAILABLE,
+                        reference_only=rng.random() < 0.03,
+                        from_other_city=rng.random() < 0.01,
+                        created_at=now,
+                    )
+                )
+            if rng.random() < 0.05:
+                barcode += 1
+                batch.append(
+                    Copy(barcode=str(barcode), record_id=rid, library_id=libs[-1].id,
+                         current_library_id=libs[-1].id, created_at=now)
+                )
+        db.add_all(batch)
+
+
+async def load_demo(
+    sessions: async_sessionmaker[AsyncSession],
+    hasher: PasswordHasher,
+    *,
+    now: datetime | None = None,
+    marc_path: Path = SAMPLE,
+    limit: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Replace the demo data: libraries, catalogue, copies, patrons, staff and loans."""
+    now = now or datetime.now(UTC)
+    today = library_today(now, "Asia/Tokyo")
+    async with sessions() as db, db.begin():
+        for model in (Loan, Hold, BasketEntry, Copy, Patron, StaffUser, CalendarDay, Library):
+            await db.execute(delete(model))
+        libs = await _libraries(db, today)
+    items = iter_marc_file(marc_path)
+    if limit is not None:
+        items = (item for i, item in zip(range(limit), items, strict=False))
+    report = await import_records(sessions, items, now=now, progress=progress)
+    async with sessions() as db:
+        record_ids = list((await db.execute(select(Record.id).order_by(Record.id))).scalars())
+    await _copies(sessions, libs, record_ids, now)
+    await _people(sessions, hasher, libs, today, now)
+    return report
+
+
+async def _people(
+    sessions: async_sessionmaker[AsyncSession],
+    hasher: PasswordHasher,
+    libs: list[Library],
+    today: date,
+    now: datetime,
+) -> None:
+    central = libs[0]
+    async with sessions() as db, db.begin():
+        for i, demo in enumerate(DEMO_PATRONS):
+            card = demo.card_number
+            patron = Patron(
+                card_number=card,
+                name=demo.name,
+                birth_date=date(1985, 4, 2) if card != "1000000007" else today.replace(year=today.year - 8),
+                card_kind=CardKind.WIDE_AREA if card == "1000000006" else CardKind.CITY,
+                card_expires_on=today - timedelta(days=30) if card == "1000000003" else today + timedelta(days=3 * 365),
+                password_hash=await hasher.hash(demo.password) if demo.password else None,
+                password_state=(
+                    PasswordState.NONE if demo.password is None
+                    else PasswordState.TEMPORARY if card == "1000000002"
+                    else PasswordState.ACTIVE
+                ),
+                guardian_consent=card == "1000000007",
+                email1=f"patron{i + 1}@example.jp",
+                contact_method=ContactMethod.EMAIL,
+                default_pickup_library_id=central.id,
+                created_at=now,
+            )
+            db.add(patron)
+            await db.flush()
+            overdue = {"1000000004": 10, "1000000005": 2}.get(card)
+            loans = 3 if card == "1000000001" else 1 if overdue else 0
+            copies = (
+                await db.execute(
+                    select(Copy)
+                    .join(Record, Record.id == Copy.record_id)
+                    .where(Copy.status == CopyStatus.AVAILABLE, ~Copy.reference_only,
+                           Record.material_type == MaterialType.BOOK, Copy.library_id == central.id)
+                    .order_by(Copy.id)
+                    .offset(10 * i)
+                    .limit(loans)
+                )
+            ).scalars().all()
+            for n, copy in enumerate(copies):
+                due = today - timedelta(days=overdue) if overdue else today + timedelta(days=5 + 4 * n)
+                copy.status = CopyStatus.ON_LOAN
+                db.add(Loan(copy_id=copy.id, patron_id=patron.id, library_id=central.id,
+                            loaned_at=now - timedelta(days=15), due_on=due))
+        for username, password, name, roles in DEMO_STAFF:
+            db.add(StaffUser(username=username, name=name, password_hash=await hasher.hash(password),
+                             roles=",".join(sorted(roles)), library_id=central.id, created_at=now))
+
+
+async def count_records(sessions: async_sessionmaker[AsyncSession]) -> int:
+    """How many titles the catalogue has."""
+    async with sessions() as db:
+        return int((await db.execute(select(func.count()).select_from(Record))).scalar_one())

@@ -1,0 +1,57 @@
+"""The GraphQL endpoint: Strawberry's ASGI view with our context and GraphiQL defaults."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from resolvers.context import Context, Services
+from resolvers.loaders import Loaders
+from resolvers.sessions import viewer_for_token
+from server.middleware import SESSION_COOKIE, locale_of
+from schema.root import HondanaSchema
+
+log = logging.getLogger("hondana.graphql")
+
+
+class HondanaGraphQL(GraphQL[Context, None]):
+    """Builds the typed :class:`Context` for each request: the viewer from the session
+    cookie (web) or ``Authorization: Bearer`` (app), the locale and fresh loaders."""
+
+    def __init__(self, schema: HondanaSchema, services: Services, *, ide: bool) -> None:
+        super().__init__(schema, graphql_ide="graphiql" if ide else None, allow_queries_via_get=True)
+        self.services = services
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        headers = request.headers
+        auth = headers.get("authorization", "")
+        if auth[:7].lower() == "bearer ":
+            viewer = await viewer_for_token(self.services, auth[7:].strip(), via_cookie=False)
+        else:
+            token = request.cookies.get(SESSION_COOKIE)
+            viewer = await viewer_for_token(self.services, token, via_cookie=True)
+        state: dict[str, Any] = request.scope.get("state", {})
+        client = request.client
+        return Context(
+            services=self.services,
+            viewer=viewer,
+            locale=locale_of(headers),
+            request_id=state.get("request_id", "-"),
+            loaders=Loaders(self.services.sessions),
+            client_ip=client.host if client else None,
+            user_agent=headers.get("user-agent"),
+            response=response,
+        )
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        # GraphiQL must send the CSRF header too, or the cookie session is refused.
+        html = self.graphql_ide_html.replace(
+            "const defaultHeaders = {};",
+            'const defaultHeaders = {"X-Hondana-Client": "graphiql"};',
+        )
+        return HTMLResponse(html)

@@ -1,0 +1,223 @@
+"""ASGI middleware in request order: request id and access log, the maintenance window
+(SVC-1), then the request guard (content type, size, JSON shape, CSRF).
+
+Each refusal is a GraphQL-shaped JSON error with ``extensions.code``, so front ends handle
+them like any other error.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from typing import Any
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from policies.clock import Clock
+from policies.config import ServicePolicy
+from policies.errors import ErrorCode
+from policies.service import maintenance_remaining
+from resolvers.context import Locale
+from schema.messages import message
+
+log = logging.getLogger("hondana.access")
+SESSION_COOKIE = "hondana_session"
+CLIENT_HEADER = "x-hondana-client"
+GRAPHQL_PATH = "/graphql"
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+]
+
+
+def locale_of(headers: Headers) -> Locale:
+    """``en`` when the client prefers English over Japanese, else ``ja`` (the default)."""
+    best: tuple[float, Locale] = (0.0, "ja")
+    for part in headers.get("accept-language", "")[:200].split(","):
+        lang, _, q = part.strip().partition(";q=")
+        try:
+            weight = float(q) if q else 1.0
+        except ValueError:
+            continue
+        tag = lang.strip().lower()[:2]
+        if tag in ("ja", "en") and weight > best[0]:
+            best = (weight, "en" if tag == "en" else "ja")
+    return best[1]
+
+
+def error_body(code: ErrorCode, locale: Locale, **extensions: Any) -> bytes:
+    """A GraphQL-shaped error document."""
+    ext = {"code": code.value, **extensions}
+    return json.dumps(
+        {"data": None, "errors": [{"message": message(code, locale), "extensions": ext}]},
+        ensure_ascii=False,
+    ).encode()
+
+
+async def send_error(
+    send: Send, status: int, body: bytes, extra_headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    """Answer with a JSON error and nothing else."""
+    headers = [
+        (b"content-type", b"application/json; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+        (b"cache-control", b"no-store"),
+        *(extra_headers or []),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class RequestIdMiddleware:
+    """Give every request an id (``X-Request-ID``), add the security headers to every
+    response, and log one line when it ends."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = secrets.token_hex(8)
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(msg: Message) -> None:
+            nonlocal status
+            if msg["type"] == "http.response.start":
+                status = msg["status"]
+                msg["headers"] = [
+                    *msg.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                    *SECURITY_HEADERS,
+                ]
+            await send(msg)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            log.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
+
+
+class MaintenanceMiddleware:
+    """During the daily maintenance window every API request gets 503 ``MAINTENANCE`` with
+    ``Retry-After`` and changes nothing (SVC-1). Health probes still answer."""
+
+    def __init__(self, app: ASGIApp, *, clock: Clock, policy: ServicePolicy) -> None:
+        self.app = app
+        self.clock = clock
+        self.policy = policy
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope["path"].startswith("/healthz"):
+            remaining = maintenance_remaining(self.clock.now(), self.policy)
+            if remaining is not None:
+                seconds = max(1, int(remaining.total_seconds() + 0.999))
+                body = error_body(
+                    ErrorCode.MAINTENANCE, locale_of(Headers(scope=scope)), rule="SVC-1",
+                    retryAfter=seconds,
+                )
+                await send_error(send, 503, body, [(b"retry-after", str(seconds).encode())])
+                return
+        await self.app(scope, receive, send)
+
+
+class RequestGuardMiddleware:
+    """Refuse malformed GraphQL requests before they reach the executor.
+
+    POST must be ``application/json`` with a body under the size limit holding one JSON
+    object (batching is off); a request carrying the session cookie must also carry the
+    ``X-Hondana-Client`` header, which a cross-site form cannot send (CSRF).
+    """
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != GRAPHQL_PATH:
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        locale = locale_of(headers)
+        if SESSION_COOKIE in headers.get("cookie", "") and CLIENT_HEADER not in headers:
+            await send_error(send, 403, error_body(ErrorCode.CSRF_REQUIRED, locale))
+            return
+        if scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        media = headers.get("content-type", "").split(";")[0].strip().lower()
+        if media != "application/json":
+            await send_error(send, 415, error_body(ErrorCode.UNSUPPORTED_MEDIA_TYPE, locale))
+            return
+        body = await self._read(receive)
+        if body is None:
+            await send_error(send, 413, error_body(ErrorCode.PAYLOAD_TOO_LARGE, locale))
+            return
+        problem = _shape_problem(body)
+        if problem is not None:
+            await send_error(send, 400, error_body(ErrorCode.BAD_REQUEST, locale, reason=problem))
+            return
+        await self.app(scope, _replay(body, receive), send)
+
+    async def _read(self, receive: Receive) -> bytes | None:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            msg = await receive()
+            if msg["type"] == "http.disconnect":
+                return b""
+            chunk = msg.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                return None
+            chunks.append(chunk)
+            if not msg.get("more_body"):
+                return b"".join(chunks)
+
+
+def _shape_problem(body: bytes) -> str | None:
+    """Why ``body`` is not one GraphQL request object, or ``None``."""
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return "MALFORMED_JSON"
+    if not isinstance(doc, dict):
+        return "NOT_AN_OBJECT"  # includes batches (arrays): batching is off
+    if not isinstance(doc.get("query"), str):
+        return "QUERY_MISSING"
+    if not isinstance(doc.get("variables") or {}, dict):
+        return "VARIABLES_NOT_AN_OBJECT"
+    if not isinstance(doc.get("operationName") or "", str):
+        return "OPERATION_NAME_NOT_A_STRING"
+    return None
+
+
+def _replay(body: bytes, upstream: Receive) -> Callable[[], Any]:
+    """Hand the already-read body downstream once, then the real channel (disconnects)."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return await upstream()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive

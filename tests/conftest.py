@@ -1,0 +1,125 @@
+"""Shared fixtures: every database test runs on SQLite and on PostgreSQL.
+
+PostgreSQL comes from ``HONDANA_TEST_POSTGRES_URL`` (default: the local server, trust
+auth); each run creates its own scratch database and drops it at the end, so parallel runs
+don't collide. Without PostgreSQL those tests skip, unless ``HONDANA_REQUIRE_SERVICES=1``
+(CI) makes a missing service an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy import delete
+from sqlalchemy.engine import make_url
+
+import models
+from models.migrate import upgrade
+from policies.clock import FixedClock
+from server.app import create_app
+from server.settings import Settings
+from tests.support import Api, Factory
+
+PG_ADMIN_URL = os.environ.get(
+    "HONDANA_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+)
+REQUIRE = os.environ.get("HONDANA_REQUIRE_SERVICES", "") not in ("", "0")
+# Monday 30 November 2026, 10:00 in Tokyo: an ordinary opening morning.
+T0 = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)
+
+
+def _pg_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def _pg_admin(sql: str) -> None:
+    conn = await asyncpg.connect(_pg_dsn(PG_ADMIN_URL), timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def _pg_available() -> str | None:
+    try:
+        asyncio.run(_pg_admin("SELECT 1"))
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        return f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc}"
+    return None
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated, empty database of each kind (the real Alembic migrations run here)."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        upgrade(url)
+        yield url
+        return
+    problem = _pg_available()
+    if problem:
+        if REQUIRE:
+            pytest.fail(f"{problem} (HONDANA_REQUIRE_SERVICES is set)")
+        pytest.skip(problem)
+    name = f"hondana_test_{os.getpid()}_{secrets.token_hex(3)}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """A clock standing at :data:`T0` until the test moves it."""
+    return FixedClock(T0)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """Test settings: the backend under test and a scratch maildir."""
+    return Settings(
+        env="test",
+        database_url=database_url,
+        maildir=tmp_path / "maildir",
+        broker_url="memory://",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
+async def api(settings: Settings, clock: FixedClock) -> AsyncIterator[Api]:
+    """The app over an empty database, and a client that speaks to it over ASGI."""
+    app = create_app(settings, clock=clock)
+    sessions = app.state.services.sessions
+    async with sessions() as db, db.begin():
+        for table in reversed(models.Base.metadata.sorted_tables):
+            await db.execute(delete(table))
+    client = Api(app)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+        await app.state.engine.dispose()
+
+
+@pytest.fixture
+def factory(api: Api, clock: FixedClock) -> Factory:
+    """Makes libraries, patrons, records, copies and loans straight in the database."""
+    return Factory(api.app.state.services, clock)
+
+
+def pytest_collection_modifyitems(items: list[Any]) -> None:
+    for item in items:
+        if "database_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.database)

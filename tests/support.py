@@ -1,0 +1,182 @@
+"""Test helpers: a GraphQL client over ASGI and factories for database rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from itertools import count
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+
+from models import Copy, Library, Loan, Patron, Record, StaffUser
+from policies.clock import FixedClock, library_today
+from policies.enums import (
+    CardKind,
+    ContactMethod,
+    CopyStatus,
+    LibraryKind,
+    MaterialType,
+    PasswordState,
+    StaffRole,
+)
+from resolvers.context import Services
+
+CLIENT_HEADERS = {"X-Hondana-Client": "tests"}
+
+
+class Api:
+    """Sends GraphQL documents through the real ASGI app (middleware included)."""
+
+    def __init__(self, app: Starlette) -> None:
+        self.app = app
+        self.http = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://hondana.test"
+        )
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def post(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+        cookies: bool = False,
+    ) -> httpx.Response:
+        """POST a document; ``token`` as bearer, or ``cookies=True`` to use the jar."""
+        sent = dict(CLIENT_HEADERS) if cookies else {}
+        if token:
+            sent["Authorization"] = f"Bearer {token}"
+        sent.update(headers or {})
+        if not cookies:
+            self.http.cookies.clear()
+        return await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=sent
+        )
+
+    async def gql(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
+        """POST and return the JSON body, asserting the HTTP status is 200."""
+        response = await self.post(query, variables, **kw)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def login(self, card_number: str, password: str) -> str:
+        """Log in as a patron with a bearer token and return it."""
+        body = await self.gql(
+            'mutation($c: String!, $p: String!) { login(cardNumber: $c, password: $p, delivery: BEARER)'
+            " { accessToken errors { code } } }",
+            {"c": card_number, "p": password},
+        )
+        token = body["data"]["login"]["accessToken"]
+        assert token, body
+        return str(token)
+
+    async def staff_login(self, username: str, password: str) -> str:
+        body = await self.gql(
+            'mutation($u: String!, $p: String!) { staffLogin(username: $u, password: $p, delivery: BEARER)'
+            " { accessToken errors { code } } }",
+            {"u": username, "p": password},
+        )
+        token = body["data"]["staffLogin"]["accessToken"]
+        assert token, body
+        return str(token)
+
+
+def codes(body: dict[str, Any]) -> list[str]:
+    """The ``extensions.code`` of every top-level error."""
+    return [e.get("extensions", {}).get("code") for e in body.get("errors") or []]
+
+
+@dataclass
+class Factory:
+    """Rows straight into the database, with sensible defaults."""
+
+    services: Services
+    clock: FixedClock
+
+    def __post_init__(self) -> None:
+        self._seq = count(1)
+
+    def today(self) -> date:
+        return library_today(self.clock.now(), "Asia/Tokyo")
+
+    async def add(self, *rows: Any) -> None:
+        async with self.services.sessions() as db, db.begin():
+            db.add_all(rows)
+
+    async def library(self, code: str = "", kind: LibraryKind = LibraryKind.CENTRAL, **kw: Any) -> Library:
+        n = next(self._seq)
+        lib = Library(
+            code=code or f"L{n}", name=kw.pop("name", f"図書館{n}"), name_en=f"Library {n}",
+            kind=kind, takes_holds=kw.pop("takes_holds", True), closed_weekdays=kw.pop("closed_weekdays", ""),
+            position=n,
+        )
+        await self.add(lib)
+        return lib
+
+    async def patron(
+        self,
+        password: str | None = "yomu2468",
+        *,
+        state: PasswordState | None = None,
+        card_number: str | None = None,
+        expires_in_days: int = 365,
+        **kw: Any,
+    ) -> Patron:
+        n = next(self._seq)
+        patron = Patron(
+            card_number=card_number or f"2{n:09d}",
+            name=kw.pop("name", f"利用者 {n}"),
+            birth_date=kw.pop("birth_date", date(1990, 5, 17)),
+            card_kind=kw.pop("card_kind", CardKind.CITY),
+            card_expires_on=self.today() + timedelta(days=expires_in_days),
+            password_hash=await self.services.hasher.hash(password) if password else None,
+            password_state=state or (PasswordState.ACTIVE if password else PasswordState.NONE),
+            contact_method=kw.pop("contact_method", ContactMethod.NONE),
+            created_at=self.clock.now(),
+            **kw,
+        )
+        await self.add(patron)
+        return patron
+
+    async def staff(self, username: str = "desk", password: str = "staffpass1", roles: set[StaffRole] | None = None) -> StaffUser:
+        user = StaffUser(
+            username=username, name="職員", password_hash=await self.services.hasher.hash(password),
+            roles=",".join(sorted(roles if roles is not None else {StaffRole.COUNTER})),
+            created_at=self.clock.now(),
+        )
+        await self.add(user)
+        return user
+
+    async def record(self, title: str = "吾輩は猫である", **kw: Any) -> Record:
+        n = next(self._seq)
+        now = self.clock.now()
+        rec = Record(
+            control_number=kw.pop("control_number", f"test{n}"), title=title,
+            material_type=kw.pop("material_type", MaterialType.BOOK), created_at=now, updated_at=now, **kw,
+        )
+        await self.add(rec)
+        return rec
+
+    async def copy(self, record: Record, library: Library, **kw: Any) -> Copy:
+        n = next(self._seq)
+        copy = Copy(
+            barcode=kw.pop("barcode", f"9{n:08d}"), record_id=record.id, library_id=library.id,
+            current_library_id=library.id, status=kw.pop("status", CopyStatus.AVAILABLE),
+            created_at=self.clock.now(), **kw,
+        )
+        await self.add(copy)
+        return copy
+
+    async def loan(self, patron: Patron, copy: Copy, *, due_in_days: int) -> Loan:
+        loan = Loan(
+            copy_id=copy.id, patron_id=patron.id, library_id=copy.library_id,
+            loaned_at=self.clock.now() - timedelta(days=10), due_on=self.today() + timedelta(days=due_in_days),
+        )
+        await self.add(loan)
+        return loan

@@ -1,0 +1,1 @@
+"""Celery workers: the app, the beat schedule and one module per mail workflow."""
