@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 
 from policies.errors import ErrorCode as DomainErrorCode
 from policies.errors import RuleViolation
@@ -44,11 +43,6 @@ class HondanaError(Exception):
         if violation.field:
             params.setdefault("field", violation.field)
         return cls(violation.code, locale, violation.rule, **params)
-
-
-def is_expected(error: GraphQLError) -> bool:
-    """Whether ``error`` is one of ours (or a document/variables problem), not a bug."""
-    return error.original_error is None or isinstance(error.original_error, HondanaError)
 
 
 @strawberry.type(description="A business outcome that stopped a mutation (or one item of it).")

@@ -26,7 +26,8 @@ class ErrorShaping(SchemaExtension):
     """Give every error an ``extensions.code`` and mask anything unexpected.
 
     - Ours (:class:`HondanaError`): kept as they are.
-    - Document and variable problems (no original error): ``INVALID_QUERY``; the message
+    - Document and variable problems (no original error, or graphql-core's own):
+      ``INVALID_QUERY``; the message
       from graphql-core is kept because it helps front-end developers fix the document.
     - Anything else is a bug: logged with its traceback and the request id, answered as
       ``INTERNAL_ERROR`` carrying only that request id.
@@ -44,7 +45,7 @@ class ErrorShaping(SchemaExtension):
         original = error.original_error
         if isinstance(original, HondanaError):
             return error
-        if original is None:
+        if original is None or isinstance(original, GraphQLError):
             extensions = dict(error.extensions or {})
             extensions.setdefault("code", ErrorCode.INVALID_QUERY.value)
             return GraphQLError(

@@ -32,7 +32,7 @@ class Api:
     def __init__(self, app: Starlette) -> None:
         self.app = app
         self.http = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://hondana.test"
+            transport=httpx.ASGITransport(app=app), base_url="https://hondana.test"
         )
 
     async def aclose(self) -> None:
@@ -135,7 +135,8 @@ class Factory:
             birth_date=kw.pop("birth_date", date(1990, 5, 17)),
             card_kind=kw.pop("card_kind", CardKind.CITY),
             card_expires_on=self.today() + timedelta(days=expires_in_days),
-            password_hash=await self.services.hasher.hash(password) if password else None,
+            password_hash=kw.pop("password_hash", None)
+            or (await self.services.hasher.hash(password) if password else None),
             password_state=state or (PasswordState.ACTIVE if password else PasswordState.NONE),
             contact_method=kw.pop("contact_method", ContactMethod.NONE),
             created_at=self.clock.now(),
