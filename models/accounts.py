@@ -69,9 +69,7 @@ class Session(Base):
 
     __tablename__ = "sessions"
     __table_args__ = (
-        CheckConstraint(
-            "(patron_id IS NULL) <> (staff_id IS NULL)", name="one_owner"
-        ),
+        CheckConstraint("(patron_id IS NULL) <> (staff_id IS NULL)", name="one_owner"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

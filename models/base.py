@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import DateTime, Dialect, Enum, MetaData, String, TypeDecorator
 from sqlalchemy.ext.asyncio import AsyncAttrs
@@ -61,4 +61,4 @@ class Base(AsyncAttrs, DeclarativeBase):
     """Base of every model: typed ``Mapped[...]`` columns, UTC instants, named constraints."""
 
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map: dict[Any, Any] = {datetime: UTCDateTime(), str: String()}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), str: String()}

@@ -91,18 +91,18 @@ async def _authenticate(
     return account, None
 
 
-async def _start_session(
-    ctx: Context, account: Patron | StaffUser, key: str, password: str
-) -> str:
+async def _start_session(ctx: Context, account: Patron | StaffUser, key: str, password: str) -> str:
     """Clear the failure count, upgrade an old hash (``check_needs_rehash``) and open a session."""
     async with ctx.services.sessions() as db, db.begin():
         await throttle.clear(db, key)
         assert account.password_hash is not None
         if ctx.services.hasher.needs_rehash(account.password_hash):
-            fresh = await db.get(type(account), account.id)
+            fresh: Patron | StaffUser | None = await db.get(type(account), account.id)
             if fresh is not None:
                 fresh.password_hash = await ctx.services.hasher.hash(password)
-        owner = {"patron_id": account.id} if isinstance(account, Patron) else {"staff_id": account.id}
+        owner = (
+            {"patron_id": account.id} if isinstance(account, Patron) else {"staff_id": account.id}
+        )
         return await sessions.open_session(
             db, now=ctx.services.clock.now(), user_agent=ctx.user_agent, **owner
         )
@@ -168,10 +168,14 @@ async def change_password(
         if failure.code is ErrorCode.ACCOUNT_LOCKED:
             return LoginResult(errors=[failure])
         return LoginResult(
-            errors=[RuleViolation(ErrorCode.WRONG_CURRENT_PASSWORD, "AUTH-7", field="currentPassword")]
+            errors=[
+                RuleViolation(ErrorCode.WRONG_CURRENT_PASSWORD, "AUTH-7", field="currentPassword")
+            ]
         )
     try:
-        check_new_password(new_password, card_number=patron.card_number, birth_date=patron.birth_date)
+        check_new_password(
+            new_password, card_number=patron.card_number, birth_date=patron.birth_date
+        )
         if new_password == current_password:
             raise RuleViolation(
                 ErrorCode.INVALID_PASSWORD,
@@ -193,13 +197,16 @@ async def change_password(
         fresh.password_changed_at = now
         await throttle.clear(db, key)
         await sessions.end_other_sessions(db, fresh.id, keep_session_id=None)
-        token = await sessions.open_session(db, now=now, patron_id=fresh.id, user_agent=ctx.user_agent)
+        token = await sessions.open_session(
+            db, now=now, patron_id=fresh.id, user_agent=ctx.user_agent
+        )
     return LoginResult(token=token, patron=fresh)
 
 
 async def get_patron(ctx: Context, patron_id: int) -> Patron | None:
     """One patron by id, through the request's loader."""
-    return await ctx.loaders.patron.load(patron_id)
+    patron: Patron | None = await ctx.loaders.patron.load(patron_id)
+    return patron
 
 
 async def find_patron_by_card(ctx: Context, card_number: str) -> Patron | None:

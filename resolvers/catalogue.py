@@ -94,7 +94,9 @@ async def search(
     page = page.order_by(Record.id).limit(first + 1)
     async with ctx.services.sessions() as db:
         rows = list((await db.execute(page)).scalars().all())
-        total = (await db.execute(select(func.count()).select_from(Record).where(*conds))).scalar_one()
+        total = (
+            await db.execute(select(func.count()).select_from(Record).where(*conds))
+        ).scalar_one()
     for row in rows:
         ctx.loaders.record.prime(row.id, row)
     return SearchPage(records=rows[:first], total=int(total), has_next=len(rows) > first)
@@ -102,13 +104,18 @@ async def search(
 
 async def record(ctx: Context, record_id: int) -> Record | None:
     """One record by id."""
-    return await ctx.loaders.record.load(record_id)
+    row: Record | None = await ctx.loaders.record.load(record_id)
+    return row
 
 
 async def libraries(ctx: Context) -> Sequence[Library]:
     """Every library, in display order."""
     async with ctx.services.sessions() as db:
-        rows = (await db.execute(select(Library).order_by(Library.position, Library.id))).scalars().all()
+        rows = (
+            (await db.execute(select(Library).order_by(Library.position, Library.id)))
+            .scalars()
+            .all()
+        )
     for row in rows:
         ctx.loaders.library.prime(row.id, row)
     return rows

@@ -51,7 +51,9 @@ def _columns(data: RecordData, now: datetime) -> dict[str, Any]:
     }
 
 
-def _batches(items: Iterable[RecordData | Skipped], size: int) -> Iterator[list[RecordData | Skipped]]:
+def _batches(
+    items: Iterable[RecordData | Skipped], size: int
+) -> Iterator[list[RecordData | Skipped]]:
     it = iter(items)
     while chunk := list(islice(it, size)):
         yield chunk
@@ -84,9 +86,13 @@ async def import_records(
                 ).all()
             )
             fresh = [
-                {**_columns(d, now), "created_at": now} for n, d in good.items() if n not in existing
+                {**_columns(d, now), "created_at": now}
+                for n, d in good.items()
+                if n not in existing
             ]
-            changed = [{**_columns(d, now), "id": existing[n]} for n, d in good.items() if n in existing]
+            changed = [
+                {**_columns(d, now), "id": existing[n]} for n, d in good.items() if n in existing
+            ]
             if fresh:
                 await db.execute(insert(Record), fresh)
             if changed:

@@ -7,7 +7,7 @@ by concurrent tasks and GraphQL resolves sibling fields concurrently.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -33,7 +33,10 @@ class Availability:
     holdable: int
 
 
-def _loader(fn: Callable[[list[Any]], Awaitable[list[Any]]]) -> DataLoader:
+BatchFn = Callable[[list[Any]], Coroutine[Any, Any, list[Any]]]
+
+
+def _loader(fn: BatchFn) -> DataLoader[Any, Any]:
     return DataLoader(batch_load_fn=fn, max_batch_size=500)
 
 
@@ -52,16 +55,15 @@ class Loaders:
         )
         self.availability_by_record = _loader(self._availability)
         self.open_loans_by_patron = _loader(
-            self._grouped(
-                Loan, Loan.patron_id, order=Loan.due_on, where=Loan.returned_at.is_(None)
-            )
+            self._grouped(Loan, Loan.patron_id, order=Loan.due_on, where=Loan.returned_at.is_(None))
         )
 
     async def _all(self, stmt: Select[Any]) -> Sequence[Any]:
         async with self._sessions() as db:
-            return (await db.execute(stmt)).scalars().all()
+            rows: Sequence[Any] = (await db.execute(stmt)).scalars().all()
+        return rows
 
-    def _by_id(self, model: Any) -> Callable[[list[int]], Awaitable[list[Any]]]:
+    def _by_id(self, model: Any) -> BatchFn:
         async def load(ids: list[int]) -> list[Any]:
             rows = await self._all(select(model).where(model.id.in_(ids)))
             found = {row.id: row for row in rows}
@@ -71,7 +73,7 @@ class Loaders:
 
     def _grouped(
         self, model: Any, key: Any, *, order: Any, where: Any = None
-    ) -> Callable[[list[int]], Awaitable[list[list[Any]]]]:
+    ) -> BatchFn:
         async def load(keys: list[int]) -> list[list[Any]]:
             stmt = select(model).where(key.in_(keys)).order_by(order, model.id)
             if where is not None:

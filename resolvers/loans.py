@@ -10,4 +10,5 @@ from resolvers.context import Context
 
 async def open_loans(ctx: Context, patron_id: int) -> Sequence[Loan]:
     """The patron's loans not yet returned, soonest due first."""
-    return await ctx.loaders.open_loans_by_patron.load(patron_id)
+    loans: Sequence[Loan] = await ctx.loaders.open_loans_by_patron.load(patron_id)
+    return loans

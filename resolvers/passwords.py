@@ -15,9 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 class PasswordHasher:
     """Hash and verify passwords with argon2id, never on the event loop."""
 
-    def __init__(
-        self, *, time_cost: int, memory_kib: int, parallelism: int, threads: int
-    ) -> None:
+    def __init__(self, *, time_cost: int, memory_kib: int, parallelism: int, threads: int) -> None:
         self._hasher = argon2.PasswordHasher(
             time_cost=time_cost,
             memory_cost=memory_kib,

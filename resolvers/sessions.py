@@ -100,7 +100,9 @@ async def viewer_for_token(services: Services, token: str | None, *, via_cookie:
             await end_session(db, session.id)
             return Anonymous(session_expired=True)
         if now - session.last_seen_at >= TOUCH_AFTER:
-            await db.execute(update(Session).where(Session.id == session.id).values(last_seen_at=now))
+            await db.execute(
+                update(Session).where(Session.id == session.id).values(last_seen_at=now)
+            )
     if patron is not None:
         return PatronViewer(
             patron_id=patron.id,

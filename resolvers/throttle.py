@@ -35,7 +35,9 @@ async def record_failure(
             async with sessions() as db, db.begin():
                 row = (
                     await db.execute(
-                        select(LoginThrottleRow).where(LoginThrottleRow.key == key).with_for_update()
+                        select(LoginThrottleRow)
+                        .where(LoginThrottleRow.key == key)
+                        .with_for_update()
                     )
                 ).scalar_one_or_none()
                 before = (

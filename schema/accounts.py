@@ -59,19 +59,27 @@ class Patron:
     def must_change_password(self) -> bool:
         return self.row.password_state is PasswordStateValue.TEMPORARY
 
-    @strawberry.field(description="First e-mail address (Email1).", extensions=guard(PersonalData()))
+    @strawberry.field(
+        description="First e-mail address (Email1).", extensions=guard(PersonalData())
+    )
     def email1(self) -> str | None:
         return self.row.email1
 
-    @strawberry.field(description="Second e-mail address (Email2).", extensions=guard(PersonalData()))
+    @strawberry.field(
+        description="Second e-mail address (Email2).", extensions=guard(PersonalData())
+    )
     def email2(self) -> str | None:
         return self.row.email2
 
-    @strawberry.field(description="How holds are notified (PREF-1).", extensions=guard(PersonalData()))
+    @strawberry.field(
+        description="How holds are notified (PREF-1).", extensions=guard(PersonalData())
+    )
     def contact_method(self) -> ContactMethod:  # type: ignore[valid-type]
         return self.row.contact_method
 
-    @strawberry.field(description="Default pickup library (PREF-4).", extensions=guard(PersonalData()))
+    @strawberry.field(
+        description="Default pickup library (PREF-4).", extensions=guard(PersonalData())
+    )
     async def default_pickup_library(self, info: Info[Context, Any]) -> Library | None:
         lib_id = self.row.default_pickup_library_id
         return await library_by_id(info, lib_id) if lib_id is not None else None
@@ -140,7 +148,8 @@ class ChangePasswordPayload:
         description="A new token replaces the old one (BEARER sessions); cookies are renewed."
     )
     errors: list[UserError] = strawberry.field(
-        description="`WRONG_CURRENT_PASSWORD`, `INVALID_PASSWORD` (with `reason`), `ACCOUNT_LOCKED`."
+        description="`WRONG_CURRENT_PASSWORD`, `INVALID_PASSWORD` (with `reason`), or "
+        "`ACCOUNT_LOCKED`."
     )
 
 
@@ -149,7 +158,9 @@ class LogoutPayload:
     ok: bool = strawberry.field(description="Whether a session was ended.")
 
 
-def _hand_over(info: Info[Context, Any], result: LoginResult, delivery: TokenDelivery) -> str | None:
+def _hand_over(
+    info: Info[Context, Any], result: LoginResult, delivery: TokenDelivery
+) -> str | None:
     """Set the cookie, or return the token for the app."""
     if result.token is None:
         return None
@@ -258,7 +269,9 @@ class AccountMutations:
         delivery: TokenDelivery = TokenDelivery.COOKIE,
     ) -> ChangePasswordPayload:
         viewer: PatronViewer = patron_viewer(info)
-        result = await accounts.change_password(info.context, viewer, current_password, new_password)
+        result = await accounts.change_password(
+            info.context, viewer, current_password, new_password
+        )
         return ChangePasswordPayload(
             patron=Patron(row=result.patron) if result.patron is not None else None,
             access_token=_hand_over(info, result, delivery),

@@ -217,7 +217,7 @@ async def search(
     )
 
 
-async def record(info: Info[Context, Any], id: strawberry.ID) -> Record | None:  # noqa: A002
+async def record(info: Info[Context, Any], id: strawberry.ID) -> Record | None:
     """One title by id; ``null`` when there is none."""
     pk = ids.decode("Record", id)
     row = await catalogue.record(info.context, pk) if pk is not None else None

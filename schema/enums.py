@@ -6,9 +6,12 @@ import strawberry
 
 from policies import enums
 
-LibraryKind = strawberry.enum(enums.LibraryKind, description="What sort of service point a library is.")
+LibraryKind = strawberry.enum(
+    enums.LibraryKind, description="What sort of service point a library is."
+)
 CardKind = strawberry.enum(
-    enums.CardKind, description="`CITY` card, or `WIDE_AREA` card of a neighbouring city's resident."
+    enums.CardKind,
+    description="`CITY` card, or `WIDE_AREA` card of a neighbouring city's resident.",
 )
 PasswordState = strawberry.enum(
     enums.PasswordState,

@@ -54,7 +54,8 @@ class UserError:
     )
     rule: str | None = strawberry.field(description="The RULES.md id that refused, e.g. `AUTH-6`.")
     reason: str | None = strawberry.field(
-        description="A finer reason where the code has several (e.g. `TOO_SHORT` for `INVALID_PASSWORD`)."
+        description="A finer reason where the code has several, e.g. `TOO_SHORT` for "
+        "`INVALID_PASSWORD`."
     )
     retry_after: int | None = strawberry.field(
         description="Seconds to wait before trying again (`ACCOUNT_LOCKED`)."

@@ -36,10 +36,11 @@ class ErrorShaping(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
-        if result is None or not getattr(result, "errors", None):
+        errors = getattr(result, "errors", None)
+        if result is None or not errors:
             return
         locale, request_id = _context_locale_and_id(self.execution_context.context)
-        result.errors = [self._shape(e, locale, request_id) for e in result.errors]
+        result.errors = [self._shape(e, locale, request_id) for e in errors]
 
     def _shape(self, error: GraphQLError, locale: Any, request_id: str) -> GraphQLError:
         original = error.original_error
@@ -49,7 +50,11 @@ class ErrorShaping(SchemaExtension):
             extensions = dict(error.extensions or {})
             extensions.setdefault("code", ErrorCode.INVALID_QUERY.value)
             return GraphQLError(
-                error.message, error.nodes, error.source, error.positions, error.path,
+                error.message,
+                error.nodes,
+                error.source,
+                error.positions,
+                error.path,
                 extensions=extensions,
             )
         log.error(
@@ -60,6 +65,9 @@ class ErrorShaping(SchemaExtension):
         )
         return GraphQLError(
             message(ErrorCode.INTERNAL_ERROR, locale),
-            error.nodes, error.source, error.positions, error.path,
+            error.nodes,
+            error.source,
+            error.positions,
+            error.path,
             extensions={"code": ErrorCode.INTERNAL_ERROR.value, "requestId": request_id},
         )

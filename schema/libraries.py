@@ -30,7 +30,9 @@ class Library:
     def code(self) -> str:
         return self.row.code
 
-    @strawberry.field(description="Name in the request's language (Japanese unless `Accept-Language: en`).")
+    @strawberry.field(
+        description="Name in the request's language (Japanese unless `Accept-Language: en`)."
+    )
     def name(self, info: Info[Context, Any]) -> str:
         return self.row.name_en if info.context.locale == "en" else self.row.name
 
@@ -43,7 +45,8 @@ class Library:
         return self.row.takes_holds
 
     @strawberry.field(
-        description="Opening days from `from` to `to` inclusive (at most 400 days), in library time."
+        description="Opening days from `from` to `to` inclusive (at most 400 days), in "
+        "library time."
     )
     async def opening_days(
         self,
@@ -54,7 +57,9 @@ class Library:
         if to < from_ or (to - from_) > timedelta(days=MAX_CALENDAR_SPAN_DAYS):
             raise HondanaError(ErrorCode.INVALID_INPUT, info.context.locale, field="to")
         exceptions = await catalogue.calendar_exceptions(info.context, self.row.id)
-        return list(open_days(from_, to, parse_closed_weekdays(self.row.closed_weekdays), exceptions))
+        return list(
+            open_days(from_, to, parse_closed_weekdays(self.row.closed_weekdays), exceptions)
+        )
 
     @strawberry.field(description="Whether the library is open on `day`.")
     async def is_open(self, info: Info[Context, Any], day: date) -> bool:

@@ -22,7 +22,10 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "Cookie sessions need the X-Hondana-Client header.",
     ),
     C.INVALID_INPUT: ("入力内容が正しくありません。", "The input is not valid."),
-    C.INVALID_QUERY: ("問い合わせ(クエリ)が正しくありません。", "The GraphQL document is not valid."),
+    C.INVALID_QUERY: (
+        "問い合わせ(クエリ)が正しくありません。",
+        "The GraphQL document is not valid.",
+    ),
     C.NOT_FOUND: ("見つかりません。", "Not found."),
     C.INTERNAL_ERROR: (
         "システムエラーが発生しました。しばらくしてから再度お試しください。",
@@ -50,8 +53,8 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "You are using a temporary password. Please change your password first.",
     ),
     C.INVALID_PASSWORD: (
-        "このパスワードは使えません(理由: {reason})。英数字6~10桁で、推測されにくいものにしてください。",
-        "This password cannot be used ({reason}). Use 6 to 10 letters or digits that are hard to guess.",
+        "このパスワードは使えません({reason})。英数字6~10桁で、推測されにくいものにしてください。",
+        "This password cannot be used ({reason}). Use 6 to 10 letters or digits, hard to guess.",
     ),
     C.WRONG_CURRENT_PASSWORD: (
         "現在のパスワードが正しくありません。",
@@ -101,11 +104,33 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
 }
 
 
+# The ``reason`` of INVALID_PASSWORD (policies.accounts.PasswordProblem), for people.
+PASSWORD_REASONS: dict[str, tuple[str, str]] = {
+    "TOO_SHORT": ("6文字未満です", "shorter than 6 characters"),
+    "TOO_LONG": ("10文字を超えています", "longer than 10 characters"),
+    "INVALID_CHARACTERS": ("半角英数字以外の文字があります", "only ASCII letters and digits"),
+    "CARD_NUMBER": ("利用者番号と同じです", "same as the card number"),
+    "BIRTH_DATE": ("生年月日です", "it is the birth date"),
+    "REPEATED_CHARACTER": ("同じ文字の繰り返しです", "one character repeated"),
+    "SEQUENCE": ("連続した文字です", "a run such as 123456"),
+    "COMMON": ("よく使われるパスワードです", "a commonly used password"),
+    "SAME_AS_CURRENT": ("現在のパスワードと同じです", "same as the current password"),
+}
+
+
+class _Params(dict[str, object]):
+    """Format parameters where a missing one reads as empty rather than failing."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
 def message(code: ErrorCode, locale: Locale, params: dict[str, object] | None = None) -> str:
     """The message for ``code`` in ``locale``, with ``params`` filled in where it has them."""
     ja, en = MESSAGES[code]
-    text = en if locale == "en" else ja
-    try:
-        return text.format(**(params or {}))
-    except (KeyError, IndexError, ValueError):
-        return text.split("{")[0].rstrip("(( ")
+    english = locale == "en"
+    values = _Params(params or {})
+    reason = values.get("reason")
+    if isinstance(reason, str) and reason in PASSWORD_REASONS:
+        values["reason"] = PASSWORD_REASONS[reason][1 if english else 0]
+    return (en if english else ja).format_map(values)

@@ -82,7 +82,9 @@ class NotOverdueBlocked(BasePermission):
         loans = await info.context.loaders.open_loans_by_patron.load(viewer.patron_id)
         try:
             check_hold_blocks(
-                [loan.due_on for loan in loans], info.context.today(), info.context.policy.circulation
+                [loan.due_on for loan in loans],
+                info.context.today(),
+                info.context.policy.circulation,
             )
         except RuleViolation as no:
             raise _deny(info, no) from None

@@ -20,6 +20,7 @@ from server.graphql import HondanaGraphQL
 from server.middleware import MaintenanceMiddleware, RequestGuardMiddleware, RequestIdMiddleware
 from server.settings import Settings, get_settings
 
+
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
     """Build the app. Tests pass their own settings (database) and a movable clock."""
     settings = settings or get_settings()

@@ -10,10 +10,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from resolvers.marc import iter_marc_file
+
 from models.db import create_engine, create_session_factory
 from models.migrate import upgrade
 from resolvers.catalogue_import import import_records
-from resolvers.marc import iter_marc_file
 from resolvers.passwords import PasswordHasher
 from server import logging as hondana_logging
 from server.settings import Settings, get_settings
@@ -88,7 +89,9 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
         finally:
             progress.close()
             await engine.dispose()
-        print(f"inserted {report.inserted}, updated {report.updated}, skipped {len(report.skipped)}")
+        print(
+            f"inserted {report.inserted}, updated {report.updated}, skipped {len(report.skipped)}"
+        )
         for skip in report.skipped:
             print(f"  skipped #{skip.position} ({skip.control_number or '-'}): {skip.reason}")
         return 0
@@ -115,7 +118,10 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         finally:
             progress.close()
             await engine.dispose()
-        print(f"catalogue: {report.inserted} new, {report.updated} updated, {len(report.skipped)} skipped")
+        print(
+            f"catalogue: {report.inserted} new, {report.updated} updated, "
+            f"{len(report.skipped)} skipped"
+        )
 
     asyncio.run(run())
     print("demo patrons (card number / password):")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from resolvers.marc import iter_marc_file
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -37,7 +38,6 @@ from policies.enums import (
     StaffRole,
 )
 from resolvers.catalogue_import import ImportReport, import_records
-from resolvers.marc import iter_marc_file
 from resolvers.passwords import PasswordHasher
 
 SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "lc-books-2016-sample.mrc"
@@ -95,7 +95,10 @@ async def _libraries(db: AsyncSession, today: date) -> list[Library]:
 
 
 async def _copies(
-    sessions: async_sessionmaker[AsyncSession], libs: list[Library], record_ids: list[int], now: datetime
+    sessions: async_sessionmaker[AsyncSession],
+    libs: list[Library],
+    record_ids: list[int],
+    now: datetime,
 ) -> None:
     rng = random.Random(20161)  # noqa: S311 - demo data, reproducible
     holders = [lib for lib in libs if lib.kind is not LibraryKind.BOOKMOBILE]
@@ -120,8 +123,13 @@ async def _copies(
             if rng.random() < 0.05:
                 barcode += 1
                 batch.append(
-                    Copy(barcode=str(barcode), record_id=rid, library_id=libs[-1].id,
-                         current_library_id=libs[-1].id, created_at=now)
+                    Copy(
+                        barcode=str(barcode),
+                        record_id=rid,
+                        library_id=libs[-1].id,
+                        current_library_id=libs[-1].id,
+                        created_at=now,
+                    )
                 )
         db.add_all(batch)
 
@@ -167,13 +175,19 @@ async def _people(
             patron = Patron(
                 card_number=card,
                 name=demo.name,
-                birth_date=date(1985, 4, 2) if card != "1000000007" else today.replace(year=today.year - 8),
+                birth_date=date(1985, 4, 2)
+                if card != "1000000007"
+                else today.replace(year=today.year - 8),
                 card_kind=CardKind.WIDE_AREA if card == "1000000006" else CardKind.CITY,
-                card_expires_on=today - timedelta(days=30) if card == "1000000003" else today + timedelta(days=3 * 365),
+                card_expires_on=today - timedelta(days=30)
+                if card == "1000000003"
+                else today + timedelta(days=3 * 365),
                 password_hash=await hasher.hash(demo.password) if demo.password else None,
                 password_state=(
-                    PasswordState.NONE if demo.password is None
-                    else PasswordState.TEMPORARY if card == "1000000002"
+                    PasswordState.NONE
+                    if demo.password is None
+                    else PasswordState.TEMPORARY
+                    if card == "1000000002"
                     else PasswordState.ACTIVE
                 ),
                 guardian_consent=card == "1000000007",
@@ -187,24 +201,51 @@ async def _people(
             overdue = {"1000000004": 10, "1000000005": 2}.get(card)
             loans = 3 if card == "1000000001" else 1 if overdue else 0
             copies = (
-                await db.execute(
-                    select(Copy)
-                    .join(Record, Record.id == Copy.record_id)
-                    .where(Copy.status == CopyStatus.AVAILABLE, ~Copy.reference_only,
-                           Record.material_type == MaterialType.BOOK, Copy.library_id == central.id)
-                    .order_by(Copy.id)
-                    .offset(10 * i)
-                    .limit(loans)
+                (
+                    await db.execute(
+                        select(Copy)
+                        .join(Record, Record.id == Copy.record_id)
+                        .where(
+                            Copy.status == CopyStatus.AVAILABLE,
+                            ~Copy.reference_only,
+                            Record.material_type == MaterialType.BOOK,
+                            Copy.library_id == central.id,
+                        )
+                        .order_by(Copy.id)
+                        .offset(10 * i)
+                        .limit(loans)
+                    )
                 )
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
             for n, copy in enumerate(copies):
-                due = today - timedelta(days=overdue) if overdue else today + timedelta(days=5 + 4 * n)
+                due = (
+                    today - timedelta(days=overdue)
+                    if overdue
+                    else today + timedelta(days=5 + 4 * n)
+                )
                 copy.status = CopyStatus.ON_LOAN
-                db.add(Loan(copy_id=copy.id, patron_id=patron.id, library_id=central.id,
-                            loaned_at=now - timedelta(days=15), due_on=due))
+                db.add(
+                    Loan(
+                        copy_id=copy.id,
+                        patron_id=patron.id,
+                        library_id=central.id,
+                        loaned_at=now - timedelta(days=15),
+                        due_on=due,
+                    )
+                )
         for username, password, name, roles in DEMO_STAFF:
-            db.add(StaffUser(username=username, name=name, password_hash=await hasher.hash(password),
-                             roles=",".join(sorted(roles)), library_id=central.id, created_at=now))
+            db.add(
+                StaffUser(
+                    username=username,
+                    name=name,
+                    password_hash=await hasher.hash(password),
+                    roles=",".join(sorted(roles)),
+                    library_id=central.id,
+                    created_at=now,
+                )
+            )
 
 
 async def count_records(sessions: async_sessionmaker[AsyncSession]) -> int:

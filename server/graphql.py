@@ -13,8 +13,8 @@ from strawberry.asgi import GraphQL
 from resolvers.context import Context, Services
 from resolvers.loaders import Loaders
 from resolvers.sessions import viewer_for_token
-from server.middleware import SESSION_COOKIE, locale_of
 from schema.root import HondanaSchema
+from server.middleware import SESSION_COOKIE, locale_of
 
 log = logging.getLogger("hondana.graphql")
 
@@ -24,10 +24,14 @@ class HondanaGraphQL(GraphQL[Context, None]):
     cookie (web) or ``Authorization: Bearer`` (app), the locale and fresh loaders."""
 
     def __init__(self, schema: HondanaSchema, services: Services, *, ide: bool) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if ide else None, allow_queries_via_get=True)
+        super().__init__(
+            schema, graphql_ide="graphiql" if ide else None, allow_queries_via_get=True
+        )
         self.services = services
 
-    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
         headers = request.headers
         auth = headers.get("authorization", "")
         if auth[:7].lower() == "bearer ":

@@ -130,7 +130,9 @@ class MaintenanceMiddleware:
             if remaining is not None:
                 seconds = max(1, int(remaining.total_seconds() + 0.999))
                 body = error_body(
-                    ErrorCode.MAINTENANCE, locale_of(Headers(scope=scope)), rule="SVC-1",
+                    ErrorCode.MAINTENANCE,
+                    locale_of(Headers(scope=scope)),
+                    rule="SVC-1",
                     retryAfter=seconds,
                 )
                 await send_error(send, 503, body, [(b"retry-after", str(seconds).encode())])

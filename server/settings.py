@@ -49,8 +49,8 @@ class PolicySettings(BaseModel):
     lockout_failures: int = Field(5, ge=1)
     lockout_window_minutes: int = Field(15, ge=1)
     lockout_minutes: int = Field(15, ge=1)
-    hold_limits: LimitsSettings = LimitsSettings()  # type: ignore[call-arg]
-    loan_limits: LimitsSettings = LimitsSettings()  # type: ignore[call-arg]
+    hold_limits: LimitsSettings = LimitsSettings()
+    loan_limits: LimitsSettings = LimitsSettings()
     basket_max: int = Field(100, ge=1)
     overdue_block_days: int = Field(4, ge=0)
     loan_days: int = Field(15, ge=1)
@@ -125,7 +125,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(100_000, ge=1024)
     cookie_secure: bool | None = None  # None: Secure everywhere but development
     mail_from: str = "no-reply@library.example.jp"
-    policy: PolicySettings = PolicySettings()  # type: ignore[call-arg]
+    policy: PolicySettings = PolicySettings()
 
     @property
     def is_production(self) -> bool:

@@ -57,7 +57,9 @@ def _pg_available() -> str | None:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A migrated, empty database of each kind (the real Alembic migrations run here)."""
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
@@ -93,7 +95,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         maildir=tmp_path / "maildir",
         broker_url="memory://",
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
     )
 
 

@@ -58,7 +58,9 @@ class Api:
             "/graphql", json={"query": query, "variables": variables or {}}, headers=sent
         )
 
-    async def gql(self, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
+    async def gql(
+        self, query: str, variables: dict[str, Any] | None = None, **kw: Any
+    ) -> dict[str, Any]:
         """POST and return the JSON body, asserting the HTTP status is 200."""
         response = await self.post(query, variables, **kw)
         assert response.status_code == 200, response.text
@@ -68,7 +70,7 @@ class Api:
     async def login(self, card_number: str, password: str) -> str:
         """Log in as a patron with a bearer token and return it."""
         body = await self.gql(
-            'mutation($c: String!, $p: String!) { login(cardNumber: $c, password: $p, delivery: BEARER)'
+            "mutation($c: String!, $p: String!) { login(cardNumber: $c, password: $p, delivery: BEARER)"
             " { accessToken errors { code } } }",
             {"c": card_number, "p": password},
         )
@@ -78,7 +80,7 @@ class Api:
 
     async def staff_login(self, username: str, password: str) -> str:
         body = await self.gql(
-            'mutation($u: String!, $p: String!) { staffLogin(username: $u, password: $p, delivery: BEARER)'
+            "mutation($u: String!, $p: String!) { staffLogin(username: $u, password: $p, delivery: BEARER)"
             " { accessToken errors { code } } }",
             {"u": username, "p": password},
         )
@@ -109,11 +111,17 @@ class Factory:
         async with self.services.sessions() as db, db.begin():
             db.add_all(rows)
 
-    async def library(self, code: str = "", kind: LibraryKind = LibraryKind.CENTRAL, **kw: Any) -> Library:
+    async def library(
+        self, code: str = "", kind: LibraryKind = LibraryKind.CENTRAL, **kw: Any
+    ) -> Library:
         n = next(self._seq)
         lib = Library(
-            code=code or f"L{n}", name=kw.pop("name", f"図書館{n}"), name_en=f"Library {n}",
-            kind=kind, takes_holds=kw.pop("takes_holds", True), closed_weekdays=kw.pop("closed_weekdays", ""),
+            code=code or f"L{n}",
+            name=kw.pop("name", f"図書館{n}"),
+            name_en=f"Library {n}",
+            kind=kind,
+            takes_holds=kw.pop("takes_holds", True),
+            closed_weekdays=kw.pop("closed_weekdays", ""),
             position=n,
         )
         await self.add(lib)
@@ -145,9 +153,16 @@ class Factory:
         await self.add(patron)
         return patron
 
-    async def staff(self, username: str = "desk", password: str = "staffpass1", roles: set[StaffRole] | None = None) -> StaffUser:
+    async def staff(
+        self,
+        username: str = "desk",
+        password: str = "staffpass1",
+        roles: set[StaffRole] | None = None,
+    ) -> StaffUser:
         user = StaffUser(
-            username=username, name="職員", password_hash=await self.services.hasher.hash(password),
+            username=username,
+            name="職員",
+            password_hash=await self.services.hasher.hash(password),
             roles=",".join(sorted(roles if roles is not None else {StaffRole.COUNTER})),
             created_at=self.clock.now(),
         )
@@ -158,8 +173,12 @@ class Factory:
         n = next(self._seq)
         now = self.clock.now()
         rec = Record(
-            control_number=kw.pop("control_number", f"test{n}"), title=title,
-            material_type=kw.pop("material_type", MaterialType.BOOK), created_at=now, updated_at=now, **kw,
+            control_number=kw.pop("control_number", f"test{n}"),
+            title=title,
+            material_type=kw.pop("material_type", MaterialType.BOOK),
+            created_at=now,
+            updated_at=now,
+            **kw,
         )
         await self.add(rec)
         return rec
@@ -167,17 +186,24 @@ class Factory:
     async def copy(self, record: Record, library: Library, **kw: Any) -> Copy:
         n = next(self._seq)
         copy = Copy(
-            barcode=kw.pop("barcode", f"9{n:08d}"), record_id=record.id, library_id=library.id,
-            current_library_id=library.id, status=kw.pop("status", CopyStatus.AVAILABLE),
-            created_at=self.clock.now(), **kw,
+            barcode=kw.pop("barcode", f"9{n:08d}"),
+            record_id=record.id,
+            library_id=library.id,
+            current_library_id=library.id,
+            status=kw.pop("status", CopyStatus.AVAILABLE),
+            created_at=self.clock.now(),
+            **kw,
         )
         await self.add(copy)
         return copy
 
     async def loan(self, patron: Patron, copy: Copy, *, due_in_days: int) -> Loan:
         loan = Loan(
-            copy_id=copy.id, patron_id=patron.id, library_id=copy.library_id,
-            loaned_at=self.clock.now() - timedelta(days=10), due_on=self.today() + timedelta(days=due_in_days),
+            copy_id=copy.id,
+            patron_id=patron.id,
+            library_id=copy.library_id,
+            loaned_at=self.clock.now() - timedelta(days=10),
+            due_on=self.today() + timedelta(days=due_in_days),
         )
         await self.add(loan)
         return loan

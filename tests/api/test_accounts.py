@@ -8,8 +8,8 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from models import LoginThrottleRow, Patron, Session
-from policies.enums import PasswordState
 from policies.clock import FixedClock
+from policies.enums import PasswordState
 from tests.support import Api, Factory, codes
 
 LOGIN = """mutation($c: String!, $p: String!) {
@@ -52,7 +52,9 @@ async def test_unknown_card_and_wrong_password_look_the_same(api: Api, factory: 
     assert wrong["data"]["login"]["errors"] == unknown["data"]["login"]["errors"]
 
 
-async def test_cookie_login_sets_httponly_cookie_and_needs_client_header(api: Api, factory: Factory) -> None:
+async def test_cookie_login_sets_httponly_cookie_and_needs_client_header(
+    api: Api, factory: Factory
+) -> None:
     # AUTH-1: the web gets an HttpOnly SameSite=Lax cookie, never the token in the body.
     patron = await factory.patron("yomu2468")
     response = await api.post(
@@ -98,7 +100,9 @@ async def test_change_password_rules_and_other_sessions_end(api: Api, factory: F
     token = await api.login(patron.card_number, "yomu2468")
     other = await api.login(patron.card_number, "yomu2468")
     wrong = await api.gql(CHANGE, {"old": "nope1234", "new": "yomu1357"}, token=token)
-    assert [e["code"] for e in wrong["data"]["changePassword"]["errors"]] == ["WRONG_CURRENT_PASSWORD"]
+    assert [e["code"] for e in wrong["data"]["changePassword"]["errors"]] == [
+        "WRONG_CURRENT_PASSWORD"
+    ]
     for new, reason in (
         ("abc", "TOO_SHORT"),
         ("abcdefgh123", "TOO_LONG"),
@@ -112,7 +116,10 @@ async def test_change_password_rules_and_other_sessions_end(api: Api, factory: F
         bad = await api.gql(CHANGE, {"old": "yomu2468", "new": new}, token=token)
         [error] = bad["data"]["changePassword"]["errors"]
         assert (error["code"], error["reason"], error["field"], error["rule"]) == (
-            "INVALID_PASSWORD", reason, "newPassword", "AUTH-6",
+            "INVALID_PASSWORD",
+            reason,
+            "newPassword",
+            "AUTH-6",
         ), new
     good = await api.gql(CHANGE, {"old": "yomu2468", "new": "yomu1357"}, token=token)
     new_token = good["data"]["changePassword"]["accessToken"]
@@ -160,7 +167,9 @@ async def test_logout_ends_the_session(api: Api, factory: Factory) -> None:
     assert codes(await api.gql("{ me { name } }", token=token)) == ["UNAUTHENTICATED"]
 
 
-async def test_repeated_failures_lock_the_card(api: Api, factory: Factory, clock: FixedClock) -> None:
+async def test_repeated_failures_lock_the_card(
+    api: Api, factory: Factory, clock: FixedClock
+) -> None:
     # AUTH-11: 5 failures in 15 minutes lock the card for 15 minutes, even with the right
     # password, and the answer says so without revealing whether the card exists.
     patron = await factory.patron("yomu2468")
@@ -181,7 +190,9 @@ async def test_repeated_failures_lock_the_card(api: Api, factory: Factory, clock
         assert await db.get(LoginThrottleRow, f"patron:{patron.card_number}") is None
 
 
-async def test_failures_spread_over_time_do_not_lock(api: Api, factory: Factory, clock: FixedClock) -> None:
+async def test_failures_spread_over_time_do_not_lock(
+    api: Api, factory: Factory, clock: FixedClock
+) -> None:
     # AUTH-11: the count is per window; old failures fall out of it.
     patron = await factory.patron("yomu2468")
     for attempt in range(8):
@@ -199,8 +210,12 @@ async def test_old_hash_is_upgraded_on_login(api: Api, factory: Factory) -> None
     patron = await factory.patron(None, state=PasswordState.ACTIVE, password_hash=weak)
     assert await api.login(patron.card_number, "yomu2468")
     async with api.app.state.services.sessions() as db:
-        stored = (await db.get(Patron, patron.id)).password_hash  # type: ignore[union-attr]
-    assert stored != weak and stored.startswith("$argon2id$") and "m=19456" in stored
+        row = await db.get(Patron, patron.id)
+    assert row is not None
+    stored = row.password_hash
+    assert stored is not None
+    assert stored != weak
+    assert stored.startswith("$argon2id$") and "m=19456" in stored
 
 
 async def test_staff_login_is_separate(api: Api, factory: Factory) -> None:

@@ -18,7 +18,9 @@ from schema.root import HondanaSchema
 from server.graphql import HondanaGraphQL
 from tests.support import Api, Factory, codes
 
-LOGIN = 'mutation($c: String!, $p: String!) { login(cardNumber: $c, password: $p) { errors { code } } }'
+LOGIN = (
+    "mutation($c: String!, $p: String!) { login(cardNumber: $c, password: $p) { errors { code } } }"
+)
 
 
 async def _row_counts(api: Api) -> dict[str, int]:
@@ -26,7 +28,9 @@ async def _row_counts(api: Api) -> dict[str, int]:
     async with api.app.state.services.sessions() as db:
         for table in models.Base.metadata.sorted_tables:
             if table.name != "login_throttle":
-                counts[table.name] = (await db.execute(select(func.count()).select_from(table))).scalar_one()
+                counts[table.name] = (
+                    await db.execute(select(func.count()).select_from(table))
+                ).scalar_one()
     return counts
 
 
@@ -37,15 +41,29 @@ async def _row_counts(api: Api) -> dict[str, int]:
         (b"\xff\xfe not json", "application/json", 400, "BAD_REQUEST"),
         (b'[{"query": "{ libraries { code } }"}]', "application/json", 400, "BAD_REQUEST"),
         (b'{"variables": {}}', "application/json", 400, "BAD_REQUEST"),
-        (b'{"query": "{ libraries { code } }", "variables": [1]}', "application/json", 400, "BAD_REQUEST"),
-        (b"query=%7B%20libraries%20%7D", "application/x-www-form-urlencoded", 415, "UNSUPPORTED_MEDIA_TYPE"),
+        (
+            b'{"query": "{ libraries { code } }", "variables": [1]}',
+            "application/json",
+            400,
+            "BAD_REQUEST",
+        ),
+        (
+            b"query=%7B%20libraries%20%7D",
+            "application/x-www-form-urlencoded",
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+        ),
         (b"{ libraries { code } }", "text/plain", 415, "UNSUPPORTED_MEDIA_TYPE"),
         (b'{"query": "' + b"a" * 200_000 + b'"}', "application/json", 413, "PAYLOAD_TOO_LARGE"),
     ],
 )
-async def test_malformed_requests(api: Api, content: bytes, content_type: str, status: int, code: str) -> None:
+async def test_malformed_requests(
+    api: Api, content: bytes, content_type: str, status: int, code: str
+) -> None:
     # AUTH-1 (the endpoint's contract): malformed transport gets its own code, as JSON.
-    response = await api.http.post("/graphql", content=content, headers={"Content-Type": content_type})
+    response = await api.http.post(
+        "/graphql", content=content, headers={"Content-Type": content_type}
+    )
     assert response.status_code == status
     assert response.headers["content-type"].startswith("application/json")
     assert codes(response.json()) == [code]
@@ -63,10 +81,18 @@ async def test_malformed_requests(api: Api, content: bytes, content_type: str, s
         ('{ search(query: "x", after: "garbage!") { totalCount } }', {}, "INVALID_INPUT"),
         ('{ search(query: "x", filters: {libraryId: "bogus"}) { totalCount } }', {}, "NOT_FOUND"),
         ("{ search(query: $q) { totalCount } }", {}, "INVALID_QUERY"),
-        ("{ a: libraries { code } b: libraries { code } " + " ".join(f"c{i}: libraries {{ code }}" for i in range(25)) + " }", {}, "INVALID_QUERY"),
+        (
+            "{ a: libraries { code } b: libraries { code } "
+            + " ".join(f"c{i}: libraries {{ code }}" for i in range(25))
+            + " }",
+            {},
+            "INVALID_QUERY",
+        ),
     ],
 )
-async def test_bad_documents_and_arguments(api: Api, query: str, variables: dict[str, Any], code: str | None) -> None:
+async def test_bad_documents_and_arguments(
+    api: Api, query: str, variables: dict[str, Any], code: str | None
+) -> None:
     # AUTH-1 (the endpoint's contract): a clear code for every bad document or argument.
     body = await api.gql(query, variables)
     if code is None:
@@ -92,11 +118,16 @@ async def test_long_strings_and_bad_passwords_write_nothing(api: Api, factory: F
     for card, password in cases:
         body = await api.gql(LOGIN, {"c": card, "p": password})
         assert [e["code"] for e in body["data"]["login"]["errors"]] in (
-            ["INVALID_CREDENTIALS"], ["ACCOUNT_LOCKED"]
+            ["INVALID_CREDENTIALS"],
+            ["ACCOUNT_LOCKED"],
         ), (card[:20], password[:20])
-    search = await api.gql('query($q: String!) { search(query: $q) { totalCount } }', {"q": "漢" * 10_000})
+    search = await api.gql(
+        "query($q: String!) { search(query: $q) { totalCount } }", {"q": "漢" * 10_000}
+    )
     assert codes(search) == ["INVALID_INPUT"]
-    token = await api.login(factory_patron := (await factory.patron("yomu1357")).card_number, "yomu1357")
+    token = await api.login(
+        factory_patron := (await factory.patron("yomu1357")).card_number, "yomu1357"
+    )
     del factory_patron
     after_login = await _row_counts(api)
     for new in ("yomu2468yom", "ｙｏｍｕ２４６", "x" * 10_000, "🐱🐱🐱🐱🐱🐱"):
@@ -121,9 +152,13 @@ async def test_unexpected_errors_are_masked_with_a_request_id(
         def boom(self) -> str:
             raise RuntimeError("secret internals: password=hunter2")
 
-    view = HondanaGraphQL(HondanaSchema(query=Broken, extensions=[ErrorShaping]), api.app.state.services, ide=False)
+    view = HondanaGraphQL(
+        HondanaSchema(query=Broken, extensions=[ErrorShaping]), api.app.state.services, ide=False
+    )
     app = Starlette(routes=[Route("/graphql", view, methods=["POST"])])
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://t") as http:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="https://t"
+    ) as http:
         with caplog.at_level(logging.ERROR, logger="hondana.graphql"):
             response = await http.post("/graphql", json={"query": "{ boom }"})
     body = response.json()

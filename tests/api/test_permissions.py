@@ -37,7 +37,9 @@ from tests.support import Api, Factory, codes
 
 @strawberry.type
 class ProbeQuery:
-    @strawberry.field(extensions=guard(Authenticated(), ActivePassword(), CardValid(), NotOverdueBlocked()))
+    @strawberry.field(
+        extensions=guard(Authenticated(), ActivePassword(), CardValid(), NotOverdueBlocked())
+    )
     def may_place_holds(self, info: Info[Context, Any]) -> bool:
         return True
 
@@ -57,7 +59,9 @@ PROBE = HondanaSchema(query=ProbeQuery, mutation=AccountMutations, extensions=[E
 async def probe(api: Api) -> Any:
     view = HondanaGraphQL(PROBE, api.app.state.services, ide=False)
     app = Starlette(routes=[Route("/graphql", view, methods=["POST"])])
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="https://t") as http:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="https://t"
+    ) as http:
 
         async def ask(query: str, token: str, lang: str = "ja") -> dict[str, Any]:
             response = await http.post(
@@ -101,7 +105,9 @@ async def test_any_overdue_loan_blocks_holds(api: Api, factory: Factory, probe: 
     ]
 
 
-async def test_more_than_four_days_overdue_names_card3(api: Api, factory: Factory, probe: Any) -> None:
+async def test_more_than_four_days_overdue_names_card3(
+    api: Api, factory: Factory, probe: Any
+) -> None:
     # CARD-3: past the grace days the block is the stronger CARD-3 one, in English on request.
     lib = await factory.library()
     patron = await factory.patron("yomu2468")
@@ -114,7 +120,9 @@ async def test_more_than_four_days_overdue_names_card3(api: Api, factory: Factor
     assert "overdue" in error["message"]
 
 
-async def test_temporary_password_stops_before_card_checks(api: Api, factory: Factory, probe: Any) -> None:
+async def test_temporary_password_stops_before_card_checks(
+    api: Api, factory: Factory, probe: Any
+) -> None:
     # AUTH-5: permissions run in order; a temporary password is the first refusal.
     patron = await factory.patron("kari2468", state=PasswordState.TEMPORARY, expires_in_days=-1)
     body = await probe("{ mayPlaceHolds }", await api.login(patron.card_number, "kari2468"))

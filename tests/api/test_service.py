@@ -54,8 +54,9 @@ async def test_library_days_are_tokyo_days(api: Api, factory: Factory, clock: Fi
 
 async def test_opening_days_follow_the_calendar(api: Api, factory: Factory) -> None:
     # SVC-2: each library's calendar: weekly closures plus dated exceptions.
-    from models import CalendarDay
     from datetime import date
+
+    from models import CalendarDay
 
     lib = await factory.library("CEN", closed_weekdays="1")  # closed on Mondays
     await factory.add(
@@ -64,7 +65,13 @@ async def test_opening_days_follow_the_calendar(api: Api, factory: Factory) -> N
     )
     body = await api.gql('{ libraries { code openingDays(from: "2026-11-30", to: "2026-12-08") } }')
     assert body["data"]["libraries"][0]["openingDays"] == [
-        "2026-12-01", "2026-12-03", "2026-12-04", "2026-12-05", "2026-12-06", "2026-12-07", "2026-12-08",
+        "2026-12-01",
+        "2026-12-03",
+        "2026-12-04",
+        "2026-12-05",
+        "2026-12-06",
+        "2026-12-07",
+        "2026-12-08",
     ]
     too_long = await api.gql('{ libraries { openingDays(from: "2026-01-01", to: "2028-01-01") } }')
     assert codes(too_long) == ["INVALID_INPUT"]
