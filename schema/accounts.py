@@ -136,14 +136,16 @@ class LoginPayload:
 
 @strawberry.type(description="The result of `staffLogin`.")
 class StaffLoginPayload:
-    staff: StaffUser | None
+    staff: StaffUser | None = strawberry.field(description="The staff user now logged in.")
     access_token: str | None = strawberry.field(description="Token when `delivery` was `BEARER`.")
-    errors: list[UserError]
+    errors: list[UserError] = strawberry.field(
+        description="`INVALID_CREDENTIALS` or `ACCOUNT_LOCKED` (with `retryAfter`)."
+    )
 
 
 @strawberry.type(description="The result of `changePassword`.")
 class ChangePasswordPayload:
-    patron: Patron | None
+    patron: Patron | None = strawberry.field(description="The patron, password now active.")
     access_token: str | None = strawberry.field(
         description="A new token replaces the old one (BEARER sessions); cookies are renewed."
     )

@@ -155,8 +155,8 @@ class Record:
 
 @strawberry.type(description="A page of titles.")
 class RecordConnection:
-    edges: list[Edge[Record]]
-    page_info: PageInfo
+    edges: list[Edge[Record]] = strawberry.field(description="The titles of this page, in order.")
+    page_info: PageInfo = strawberry.field(description="Whether more pages follow, and from where.")
     total_count: int = strawberry.field(description="How many titles match in all.")
 
 

@@ -24,8 +24,8 @@ class PageInfo:
 
 @strawberry.type(description="One item of a page and the cursor that points at it.")
 class Edge(Generic[T]):
-    cursor: str
-    node: T
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this item.")
+    node: T = strawberry.field(description="The item.")
 
 
 def encode_cursor(key: int) -> str:

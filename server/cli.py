@@ -1,4 +1,5 @@
-"""The ``hondana`` command: ``serve``, ``worker``, ``migrate``, ``import-marc``, ``demo``."""
+"""The ``hondana`` command: ``serve``, ``worker``, ``migrate``, ``import-marc``, ``demo``,
+``export-schema``."""
 
 from __future__ import annotations
 
@@ -99,6 +100,18 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schema" / "schema.graphql"
+
+
+def cmd_export_schema(_: Settings, args: argparse.Namespace) -> int:
+    from schema.root import schema
+
+    target = Path(args.output) if args.output else SCHEMA_FILE
+    target.write_text(schema.as_str() + "\n", encoding="utf-8")
+    print(f"wrote {target}", file=sys.stderr)
+    return 0
+
+
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from server.demo import DEMO_PATRONS, DEMO_STAFF, SAMPLE, load_demo
 
@@ -148,6 +161,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="migrate and load the demo library")
     demo.add_argument("--marc", help="MARC file to load (default: the shared sample)")
     demo.add_argument("--limit", type=int, help="load only the first N records")
+    export = sub.add_parser("export-schema", help="write schema/schema.graphql from the code")
+    export.add_argument("--output", help="another path to write to")
     args = parser.parse_args(argv)
     settings = get_settings()
     handlers = {
@@ -156,6 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "migrate": cmd_migrate,
         "import-marc": cmd_import,
         "demo": cmd_demo,
+        "export-schema": cmd_export_schema,
     }
     return handlers[args.command](settings, args)
 

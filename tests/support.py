@@ -147,7 +147,7 @@ class Factory:
             or (await self.services.hasher.hash(password) if password else None),
             password_state=state or (PasswordState.ACTIVE if password else PasswordState.NONE),
             contact_method=kw.pop("contact_method", ContactMethod.NONE),
-            created_at=self.clock.now(),
+            created_at=kw.pop("created_at", self.clock.now()),
             **kw,
         )
         await self.add(patron)
