@@ -65,7 +65,9 @@ def password_problem(
     if not set(password) <= _ALLOWED:
         return PasswordProblem.INVALID_CHARACTERS
     lowered = password.lower()
-    if lowered == card_number.lower() or (len(card_number) >= PASSWORD_MIN and lowered in card_number.lower()):
+    if lowered == card_number.lower() or (
+        len(card_number) >= PASSWORD_MIN and lowered in card_number.lower()
+    ):
         return PasswordProblem.CARD_NUMBER
     if birth_date is not None and password in _birth_date_forms(birth_date):
         return PasswordProblem.BIRTH_DATE
@@ -137,7 +139,11 @@ def after_failure(throttle: LoginThrottle, now: datetime, policy: AccountPolicy)
     """The throttle after one more failed login: N failures inside the window lock the card."""
     window = timedelta(minutes=policy.lockout_window_minutes)
     start = throttle.window_started_at
-    if start is None or now - start >= window or throttle.locked_until is not None and now >= throttle.locked_until:
+    if (
+        start is None
+        or now - start >= window
+        or (throttle.locked_until is not None and now >= throttle.locked_until)
+    ):
         failures, start = 1, now
     else:
         failures = throttle.failures + 1

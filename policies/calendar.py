@@ -32,7 +32,11 @@ def open_days(
 
 
 def next_open_day(
-    after: date, closed_weekdays: frozenset[int], exceptions: Mapping[date, bool], *, inclusive: bool
+    after: date,
+    closed_weekdays: frozenset[int],
+    exceptions: Mapping[date, bool],
+    *,
+    inclusive: bool,
 ) -> date | None:
     """The first opening day on (``inclusive``) or after ``after``; ``None`` if none in a year."""
     day = after if inclusive else after + timedelta(days=1)

@@ -36,9 +36,7 @@ def check_may_collect_holds(
         raise RuleViolation(ErrorCode.OVERDUE_BLOCK, "CARD-3", days_overdue=worst)
 
 
-def check_hold_blocks(
-    due_dates: Iterable[date], today: date, policy: CirculationPolicy
-) -> None:
+def check_hold_blocks(due_dates: Iterable[date], today: date, policy: CirculationPolicy) -> None:
     """Both overdue blocks on placing holds, naming CARD-3 when it is the stronger one."""
     dues = list(due_dates)
     check_may_collect_holds(dues, today, policy)

@@ -50,7 +50,7 @@ class ErrorCode(StrEnum):
     INTER_LIBRARY = "INTER_LIBRARY"
 
 
-class RuleViolation(Exception):  # noqa: N818 - a violation is the domain word, not an "Error"
+class RuleViolation(Exception):
     """A rule said no.
 
     ``code`` is the API error code, ``rule`` the RULES.md id that said no (``None`` for

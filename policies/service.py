@@ -15,12 +15,16 @@ def maintenance_remaining(now: datetime, policy: ServicePolicy) -> timedelta | N
     """
     local = now.astimezone(ZoneInfo(policy.timezone))
     start = local.replace(
-        hour=policy.maintenance_start.hour, minute=policy.maintenance_start.minute,
-        second=0, microsecond=0,
+        hour=policy.maintenance_start.hour,
+        minute=policy.maintenance_start.minute,
+        second=0,
+        microsecond=0,
     )
     end = local.replace(
-        hour=policy.maintenance_end.hour, minute=policy.maintenance_end.minute,
-        second=0, microsecond=0,
+        hour=policy.maintenance_end.hour,
+        minute=policy.maintenance_end.minute,
+        second=0,
+        microsecond=0,
     )
     if start == end:
         return None

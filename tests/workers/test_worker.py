@@ -22,7 +22,9 @@ def redis_url() -> str:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
     except redis.RedisError as exc:
         if REQUIRE:
-            pytest.fail(f"Redis not reachable at {REDIS_URL}: {exc} (HONDANA_REQUIRE_SERVICES is set)")
+            pytest.fail(
+                f"Redis not reachable at {REDIS_URL}: {exc} (HONDANA_REQUIRE_SERVICES is set)"
+            )
         pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
     return REDIS_URL
 
@@ -35,9 +37,23 @@ def worker(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     log = tmp_path_factory.mktemp("worker") / "worker.log"
     with log.open("w") as out:
         proc = subprocess.Popen(  # noqa: S603 - our own CLI
-            [sys.executable, "-m", "celery", "-A", "workers.app", "worker", "-n", name,
-             "--pool", "solo", "--loglevel", "info"],
-            env=env, stdout=out, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workers.app",
+                "worker",
+                "-n",
+                name,
+                "--pool",
+                "solo",
+                "--loglevel",
+                "info",
+            ],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     try:
         yield name
