@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -48,3 +48,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded objects usable after commit (``expire_on_commit=False``)."""
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def lock_row(db: AsyncSession, model: Any, pk: int) -> None:
+    """Serialize writers on one row for the rest of ``db``'s transaction.
+
+    PostgreSQL: ``SELECT ... FOR UPDATE`` locks that row. SQLite has no row locks and
+    starts its transactions lazily, so a no-op UPDATE takes the database's write lock at
+    once; without it, two requests could both read "19 holds" and both insert a 20th.
+    """
+    if db.get_bind().dialect.name == "sqlite":
+        await db.execute(update(model).where(model.id == pk).values(id=model.id))
+    else:
+        await db.execute(select(model.id).where(model.id == pk).with_for_update())

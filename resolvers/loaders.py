@@ -15,8 +15,8 @@ from aiodataloader import DataLoader
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models import CalendarDay, Copy, Library, Loan, Patron, Record
-from policies.enums import CopyStatus
+from models import CalendarDay, Copy, Hold, Library, Loan, Patron, Record
+from policies.enums import CopyStatus, HoldState
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -54,6 +54,8 @@ class Loaders:
             self._grouped(CalendarDay, CalendarDay.library_id, order=CalendarDay.day)
         )
         self.availability_by_record = _loader(self._availability)
+        # The waiting line of a title: (hold id, patron id), first come first served (HOLD-7).
+        self.queue_by_record = _loader(self._queues)
         self.open_loans_by_patron = _loader(
             self._grouped(Loan, Loan.patron_id, order=Loan.due_on, where=Loan.returned_at.is_(None))
         )
@@ -71,9 +73,7 @@ class Loaders:
 
         return load
 
-    def _grouped(
-        self, model: Any, key: Any, *, order: Any, where: Any = None
-    ) -> BatchFn:
+    def _grouped(self, model: Any, key: Any, *, order: Any, where: Any = None) -> BatchFn:
         async def load(keys: list[int]) -> list[list[Any]]:
             stmt = select(model).where(key.in_(keys)).order_by(order, model.id)
             if where is not None:
@@ -104,4 +104,16 @@ class Loaders:
         async with self._sessions() as db:
             for rid, lid, total, avail, hold in (await db.execute(stmt)).all():
                 groups[rid].append(Availability(rid, lid, total, int(avail or 0), int(hold or 0)))
+        return [groups.get(r, []) for r in record_ids]
+
+    async def _queues(self, record_ids: list[int]) -> list[list[tuple[int, int]]]:
+        stmt = (
+            select(Hold.record_id, Hold.id, Hold.patron_id)
+            .where(Hold.record_id.in_(record_ids), Hold.state == HoldState.WAITING)
+            .order_by(Hold.record_id, Hold.placed_at, Hold.id)
+        )
+        groups: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        async with self._sessions() as db:
+            for rid, hold_id, patron_id in (await db.execute(stmt)).all():
+                groups[rid].append((hold_id, patron_id))
         return [groups.get(r, []) for r in record_ids]

@@ -86,6 +86,28 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "この予約は変更・取消できません。図書館にお問い合わせください。",
         "This hold can no longer be changed. Please call the library.",
     ),
+    C.INVALID_PICKUP_LIBRARY: (
+        "この受取館は選べません。",
+        "Holds cannot be collected at this library.",
+    ),
+    C.DUPLICATE_ID: ("同じ項目が2回指定されています。", "The same item was given twice."),
+    C.TOO_MANY_ITEMS: ("一度に指定できるのは100件までです。", "At most 100 items at a time."),
+    C.LOAN_LIMIT: ("貸出できる冊数の上限に達しています。", "The loan limit has been reached."),
+    C.NOT_LOANABLE: ("この資料は貸出できません。", "This item cannot be lent."),
+    C.COPY_UNAVAILABLE: (
+        "この資料はいま貸出できる状態ではありません。",
+        "This copy is not available now.",
+    ),
+    C.HELD_FOR_ANOTHER: (
+        "この資料は他の方の予約のために確保されています。",
+        "This copy is being kept for another patron's hold.",
+    ),
+    C.NOT_ON_LOAN: ("この資料は貸出中ではありません。", "This copy is not on loan."),
+    C.NOT_IN_TRANSIT: ("この資料は回送中ではありません。", "This copy is not in transit."),
+    C.NO_WAITING_HOLD: (
+        "この資料を待っている予約はありません。",
+        "No waiting hold needs this copy.",
+    ),
     C.HELD_BY_OTHERS: (
         "予約が入っているため延長できません。",
         "Someone has reserved this title, so it cannot be renewed.",

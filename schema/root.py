@@ -11,9 +11,12 @@ from strawberry.types import ExecutionContext, Info
 
 from resolvers import catalogue as catalogue_resolvers
 from resolvers.context import Context
-from schema import accounts, catalogue, loans
+from schema import accounts, catalogue
+from schema.counter import CounterMutations, CounterQueries
 from schema.extensions import ErrorShaping
+from schema.holds import HoldMutations, HoldQueries
 from schema.libraries import Library
+from schema.loans import LoanMutations, LoanQueries
 
 MAX_DEPTH = 10
 MAX_ALIASES = 20
@@ -21,7 +24,7 @@ MAX_TOKENS = 2000
 
 
 @strawberry.type(description="Everything that can be read.")
-class Query(accounts.AccountQueries):
+class Query(accounts.AccountQueries, HoldQueries, LoanQueries, CounterQueries):
     search: catalogue.RecordConnection = strawberry.field(
         resolver=catalogue.search,
         description="Search the catalogue; anyone may (BASKET-4). Every word must match the "
@@ -31,7 +34,6 @@ class Query(accounts.AccountQueries):
     record: catalogue.Record | None = strawberry.field(
         resolver=catalogue.record, description="One title by id; `null` when there is none."
     )
-    my_loans = loans.my_loans
 
     @strawberry.field(description="Every library and service point, in display order.")
     async def libraries(self, info: Info[Context, Any]) -> list[Library]:
@@ -39,7 +41,7 @@ class Query(accounts.AccountQueries):
 
 
 @strawberry.type(description="Everything that changes something.")
-class Mutation(accounts.AccountMutations):
+class Mutation(accounts.AccountMutations, HoldMutations, LoanMutations, CounterMutations):
     pass
 
 
