@@ -72,14 +72,14 @@ async def test_loan_list_and_renewal_rules(api: Api, factory: Factory) -> None:
     inter, _ = await lend("他市の本", from_other_city=True)
 
     listed = {
-        l["record"]["title"]: l for l in (await api.gql(LOANS, token=token))["data"]["myLoans"]
+        row["record"]["title"]: row for row in (await api.gql(LOANS, token=token))["data"]["myLoans"]
     }
     assert listed["普通の本"]["renewable"] is True
     assert listed["普通の本"]["dueOn"] == (factory.today() + timedelta(days=5)).isoformat()
     assert listed["予約のある本"]["renewalBlockedBy"] == "HELD_BY_OTHERS"
 
     loans = [plain, at_room, wanted, late, mobile_loan, art, inter]
-    body = await api.gql(RENEW, {"l": [gid("Loan", l.id) for l in loans]}, token=token)
+    body = await api.gql(RENEW, {"l": [gid("Loan", loan.id) for loan in loans]}, token=token)
     results = body["data"]["renewLoans"]["results"]
     today = factory.today()
     assert (
