@@ -4,9 +4,11 @@ HOLD-10, HOLD-11)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
+from models import Patron
 from policies.config import CategoryLimits
 from policies.enums import LibraryKind, MaterialType, PasswordState
 from tests.circulation.ops import (
@@ -26,12 +28,12 @@ from tests.support import Api, Factory, codes
 
 
 @pytest.fixture
-async def lib(factory: Factory):  # type: ignore[no-untyped-def]
+async def lib(factory: Factory):
     return await factory.library("CEN")
 
 
-async def _patron_token(api: Api, factory: Factory, **kw: object) -> tuple[object, str]:
-    patron = await factory.patron("yomu2468", **kw)  # type: ignore[arg-type]
+async def _patron_token(api: Api, factory: Factory, **kw: Any) -> tuple[Patron, str]:
+    patron = await factory.patron("yomu2468", **kw)
     return patron, await api.login(patron.card_number, "yomu2468")
 
 
@@ -74,7 +76,7 @@ async def test_search_is_open_but_basket_needs_login(
 
 async def test_preview_checks_and_changes_nothing_then_place(
     api: Api, factory: Factory, lib
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     # BASKET-2: preview (予約内容確認) checks each title and changes nothing; placement
     # (予約結果) answers per title and placed titles leave the basket.
     _, token = await _patron_token(api, factory, default_pickup_library_id=lib.id)
@@ -96,7 +98,7 @@ async def test_preview_checks_and_changes_nothing_then_place(
     assert [b["record"]["title"] for b in basket] == ["禁帯出の本"]
 
 
-async def test_what_cannot_be_held(api: Api, factory: Factory, lib) -> None:  # type: ignore[no-untyped-def]
+async def test_what_cannot_be_held(api: Api, factory: Factory, lib) -> None:
     # HOLD-1: reference-only copies and art reproductions don't count.
     # HOLD-11: titles borrowed from outside the city are not holdable on the web.
     _, token = await _patron_token(api, factory)
@@ -126,7 +128,7 @@ async def test_what_cannot_be_held(api: Api, factory: Factory, lib) -> None:  # 
 )
 async def test_hold_limits_per_category(
     api: Api, factory: Factory, lib, material: MaterialType, limit: int
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     # HOLD-2: books and magazines 20, CDs and cassettes 8, videos 4, each counted alone.
     _, token = await _patron_token(api, factory)
     records = [await factory.record(f"資料 {i}", material_type=material) for i in range(limit + 1)]
@@ -146,7 +148,7 @@ async def test_hold_limits_per_category(
     assert placed["results"][limit]["errors"] == [{"code": "HOLD_LIMIT", "rule": "HOLD-2"}]
 
 
-async def test_hold_limits_come_from_configuration(api: Api, factory: Factory, lib) -> None:  # type: ignore[no-untyped-def]
+async def test_hold_limits_come_from_configuration(api: Api, factory: Factory, lib) -> None:
     # HOLD-2: the limits are policy configuration, not code.
     services = api.app.state.services
     object.__setattr__(
@@ -166,7 +168,7 @@ async def test_hold_limits_come_from_configuration(api: Api, factory: Factory, l
     assert [r["ok"] for r in placed["results"]] == [True, False]
 
 
-async def test_no_double_holds_and_no_hold_on_own_loan(api: Api, factory: Factory, lib) -> None:  # type: ignore[no-untyped-def]
+async def test_no_double_holds_and_no_hold_on_own_loan(api: Api, factory: Factory, lib) -> None:
     # HOLD-4: ALREADY_HELD for a title held already, ALREADY_ON_LOAN for one on loan.
     patron, token = await _patron_token(api, factory)
     held = await factory.record("予約済み")
@@ -182,7 +184,7 @@ async def test_no_double_holds_and_no_hold_on_own_loan(api: Api, factory: Factor
     ]
 
 
-async def test_card_and_overdue_blocks_refuse_holds(api: Api, factory: Factory, lib) -> None:  # type: ignore[no-untyped-def]
+async def test_card_and_overdue_blocks_refuse_holds(api: Api, factory: Factory, lib) -> None:
     # HOLD-3 / CARD-1 / CARD-2: an expired card or an overdue loan refuses holds at the top level.
     rec = await factory.record("本")
     await factory.copy(rec, lib)
@@ -204,7 +206,7 @@ async def test_card_and_overdue_blocks_refuse_holds(api: Api, factory: Factory, 
     assert await my_holds(api, expired) == []
 
 
-async def test_queue_positions_and_hold_list(api: Api, factory: Factory, lib, clock) -> None:  # type: ignore[no-untyped-def]
+async def test_queue_positions_and_hold_list(api: Api, factory: Factory, lib, clock) -> None:
     # HOLD-7: first come, first served; the patron sees position and queue length.
     # HOLD-10: the hold list shows title, pickup library, state, position and deadline.
     rec = await factory.record("人気の本")
@@ -230,7 +232,7 @@ async def test_queue_positions_and_hold_list(api: Api, factory: Factory, lib, cl
 
 async def test_only_waiting_holds_can_change_and_others_are_not_found(
     api: Api, factory: Factory, lib
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     # HOLD-6: a WAITING hold can be moved, paused or cancelled; another patron's hold is NOT_FOUND.
     branch = await factory.library("KIT", LibraryKind.BRANCH)
     closed = await factory.library("BKM", LibraryKind.BOOKMOBILE, takes_holds=False)
@@ -277,7 +279,7 @@ async def test_only_waiting_holds_can_change_and_others_are_not_found(
 
 async def test_batch_input_is_checked_before_anything_changes(
     api: Api, factory: Factory, lib
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     # BASKET-2: unknown and foreign ids are NOT_FOUND per item; duplicates, over-long
     # batches and a pickup library that takes no holds refuse the whole request.
     _, token = await _patron_token(api, factory)

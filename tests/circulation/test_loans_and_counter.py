@@ -38,7 +38,7 @@ async def _desk(api: Api, factory: Factory) -> str:
     return await api.staff_login("desk", "staffpass1")
 
 
-async def _expire(api: Api, clock: FixedClock):  # type: ignore[no-untyped-def]
+async def _expire(api: Api, clock: FixedClock):
     services = api.app.state.services
     today = (clock.now() + timedelta(hours=9)).date()
     return await expire_ready_holds(services.sessions, services.policy, clock.now(), today)
@@ -55,7 +55,7 @@ async def test_loan_list_and_renewal_rules(api: Api, factory: Factory) -> None:
     token = await api.login(patron.card_number, "yomu2468")
     other_token = await api.login(other.card_number, "yomu2468")
 
-    async def lend(title: str, library: Library = central, due: int = 5, **kw: object):  # type: ignore[no-untyped-def]
+    async def lend(title: str, library: Library = central, due: int = 5, **kw: object):
         rec = await factory.record(title, material_type=kw.pop("material", MaterialType.BOOK))
         return await factory.loan(
             patron, await factory.copy(rec, library, **kw), due_in_days=due
@@ -72,7 +72,8 @@ async def test_loan_list_and_renewal_rules(api: Api, factory: Factory) -> None:
     inter, _ = await lend("他市の本", from_other_city=True)
 
     listed = {
-        row["record"]["title"]: row for row in (await api.gql(LOANS, token=token))["data"]["myLoans"]
+        row["record"]["title"]: row
+        for row in (await api.gql(LOANS, token=token))["data"]["myLoans"]
     }
     assert listed["普通の本"]["renewable"] is True
     assert listed["普通の本"]["dueOn"] == (factory.today() + timedelta(days=5)).isoformat()

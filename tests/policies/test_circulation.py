@@ -37,7 +37,7 @@ TODAY = date(2026, 11, 30)  # a Monday
 ALWAYS_OPEN = lambda day: True  # noqa: E731
 
 
-def _code(fn, *args, **kw):  # type: ignore[no-untyped-def]
+def _code(fn, *args, **kw):
     try:
         fn(*args, **kw)
     except RuleViolation as no:
