@@ -11,11 +11,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from resolvers.marc import iter_marc_file
-
 from models.db import create_engine, create_session_factory
 from models.migrate import upgrade
 from resolvers.catalogue_import import import_records
+from resolvers.marc import iter_marc_file
 from resolvers.passwords import PasswordHasher
 from server import logging as hondana_logging
 from server.settings import Settings, get_settings

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from resolvers.marc import iter_marc_file
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -38,6 +37,7 @@ from policies.enums import (
     StaffRole,
 )
 from resolvers.catalogue_import import ImportReport, import_records
+from resolvers.marc import iter_marc_file
 from resolvers.passwords import PasswordHasher
 
 SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "lc-books-2016-sample.mrc"
@@ -208,7 +208,9 @@ async def _people(
                         .where(
                             Copy.status == CopyStatus.AVAILABLE,
                             ~Copy.reference_only,
+                            ~Copy.from_other_city,
                             Record.material_type == MaterialType.BOOK,
+                            Record.language == "jpn",
                             Copy.library_id == central.id,
                         )
                         .order_by(Copy.id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -51,6 +52,10 @@ class HondanaGraphQL(GraphQL[Context, None]):
             user_agent=headers.get("user-agent"),
             response=response,
         )
+
+    def encode_json(self, data: object) -> str:
+        # Japanese text as UTF-8, not \u escapes: a third of the bytes and readable.
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         # GraphiQL must send the CSRF header too, or the cookie session is refused.
