@@ -8,6 +8,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Copy, Hold, Library, Loan, Patron, Record
 from models.db import lock_row
@@ -42,6 +43,14 @@ async def _copy_by_barcode(ctx: Context, barcode: str) -> Copy:
     return copy
 
 
+async def _locked(db: AsyncSession, copy_id: int) -> Copy:
+    """The copy, locked for this transaction and read fresh (another desk may have moved it)."""
+    await lock_row(db, Copy, copy_id)
+    copy = await db.get(Copy, copy_id, populate_existing=True)
+    assert copy is not None
+    return copy
+
+
 @dataclass(frozen=True, slots=True)
 class CheckoutResult:
     """A new loan, and the hold it collected if the copy was kept for the patron."""
@@ -58,13 +67,10 @@ async def check_out(ctx: Context, patron_id: int, barcode: str, library_id: int)
     at = _clockwork(ctx)
     async with ctx.services.sessions() as db, db.begin():
         await lock_row(db, Patron, patron_id)
-        await lock_row(db, Copy, copy.id)
         patron = await db.get(Patron, patron_id)
-        copy_row = await db.get(Copy, copy.id, populate_existing=True)
         if patron is None:
             raise RuleViolation(ErrorCode.NOT_FOUND, field="cardNumber")
-        assert copy_row is not None
-        copy = copy_row
+        copy = await _locked(db, copy.id)
         record = await db.get(Record, copy.record_id)
         assert record is not None
         check_card_valid(patron.card_expires_on, at.today)
@@ -151,10 +157,7 @@ async def check_in(ctx: Context, barcode: str, library_id: int) -> CheckinResult
     copy = await _copy_by_barcode(ctx, barcode)
     at = _clockwork(ctx)
     async with ctx.services.sessions() as db, db.begin():
-        await lock_row(db, Copy, copy.id)
-        copy_row = await db.get(Copy, copy.id, populate_existing=True)
-        assert copy_row is not None
-        copy = copy_row
+        copy = await _locked(db, copy.id)
         if copy.status not in (CopyStatus.ON_LOAN, CopyStatus.AVAILABLE, CopyStatus.MISSING):
             raise RuleViolation(
                 ErrorCode.COPY_UNAVAILABLE, field="barcode", status=copy.status.value
@@ -226,10 +229,7 @@ async def mark_pulled(ctx: Context, barcode: str) -> CheckinResult:
     copy = await _copy_by_barcode(ctx, barcode)
     at = _clockwork(ctx)
     async with ctx.services.sessions() as db, db.begin():
-        await lock_row(db, Copy, copy.id)
-        copy_row = await db.get(Copy, copy.id, populate_existing=True)
-        assert copy_row is not None
-        copy = copy_row
+        copy = await _locked(db, copy.id)
         if copy.status is not CopyStatus.AVAILABLE or copy.current_library_id is None:
             raise RuleViolation(
                 ErrorCode.COPY_UNAVAILABLE, field="barcode", status=copy.status.value
@@ -249,10 +249,7 @@ async def receive_transit(ctx: Context, barcode: str, library_id: int) -> Checki
     copy = await _copy_by_barcode(ctx, barcode)
     at = _clockwork(ctx)
     async with ctx.services.sessions() as db, db.begin():
-        await lock_row(db, Copy, copy.id)
-        copy_row = await db.get(Copy, copy.id, populate_existing=True)
-        assert copy_row is not None
-        copy = copy_row
+        copy = await _locked(db, copy.id)
         if copy.status is not CopyStatus.IN_TRANSIT:
             raise RuleViolation(ErrorCode.NOT_IN_TRANSIT, field="barcode", status=copy.status.value)
         hold = (

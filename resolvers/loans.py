@@ -23,20 +23,25 @@ async def open_loans(ctx: Context, patron_id: int) -> Sequence[Loan]:
     return loans
 
 
+def _facts(loan: Loan, copy: Copy, record: Record, library: Library, held: bool) -> LoanFacts:
+    return LoanFacts(
+        due_on=loan.due_on,
+        renewals=loan.renewals,
+        lent_at_kind=library.kind,
+        material=record.material_type,
+        from_other_city=copy.from_other_city,
+        held_by_others=held,
+    )
+
+
 async def renewal_check(ctx: Context, loan: Loan) -> RuleViolation | None:
     """Why the loan could not be renewed today, or ``None`` (shown in the loan list)."""
     copy = await ctx.loaders.copy.load(loan.copy_id)
     record = await ctx.loaders.record.load(copy.record_id)
     library = await ctx.loaders.library.load(loan.library_id)
     queue = await ctx.loaders.queue_by_record.load(copy.record_id)
-    facts = LoanFacts(
-        due_on=loan.due_on,
-        renewals=loan.renewals,
-        lent_at_kind=library.kind,
-        material=record.material_type,
-        from_other_city=copy.from_other_city,
-        held_by_others=any(patron_id != loan.patron_id for _, patron_id in queue),
-    )
+    held = any(patron_id != loan.patron_id for _, patron_id in queue)
+    facts = _facts(loan, copy, record, library, held)
     return renewal_refusal(facts, ctx.today(), ctx.policy.circulation)
 
 
@@ -97,14 +102,7 @@ async def renew(
                 outcomes.append(RenewalOutcome(loan_id=loan_id or 0, loan=None, errors=[nf]))
                 continue
             loan, copy, record, library = found[loan_id]
-            facts = LoanFacts(
-                due_on=loan.due_on,
-                renewals=loan.renewals,
-                lent_at_kind=library.kind,
-                material=record.material_type,
-                from_other_city=copy.from_other_city,
-                held_by_others=record.id in waiting_by_others,
-            )
+            facts = _facts(loan, copy, record, library, record.id in waiting_by_others)
             refusal = renewal_refusal(facts, today, ctx.policy.circulation)
             if refusal is not None:
                 outcomes.append(RenewalOutcome(loan_id=loan.id, loan=loan, errors=[refusal]))

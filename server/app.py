@@ -21,6 +21,16 @@ from server.middleware import MaintenanceMiddleware, RequestGuardMiddleware, Req
 from server.settings import Settings, get_settings
 
 
+def make_hasher(settings: Settings) -> PasswordHasher:
+    """The argon2id hasher with the configured cost and thread count."""
+    return PasswordHasher(
+        time_cost=settings.argon2_time_cost,
+        memory_kib=settings.argon2_memory_kib,
+        parallelism=settings.argon2_parallelism,
+        threads=settings.hash_threads,
+    )
+
+
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
     """Build the app. Tests pass their own settings (database) and a movable clock."""
     settings = settings or get_settings()
@@ -33,12 +43,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         policy=policy,
         clock=clock,
         sessions=create_session_factory(engine),
-        hasher=PasswordHasher(
-            time_cost=settings.argon2_time_cost,
-            memory_kib=settings.argon2_memory_kib,
-            parallelism=settings.argon2_parallelism,
-            threads=settings.hash_threads,
-        ),
+        hasher=make_hasher(settings),
         secure_cookies=settings.secure_cookies,
         production=settings.is_production,
     )

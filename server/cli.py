@@ -15,8 +15,8 @@ from models.db import create_engine, create_session_factory
 from models.migrate import upgrade
 from resolvers.catalogue_import import import_records
 from resolvers.marc import iter_marc_file
-from resolvers.passwords import PasswordHasher
 from server import logging as hondana_logging
+from server.app import make_hasher
 from server.settings import Settings, get_settings
 
 
@@ -35,15 +35,6 @@ class Progress:
 
     def close(self) -> None:
         print(f"\r{self.label}: {self.done:,} done", file=sys.stderr)
-
-
-def _hasher(settings: Settings) -> PasswordHasher:
-    return PasswordHasher(
-        time_cost=settings.argon2_time_cost,
-        memory_kib=settings.argon2_memory_kib,
-        parallelism=settings.argon2_parallelism,
-        threads=settings.hash_threads,
-    )
 
 
 def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
@@ -122,7 +113,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         try:
             report = await load_demo(
                 create_session_factory(engine),
-                _hasher(settings),
+                make_hasher(settings),
                 marc_path=Path(args.marc) if args.marc else SAMPLE,
                 limit=args.limit,
                 progress=progress,
