@@ -60,10 +60,12 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
-    argv = ["celery", "-A", "workers.app", "worker", "--loglevel", settings.log_level.lower()]
+    # The interpreter running us has Celery installed, whatever PATH says.
+    argv = [sys.executable, "-m", "celery", "-A", "workers.app", "worker"]
+    argv += ["--loglevel", settings.log_level.lower()]
     if args.beat:
         argv.append("--beat")
-    os.execvp(argv[0], argv)  # noqa: S606 - replaces this process with the Celery worker
+    os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with the Celery worker
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
