@@ -9,7 +9,7 @@ from models.base import Base
 from models.catalogue import Copy, Record
 from models.circulation import BasketEntry, Hold, Loan
 from models.libraries import CalendarDay, Library
-from models.mail import OutboxMessage
+from models.mail import OutboxMessage, SweepRun
 from models.shelves import Bookshelf, BookshelfEntry
 
 __all__ = [
@@ -28,4 +28,5 @@ __all__ = [
     "Record",
     "Session",
     "StaffUser",
+    "SweepRun",
 ]

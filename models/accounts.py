@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Date,
@@ -46,6 +47,15 @@ class Patron(Base):
     default_pickup_library_id: Mapped[int | None] = mapped_column(
         ForeignKey("libraries.id", ondelete="SET NULL")
     )
+    # Due-date reminder (PREF-5): opted in, and how many days before (None: the default).
+    due_reminder: Mapped[bool] = mapped_column(Boolean, default=False)
+    due_reminder_days: Mapped[int | None] = mapped_column(Integer)
+    # New-arrivals alert fields (PREF-6): {"subject_classes": [...], "keywords": [...],
+    # "authors": [...]}; None or empty lists: no alert.
+    new_arrival_fields: Mapped[dict[str, list[str]] | None] = mapped_column(JSON)
+    # A permanent delivery failure (SMTP 5xx) marks the address failing, with the reply.
+    email1_failure: Mapped[str | None] = mapped_column(String(300))
+    email2_failure: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime]
 
 

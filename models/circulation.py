@@ -26,6 +26,11 @@ class Loan(Base):
     due_on: Mapped[date] = mapped_column(Date, index=True)
     renewals: Mapped[int] = mapped_column(Integer, default=0)
     returned_at: Mapped[datetime | None]
+    # The due date a reminder was sent for (MAIL-2); a renewal's new due date earns another.
+    reminded_for_due_on: Mapped[date | None] = mapped_column(Date)
+    # Overdue notices sent for this loan and the day of the last one (MAIL-3).
+    overdue_notices: Mapped[int] = mapped_column(Integer, default=0)
+    last_overdue_notice_on: Mapped[date | None] = mapped_column(Date)
 
 
 class Hold(Base):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
@@ -31,6 +31,22 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime]  # e.g. the next opening day (MAIL-1)
     next_attempt_at: Mapped[datetime]
+    # A claimed row belongs to one dispatcher until its lease ends; a worker that dies
+    # mid-dispatch leaves the row to be claimed again once the lease is over.
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None]
+    message_id: Mapped[str | None] = mapped_column(String(200))
+    recipients: Mapped[list[str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class SweepRun(Base):
+    """How far a scheduled scan has got, so a missed run is caught up by the next one."""
+
+    __tablename__ = "sweep_runs"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    done_through: Mapped[date]
+    finished_at: Mapped[datetime]

@@ -54,17 +54,14 @@ async def make_ready(db: AsyncSession, hold: Hold, copy: Copy, at: Clockwork) ->
     copy.current_library_id = pickup.id
     await _align_earlier_volumes(db, hold, deadline)
     patron = await db.get(Patron, hold.patron_id)
-    if patron is not None and patron.contact_method is ContactMethod.EMAIL:
+    record = await db.get(Record, hold.record_id)
+    if patron is not None and record is not None and patron.contact_method is ContactMethod.EMAIL:
         await queue_mail(
             db,
             kind="hold_ready",
             dedupe_key=f"hold-ready:{hold.id}",
             patron_id=patron.id,
-            payload={
-                "hold_id": hold.id,
-                "pickup_library_id": pickup.id,
-                "deadline": deadline.isoformat(),
-            },
+            payload=hold_ready_payload(hold, record, pickup, deadline),
             not_before=next_opening_morning(at.today, test, at.policy.service.timezone),
             now=at.now,
         )

@@ -124,7 +124,19 @@ class Settings(BaseSettings):
     hash_threads: int = Field(4, ge=1)
     max_body_bytes: int = Field(100_000, ge=1024)
     cookie_secure: bool | None = None  # None: Secure everywhere but development
+    # Mail (MAIL-7): the send-only From, shown with the library's name.
     mail_from: str = "no-reply@library.example.jp"
+    mail_from_name: str = "茨木市立図書館"
+    mail_sender: Literal["maildir", "smtp"] = "maildir"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout: float = Field(30.0, gt=0)
+    dispatch_batch: int = Field(200, ge=1, le=5000)
+    # Celery results are not needed in production; tests may name a backend to wait on.
+    result_backend: str | None = None
     policy: PolicySettings = PolicySettings()
 
     @property

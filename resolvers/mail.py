@@ -1,0 +1,218 @@
+"""The mail outbox seen from the database: claiming due rows for a dispatcher, recording
+what happened, and the staff's mail log (MAIL-8, STAFF-1).
+
+A claim is a lease: rows move to SENDING with ``claimed_by`` and ``lease_until``; a row
+whose lease has run out (its worker died) is claimable again. On PostgreSQL the claim
+uses ``FOR UPDATE SKIP LOCKED`` so dispatchers never wait on each other; SQLite runs one
+writer at a time, so its conditional UPDATE is already exclusive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models import OutboxMessage, Patron
+from policies.enums import OutboxState
+
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 12
+MAX_BACKOFF = timedelta(hours=6)
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A claimed mail with the patron's current addresses (Email1 and Email2)."""
+
+    id: int
+    kind: str
+    dedupe_key: str
+    payload: dict[str, object]
+    attempts: int
+    patron_id: int | None
+    addresses: tuple[str, ...]
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before the next try: 1, 2, 4 ... minutes, at most six hours."""
+    return min(timedelta(minutes=2 ** max(0, attempts - 1)), MAX_BACKOFF)
+
+
+def _due(now: datetime):  # type: ignore[no-untyped-def]
+    return or_(
+        (OutboxMessage.state == OutboxState.PENDING) & (OutboxMessage.next_attempt_at <= now),
+        (OutboxMessage.state == OutboxState.SENDING) & (OutboxMessage.lease_until < now),
+    )
+
+
+async def claim(
+    sessions: async_sessionmaker[AsyncSession], worker: str, now: datetime, limit: int
+) -> list[Claimed]:
+    """Take up to ``limit`` due mails for ``worker``, oldest first."""
+    async with sessions() as db, db.begin():
+        pick = select(OutboxMessage.id).where(_due(now)).order_by(OutboxMessage.id).limit(limit)
+        if db.get_bind().dialect.name == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        ids = list((await db.execute(pick)).scalars())
+        if not ids:
+            return []
+        # The state test again in the UPDATE keeps the claim exclusive on SQLite too.
+        claimed = await db.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), _due(now))
+            .values(state=OutboxState.SENDING, claimed_by=worker, lease_until=now + LEASE)
+            .returning(OutboxMessage.id)
+        )
+        mine = set(claimed.scalars())
+        rows = (
+            await db.execute(
+                select(OutboxMessage, Patron)
+                .outerjoin(Patron, Patron.id == OutboxMessage.patron_id)
+                .where(OutboxMessage.id.in_(mine))
+                .order_by(OutboxMessage.id)
+            )
+        ).all()
+    return [
+        Claimed(
+            id=row.id,
+            kind=row.kind,
+            dedupe_key=row.dedupe_key,
+            payload=dict(row.payload),
+            attempts=row.attempts,
+            patron_id=row.patron_id,
+            addresses=_addresses(patron, row.payload),
+        )
+        for row, patron in rows
+    ]
+
+
+def _addresses(patron: Patron | None, payload: dict[str, object]) -> tuple[str, ...]:
+    """Email1 and Email2 as they are now, skipping addresses known to fail; a mail to
+    someone without an account (an applicant) carries its address in the payload."""
+    if patron is None:
+        to = payload.get("to")
+        return (to,) if isinstance(to, str) and to else ()
+    found = []
+    for address, failure in (
+        (patron.email1, patron.email1_failure),
+        (patron.email2, patron.email2_failure),
+    ):
+        if address and failure is None and address not in found:
+            found.append(address)
+    return tuple(found)
+
+
+async def mark_sent(
+    sessions: async_sessionmaker[AsyncSession],
+    mail_id: int,
+    worker: str,
+    now: datetime,
+    *,
+    message_id: str,
+    recipients: Sequence[str],
+    scrub: Sequence[str] = (),
+) -> None:
+    """Delivered. ``scrub`` names payload keys to forget once sent (a temporary password)."""
+    async with sessions() as db, db.begin():
+        row = await db.get(OutboxMessage, mail_id)
+        if row is None or row.claimed_by != worker:
+            return
+        if scrub:
+            row.payload = {k: v for k, v in row.payload.items() if k not in scrub}
+        row.state = OutboxState.SENT
+        row.sent_at = now
+        row.attempts += 1
+        row.message_id = message_id
+        row.recipients = list(recipients)
+        row.lease_until = None
+        row.last_error = None
+
+
+async def mark_retry(
+    sessions: async_sessionmaker[AsyncSession], mail_id: int, worker: str, now: datetime, error: str
+) -> None:
+    """A temporary failure (4xx, connection refused): try again later, up to a limit."""
+    async with sessions() as db, db.begin():
+        row = await db.get(OutboxMessage, mail_id)
+        if row is None or row.claimed_by != worker:
+            return
+        row.attempts += 1
+        row.last_error = error[:1000]
+        row.lease_until = None
+        if row.attempts >= MAX_ATTEMPTS:
+            row.state = OutboxState.FAILED
+        else:
+            row.state = OutboxState.PENDING
+            row.next_attempt_at = now + backoff(row.attempts)
+
+
+async def mark_failed(
+    sessions: async_sessionmaker[AsyncSession],
+    mail_id: int,
+    worker: str,
+    now: datetime,
+    error: str,
+    refused: dict[str, str] | None = None,
+) -> None:
+    """A permanent failure: the mail is not retried, and each refused address of the patron
+    is marked failing so the patron and staff can see it (MAIL-8, PREF-2)."""
+    async with sessions() as db, db.begin():
+        row = await db.get(OutboxMessage, mail_id)
+        if row is None or row.claimed_by != worker:
+            return
+        row.state = OutboxState.FAILED
+        row.attempts += 1
+        row.last_error = error[:1000]
+        row.lease_until = None
+        await _mark_addresses(db, row.patron_id, refused or {})
+
+
+async def _mark_addresses(db: AsyncSession, patron_id: int | None, refused: dict[str, str]) -> None:
+    if patron_id is None or not refused:
+        return
+    patron = await db.get(Patron, patron_id)
+    if patron is None:
+        return
+    if patron.email1 in refused:
+        patron.email1_failure = refused[patron.email1][:300]
+    if patron.email2 in refused:
+        patron.email2_failure = refused[patron.email2][:300]
+
+
+async def mark_partly_refused(
+    sessions: async_sessionmaker[AsyncSession], patron_id: int | None, refused: dict[str, str]
+) -> None:
+    """Some addresses took the mail and some refused it for good: mark the refused ones."""
+    async with sessions() as db, db.begin():
+        await _mark_addresses(db, patron_id, refused)
+
+
+async def mark_skipped(
+    sessions: async_sessionmaker[AsyncSession], mail_id: int, worker: str, reason: str
+) -> None:
+    """Nothing to send any more (the hold was collected, no address is left)."""
+    async with sessions() as db, db.begin():
+        row = await db.get(OutboxMessage, mail_id)
+        if row is None or row.claimed_by != worker:
+            return
+        row.state = OutboxState.FAILED
+        row.last_error = reason[:1000]
+        row.lease_until = None
+
+
+async def mail_log(
+    sessions: async_sessionmaker[AsyncSession], patron_id: int, limit: int = 100
+) -> Sequence[OutboxMessage]:
+    """A patron's mails, newest first, with each one's state (STAFF-1)."""
+    async with sessions() as db:
+        rows = await db.execute(
+            select(OutboxMessage)
+            .where(OutboxMessage.patron_id == patron_id)
+            .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+            .limit(limit)
+        )
+        return rows.scalars().all()
