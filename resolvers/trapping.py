@@ -14,6 +14,7 @@ from policies.circulation import pickup_deadline, volume_rank
 from policies.config import PolicyConfig
 from policies.enums import ContactMethod, CopyStatus, HoldState
 from resolvers.calendar import next_opening_morning, opening_test
+from resolvers.notices import hold_ready_payload
 from resolvers.outbox import queue_mail
 
 
