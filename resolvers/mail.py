@@ -34,6 +34,7 @@ class Claimed:
     payload: dict[str, object]
     attempts: int
     patron_id: int | None
+    patron_name: str | None
     addresses: tuple[str, ...]
 
 
@@ -84,6 +85,7 @@ async def claim(
             payload=dict(row.payload),
             attempts=row.attempts,
             patron_id=row.patron_id,
+            patron_name=patron.name if patron is not None else None,
             addresses=_addresses(patron, row.payload),
         )
         for row, patron in rows
@@ -104,6 +106,20 @@ def _addresses(patron: Patron | None, payload: dict[str, object]) -> tuple[str, 
         if address and failure is None and address not in found:
             found.append(address)
     return tuple(found)
+
+
+async def release(
+    sessions: async_sessionmaker[AsyncSession], mail_ids: Sequence[int], worker: str
+) -> None:
+    """Give claimed mails back untried (the server is unreachable): no attempt is counted."""
+    if not mail_ids:
+        return
+    async with sessions() as db, db.begin():
+        await db.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(list(mail_ids)), OutboxMessage.claimed_by == worker)
+            .values(state=OutboxState.PENDING, claimed_by=None, lease_until=None)
+        )
 
 
 async def mark_sent(

@@ -1,4 +1,8 @@
-"""Small readers of MARC21 fields: 880 linkage, tidy punctuation, ISBNs, years."""
+"""Small readers of MARC21 fields: punctuation, 880 linkage, headings, ISBNs, years.
+
+Nothing here knows about the catalogue; :mod:`resolvers.marc` decides which field feeds
+which column.
+"""
 
 from __future__ import annotations
 
@@ -7,91 +11,128 @@ import unicodedata
 
 from pymarc import Field, Record
 
-# ISBD punctuation that ends a subfield and means nothing on its own.
-_TRAILING = re.compile(r"[\s/:;,.=]+$")
+# ISBD punctuation closes almost every subfield ("Title /", "Tōkyō :", "1999.") and means
+# nothing once the subfield stands alone. LC puts bidi marks (LRM/RLM) around right-to-left
+# subfields and Arabic-script records use the Arabic comma and semicolon; some Japanese
+# records end with a full-width full stop.
+_TRAILING = re.compile(r"[\s/:;,.=\u060c\u061b\uff0e\u200e\u200f]+$")
 _SPACES = re.compile(r"\s+")
-_YEAR = re.compile(r"(1[0-9]{3}|20[0-9]{2}|2100)")
+# A final full stop that belongs to an abbreviation or an initial ("U.S.", "Smith, J.",
+# "etc.", "Co.") is not ISBD punctuation: AACR2 never doubles it, so keep it.
+_ABBREVIATION = re.compile(
+    r"(?:^|[\s.(])(?:[A-Za-z]|etc|Inc|Co|Ltd|Corp|Bros|Jr|Sr|St|Dr|Mr|Mrs|Mme)$"
+)
+_ISBN = re.compile(r"[0-9][0-9-]*[0-9Xx]")
+_LINK = re.compile(r"(\d{3})-(\d{2,})")
+_YEAR = re.compile(r"(?<!\d)(1\d{3}|20\d{2}|2100)(?!\d)")
+# Subject subdivisions (form, general, chronological, geographic) that display after " -- ".
+SUBDIVISIONS = "vxyz"
 
 
 def tidy(text: str | None) -> str | None:
-    """Collapse white space and drop trailing ISBD punctuation; ``None`` for empty."""
+    """NFC, collapsed white space, no trailing ISBD punctuation; ``None`` when empty."""
     if text is None:
         return None
-    # LC data spells macrons decomposed (o + U+0304); store the composed form.
-    text = unicodedata.normalize("NFC", text)
-    cleaned = _TRAILING.sub("", _SPACES.sub(" ", text).strip())
-    # A closing bracket or an abbreviation's full stop is part of the text.
-    if text.rstrip().endswith(("]", ")")) and not cleaned.endswith(("]", ")")):
-        cleaned = text.rstrip()
-    return cleaned or None
+    # LC spells diacritics decomposed ("o" + U+0304); the database wants one form.
+    text = _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip(" \u200e\u200f")
+    end = _TRAILING.search(text)
+    if end is not None:
+        head = text[: end.start()]
+        text = head + "." if end.group().startswith(".") and _ABBREVIATION.search(head) else head
+    # A bracketed supplied word often closes in the next subfield ("[s.l. :$bDept.]").
+    if text.count("[") > text.count("]"):
+        text += "]"
+    return text or None
 
 
 def joined(field: Field, codes: str, sep: str = " ") -> str | None:
-    """The listed subfields of ``field``, in field order, tidied and joined."""
-    parts = [tidy(value) for code, value in _pairs(field) if code in codes]
-    return tidy(sep.join(p for p in parts if p))
+    """The listed subfields of ``field``, in field order, joined and tidied.
+
+    Internal ISBD punctuation stays ("Title : subtitle"); only the end is trimmed.
+    """
+    values = [value for code, value in _pairs(field) if code in codes and value.strip()]
+    return tidy(sep.join(values))
+
+
+def heading(field: Field, codes: str) -> str | None:
+    """A subject heading for display: the main part, then ``" -- "`` and each subdivision."""
+    main: list[str] = []
+    parts: list[str] = []
+    for code, value in _pairs(field):
+        if code in SUBDIVISIONS or (parts and code in codes):
+            parts.append(value)
+        elif code in codes:
+            main.append(value)
+    shown = [tidy(" ".join(main)), *(tidy(p) for p in parts)]
+    return " -- ".join(p for p in shown if p) or None
 
 
 def _pairs(field: Field) -> list[tuple[str, str]]:
-    return [(sf.code, sf.value) for sf in field.subfields]
+    return [(sub.code, sub.value or "") for sub in field.subfields]
 
 
 def linkage(field: Field) -> tuple[str, str] | None:
-    """``$6`` as (tag, occurrence): ``880-02`` on a 245, ``245-02/$1`` on its 880."""
+    """``$6`` as (tag, occurrence): ``("880", "02")`` on a 245, ``("245", "02")`` on its 880.
+
+    Occurrence ``00`` means "no partner" (an 880 standing alone), so it links nothing.
+    """
     values = field.get_subfields("6")
-    if not values:
+    match = _LINK.match(values[0].strip()) if values else None
+    if match is None or int(match.group(2)) == 0:
         return None
-    tag, _, rest = values[0].partition("-")
-    occurrence = rest[:2]
-    if len(tag) != 3 or len(occurrence) != 2 or not occurrence.isdigit() or occurrence == "00":
-        return None
-    return tag, occurrence
+    return match.group(1), match.group(2)
 
 
 def partner(record: Record, field: Field) -> Field | None:
-    """The 880 field in original script linked to ``field`` by occurrence number."""
+    """The 880 (original script) linked to ``field``.
+
+    Matching needs the tag *and* the occurrence number: a record often has several 880s for
+    the same tag, and they are not always in the same order as their partners.
+    """
     link = linkage(field)
-    if link is None or link[0] != "880":
+    if link is None or link[0] != "880" or field.tag == "880":
         return None
     for candidate in record.get_fields("880"):
-        theirs = linkage(candidate)
-        if theirs is not None and theirs == (field.tag, link[1]):
+        if linkage(candidate) == (field.tag, link[1]):
             return candidate
     return None
 
 
 def isbn13(raw: str) -> str | None:
-    """A valid ISBN-10 or ISBN-13 (hyphens, spaces and trailing qualifiers allowed) as
-    13 digits; ``None`` if the check digit fails."""
-    token = raw.strip().split(" ")[0].replace("-", "").upper()
+    """A valid ISBN-10 or ISBN-13 as 13 digits, or ``None``.
+
+    Takes the first run of digits and hyphens, so "ISBN 4-87088-916-1" and a trailing
+    qualifier ("4870889161 (pbk.)") are fine;
+    an ISBN-10 (check digit ``X`` included) becomes its 978-prefixed ISBN-13.
+    """
+    found = _ISBN.search(raw)
+    token = found.group().replace("-", "").upper() if found else ""
     if len(token) == 10 and token[:9].isdigit() and (token[9].isdigit() or token[9] == "X"):
         total = sum((10 - i) * int(d) for i, d in enumerate(token[:9]))
-        check = 10 if token[9] == "X" else int(token[9])
-        if (total + check) % 11 != 0:
+        if (total + (10 if token[9] == "X" else int(token[9]))) % 11 != 0:
             return None
         core = "978" + token[:9]
-    elif len(token) == 13 and token.isdigit() and token.startswith(("978", "979")):
-        core = token[:12]
-        if _isbn13_check(core) != token[12]:
-            return None
-    else:
-        return None
-    return core + _isbn13_check(core)
+        return core + _isbn13_check(core)
+    if len(token) == 13 and token.isdigit() and token.startswith(("978", "979")):
+        return token if _isbn13_check(token[:12]) == token[12] else None
+    return None
 
 
 def _isbn13_check(core: str) -> str:
-    total = sum(int(d) * (1 if i % 2 == 0 else 3) for i, d in enumerate(core))
-    return str((10 - total % 10) % 10)
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(core))
+    return str(-total % 10)
 
 
-def year_of(fixed: str | None, statements: list[str]) -> int | None:
-    """008/07-10 when it is a plausible year, else the first year in 260/264 ``$c``."""
-    if fixed and len(fixed) >= 11 and fixed[7:11].isdigit():
-        year = int(fixed[7:11])
-        if 1000 <= year <= 2100:
-            return year
+def year_of(fixed: str, statements: list[str]) -> int | None:
+    """008/07-10 when it is a plausible year, else the first year in 260/264 ``$c``.
+
+    008 often has ``19uu`` or blanks for unknown digits; the statement may still say
+    "[1999?]" or "Heisei 11 [1999]".
+    """
+    first = fixed[7:11]
+    if len(first) == 4 and first.isdigit() and 1000 <= int(first) <= 2100:
+        return int(first)
     for text in statements:
-        match = _YEAR.search(text)
-        if match:
+        if match := _YEAR.search(text):
             return int(match.group(1))
     return None

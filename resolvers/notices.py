@@ -131,7 +131,7 @@ def _matches(record: Record, fields: dict[str, list[str]]) -> bool:
     ).casefold()
     return (
         any((record.subject_class or "").startswith(c) for c in classes)
-        or any(k in text for k in keywords)
+        or any(k in text or k in names for k in keywords)
         or any(a in names for a in authors)
     )
 

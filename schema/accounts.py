@@ -72,6 +72,20 @@ class Patron:
         return self.row.email2
 
     @strawberry.field(
+        description="Why mail to Email1 fails for good (the server's reply), or null. Set by "
+        "a permanent delivery failure; changing the address clears it.",
+        extensions=guard(PersonalData()),
+    )
+    def email1_failure(self) -> str | None:
+        return self.row.email1_failure
+
+    @strawberry.field(
+        description="Why mail to Email2 fails for good, or null.", extensions=guard(PersonalData())
+    )
+    def email2_failure(self) -> str | None:
+        return self.row.email2_failure
+
+    @strawberry.field(
         description="How holds are notified (PREF-1).", extensions=guard(PersonalData())
     )
     def contact_method(self) -> ContactMethod:  # type: ignore[valid-type]

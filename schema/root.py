@@ -17,6 +17,7 @@ from schema.extensions import ErrorShaping
 from schema.holds import HoldMutations, HoldQueries
 from schema.libraries import Library
 from schema.loans import LoanMutations, LoanQueries
+from schema.mail import MailQueries
 
 MAX_DEPTH = 10
 MAX_ALIASES = 20
@@ -24,7 +25,7 @@ MAX_TOKENS = 2000
 
 
 @strawberry.type(description="Everything that can be read.")
-class Query(accounts.AccountQueries, HoldQueries, LoanQueries, CounterQueries):
+class Query(accounts.AccountQueries, HoldQueries, LoanQueries, CounterQueries, MailQueries):
     search: catalogue.RecordConnection = strawberry.field(
         resolver=catalogue.search,
         description="Search the catalogue; anyone may (BASKET-4). Every word must match the "

@@ -1,8 +1,8 @@
-"""The Celery app. Redis in production (``HONDANA_BROKER_URL=redis://...``); the SQLite
-broker (``sqla+sqlite://``) by default, so ``make demo`` needs no server.
+"""The Celery app and its beat schedule.
 
-The mail workflows and the outbox dispatcher arrive with issue [3/8]; until then the worker
-runs and answers ``ping``.
+Broker: Redis in production (``HONDANA_BROKER_URL=redis://...``); the SQLite broker
+(``sqla+sqlite://``) by default, so ``make demo`` needs no server. The outbox makes the
+broker's reliability matter little: a lost task only delays mail until the next beat.
 """
 
 from __future__ import annotations
@@ -10,8 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from celery import Celery
+from celery.schedules import crontab
 
 from server.settings import get_settings
+
+TASK_MODULES = ["workers.dispatch", "workers.scans"]
 
 
 def create_celery() -> Celery:
@@ -20,17 +23,35 @@ def create_celery() -> Celery:
     url = settings.broker_url
     if url.startswith("sqla+sqlite:///"):
         Path(url.removeprefix("sqla+sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    app = Celery("hondana", broker=url)
-    app.conf.update(
+    celery = Celery("hondana", broker=url, backend=settings.result_backend, include=TASK_MODULES)
+    celery.conf.update(
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         timezone=settings.policy.timezone,
         enable_utc=True,
         broker_connection_retry_on_startup=True,
-        task_ignore_result=True,
+        task_ignore_result=settings.result_backend is None,
+        broker_transport_options={"visibility_timeout": 3600},
+        beat_schedule={
+            # Library time (Asia/Tokyo). Each scan is idempotent and catches up.
+            "dispatch-outbox": {"task": "hondana.mail.dispatch", "schedule": 60.0},
+            "expire-holds": {"task": "hondana.holds.expire", "schedule": crontab(minute=5)},
+            "due-reminders": {
+                "task": "hondana.mail.due_reminders",
+                "schedule": crontab(hour=8, minute=0),
+            },
+            "overdue-notices": {
+                "task": "hondana.mail.overdue",
+                "schedule": crontab(hour=8, minute=10),
+            },
+            "new-arrivals": {
+                "task": "hondana.mail.new_arrivals",
+                "schedule": crontab(hour=7, minute=0, day_of_week="mon"),
+            },
+        },
     )
-    return app
+    return celery
 
 
 app = create_celery()

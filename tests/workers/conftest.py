@@ -1,0 +1,209 @@
+"""A real SMTP server (aiosmtpd) on loopback and real Celery workers on Redis."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from aiosmtpd.controller import Controller
+from celery import Celery
+
+REDIS_URL = os.environ.get("HONDANA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+REQUIRE = os.environ.get("HONDANA_REQUIRE_SERVICES", "") not in ("", "0")
+QUEUE = f"hondana-test-{os.getpid()}"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Sink:
+    """What the SMTP server received, and how it should behave next."""
+
+    port: int
+    messages: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
+    refuse: dict[str, str] = field(default_factory=dict)  # address → "550 ..." or "450 ..."
+    hold_at: int | None = None  # block the RCPT of the Nth message until released
+    held: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+    controller: Controller | None = None
+    _rcpt_messages: int = 0
+
+    def reset(self) -> None:
+        self.messages.clear()
+        self.refuse.clear()
+        self.hold_at = None
+        self.held.clear()
+        self.release.clear()
+        self._rcpt_messages = 0
+
+    def message_ids(self) -> list[str]:
+        return [str(m["Message-ID"]) for _, m in self.messages]
+
+    def wait_for(self, count: int, timeout: float = 30.0) -> list[tuple[list[str], EmailMessage]]:
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return list(self.messages)
+
+    # aiosmtpd handler hooks
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if not envelope.rcpt_tos:
+            self._rcpt_messages += 1
+            if self.hold_at is not None and self._rcpt_messages == self.hold_at:
+                self.held.set()
+                while not self.release.is_set():
+                    await __import__("asyncio").sleep(0.02)
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        parsed = message_from_bytes(envelope.original_content, policy=policy.default)
+        self.messages.append((list(envelope.rcpt_tos), parsed))
+        return "250 Message accepted for delivery"
+
+    def start(self) -> None:
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        if REQUIRE:
+            pytest.fail(
+                f"Redis not reachable at {REDIS_URL}: {exc} (HONDANA_REQUIRE_SERVICES is set)"
+            )
+        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
+    return REDIS_URL
+
+
+@pytest.fixture(scope="session")
+def sink() -> Iterator[Sink]:
+    server = Sink(port=_free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp(sink: Sink) -> Iterator[Sink]:
+    """The SMTP sink, emptied and up for each test."""
+    sink.reset()
+    if sink.controller is None:
+        sink.start()
+    yield sink
+    sink.release.set()
+    if sink.controller is None:
+        sink.start()
+
+
+class Workers:
+    """Celery worker processes for one database, and a client to send them tasks."""
+
+    def __init__(self, database_url: str, redis_url: str, smtp_port: int, logs: Path) -> None:
+        self.env = {
+            **os.environ,
+            "HONDANA_ENV": "test",
+            "HONDANA_DATABASE_URL": database_url,
+            "HONDANA_BROKER_URL": redis_url,
+            "HONDANA_RESULT_BACKEND": redis_url,
+            "HONDANA_MAIL_SENDER": "smtp",
+            "HONDANA_SMTP_HOST": "127.0.0.1",
+            "HONDANA_SMTP_PORT": str(smtp_port),
+            "HONDANA_SMTP_TIMEOUT": "10",
+        }
+        self.logs = logs
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.client = Celery("tests", broker=redis_url, backend=redis_url)
+        self.client.conf.task_default_queue = QUEUE
+
+    def start(self, name: str) -> subprocess.Popen[bytes]:
+        node = f"{name}-{os.getpid()}@localhost"
+        out = (self.logs / f"{name}.log").open("ab")
+        proc = subprocess.Popen(  # noqa: S603 - our own worker
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "workers.app",
+                "worker",
+                "-n",
+                node,
+                "-Q",
+                QUEUE,
+                "--pool",
+                "solo",
+                "--loglevel",
+                "info",
+                "--without-mingle",
+                "--without-gossip",
+            ],
+            env=self.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        self.procs.append(proc)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.client.control.ping(destination=[node], timeout=0.5):
+                return proc
+        raise RuntimeError(f"worker {node} did not start; see {self.logs}")
+
+    def call(self, task: str, timeout: float = 60, **kwargs: Any) -> Any:
+        return self.client.send_task(task, kwargs=kwargs, queue=QUEUE).get(timeout=timeout)
+
+    def send(self, task: str, **kwargs: Any) -> Any:
+        return self.client.send_task(task, kwargs=kwargs, queue=QUEUE)
+
+    def kill(self, proc: subprocess.Popen[bytes]) -> None:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        self.procs.remove(proc)
+
+    def stop_all(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        self.procs.clear()
+
+
+@pytest.fixture
+def workers(database_url: str, redis_url: str, sink: Sink, tmp_path: Path) -> Iterator[Workers]:
+    """One real worker (more on request) on Redis, sending to the sink, on this database."""
+    pool = Workers(database_url, redis_url, sink.port, tmp_path)
+    pool.start("mail")
+    yield pool
+    pool.stop_all()

@@ -1,0 +1,75 @@
+"""Mails as messages: Jinja2 templates in Japanese (plain text) with the headers every
+notice carries (MAIL-7) and a Message-ID that stays the same on every retry (MAIL-8)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from resolvers.mail import Claimed
+from server.settings import Settings
+
+WEEKDAYS = "月火水木金土日"
+
+
+def jdate(value: str | date) -> str:
+    """``2026-12-08`` → ``2026年12月8日(火)``."""
+    day = date.fromisoformat(value) if isinstance(value, str) else value
+    return f"{day.year}年{day.month}月{day.day}日({WEEKDAYS[day.weekday()]})"
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    """Templates under ``workers/templates``; a missing variable is an error, not a blank."""
+    env = Environment(
+        loader=PackageLoader("workers", "templates"),
+        undefined=StrictUndefined,
+        autoescape=False,  # noqa: S701 - plain-text mail, never HTML
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["jdate"] = jdate
+    return env
+
+
+def render(kind: str, context: dict[str, Any]) -> tuple[str, str]:
+    """(subject, body) of one notice: the template's first line is ``Subject: ...``."""
+    text = environment().get_template(f"{kind}.txt.j2").render(**context)
+    head, _, body = text.partition("\n")
+    if not head.startswith("Subject: "):
+        raise ValueError(f"template {kind} must start with a Subject line")
+    return head.removeprefix("Subject: ").strip(), body.lstrip("\n")
+
+
+def message_id(mail: Claimed, settings: Settings) -> str:
+    """The same id on every attempt, so a receiver can tell a retry from a new mail."""
+    digest = hashlib.sha256(mail.dedupe_key.encode()).hexdigest()[:20]
+    domain = settings.mail_from.rpartition("@")[2] or "localhost"
+    return f"<{mail.kind}.{mail.id}.{digest}@{domain}>"
+
+
+def compose(mail: Claimed, settings: Settings, now: datetime) -> EmailMessage:
+    """The full message for a claimed mail, to its addresses."""
+    subject, body = render(
+        mail.kind,
+        {"name": mail.patron_name or "", "p": mail.payload, "library": settings.mail_from_name},
+    )
+    user, _, domain = settings.mail_from.partition("@")
+    msg = EmailMessage()
+    msg["From"] = Address(display_name=settings.mail_from_name, username=user, domain=domain)
+    msg["To"] = ", ".join(mail.addresses)
+    msg["Subject"] = subject  # non-ASCII is written as RFC 2047 encoded words
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = message_id(mail, settings)
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Auto-Response-Suppress"] = "All"
+    msg.set_content(body, charset="utf-8", cte="base64")
+    return msg

@@ -1,0 +1,134 @@
+"""The outbox dispatcher (MAIL-8): claim due mails, send each to Email1 and Email2, record
+the outcome. Several dispatchers may run at once; each claims its own rows.
+
+Exactly once, as far as SMTP allows: a row is claimed (leased) before sending and marked
+sent in its own commit right after the server's 250, so a worker that dies mid-batch leaves
+unsent rows to be claimed again when the lease runs out. The one window SMTP itself leaves
+open, between the server accepting DATA and our commit, is a few milliseconds; the stable
+Message-ID lets a receiver recognise a repeat from there.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from dataclasses import dataclass, field
+
+from celery.utils.log import get_task_logger
+
+from resolvers import mail as outbox
+from resolvers.mail import Claimed
+from resolvers.notices import stale_hold_mails
+from workers.app import app
+from workers.compose import compose, message_id
+from workers.runtime import moment, run, runtime
+from workers.senders import (
+    PermanentFailure,
+    Sender,
+    TemporaryFailure,
+    make_sender,
+)
+
+log = get_task_logger(__name__)
+# Payload keys forgotten once the mail is out: nothing secret stays in the outbox.
+SCRUB = {"temporary_password": ("temporary_password",)}
+
+
+@dataclass(slots=True)
+class DispatchReport:
+    """Counts of one dispatcher run."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    skipped: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+async def _stale(batch: list[Claimed]) -> set[int]:
+    holds = {m.id: int(str(m.payload["hold_id"])) for m in batch if m.kind == "hold_ready"}
+    async with runtime().sessions() as db:
+        return await stale_hold_mails(db, holds)
+
+
+def _deliver(
+    mail: Claimed, sender: Sender, worker: str, now_iso: str, report: DispatchReport
+) -> bool:
+    """Send one mail and record the outcome; ``False`` when the server is unreachable."""
+    rt = runtime()
+    now, _ = moment(now_iso)
+    message = compose(mail, rt.settings, now)
+    try:
+        refused = sender.send(message, mail.addresses)
+    except TemporaryFailure as exc:
+        run(outbox.mark_retry(rt.sessions, mail.id, worker, now, str(exc)))
+        if exc.refused:
+            run(outbox.mark_partly_refused(rt.sessions, mail.patron_id, exc.refused))
+        report.retried += 1
+        report.errors.append(str(exc))
+        return True
+    except PermanentFailure as exc:
+        run(outbox.mark_failed(rt.sessions, mail.id, worker, now, str(exc), exc.refused))
+        report.failed += 1
+        return True
+    run(
+        outbox.mark_sent(
+            rt.sessions,
+            mail.id,
+            worker,
+            now,
+            message_id=message_id(mail, rt.settings),
+            recipients=[a for a in mail.addresses if a not in refused],
+            scrub=SCRUB.get(mail.kind, ()),
+        )
+    )
+    if refused:
+        run(outbox.mark_partly_refused(rt.sessions, mail.patron_id, refused))
+    report.sent += 1
+    return True
+
+
+def dispatch_once(now_iso: str | None = None, limit: int | None = None) -> DispatchReport:
+    """Send every due mail, batch by batch, until none is left (or the server is down)."""
+    rt = runtime()
+    now, _ = moment(now_iso)
+    stamp = now.isoformat()
+    worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    size = limit or rt.settings.dispatch_batch
+    report = DispatchReport()
+    while True:
+        batch = run(outbox.claim(rt.sessions, worker, now, size))
+        if not batch:
+            return report
+        stale = run(_stale(batch))
+        sender = make_sender(rt.settings)
+        try:
+            for i, mail in enumerate(batch):
+                if mail.id in stale or not mail.addresses:
+                    why = "hold no longer ready" if mail.id in stale else "no usable address"
+                    run(outbox.mark_skipped(rt.sessions, mail.id, worker, why))
+                    report.skipped += 1
+                    continue
+                if not _deliver(mail, sender, worker, stamp, report):
+                    # Unreachable: the rest of the batch goes back untried, for later.
+                    run(outbox.release(rt.sessions, [m.id for m in batch[i + 1 :]], worker))
+                    return report
+        finally:
+            sender.close()
+        if len(batch) < size:
+            return report
+
+
+@app.task(name="hondana.mail.dispatch", ignore_result=False)
+def dispatch_outbox(now: str | None = None) -> dict[str, int]:
+    """Celery task: run the dispatcher once (beat every minute, and nudged after commits)."""
+    report = dispatch_once(now)
+    if report.errors:
+        log.warning("mail dispatch: %s", report.errors[-1])
+    return {
+        "sent": report.sent,
+        "retried": report.retried,
+        "failed": report.failed,
+        "skipped": report.skipped,
+    }

@@ -1,0 +1,128 @@
+"""Where mail goes: SMTP in production, a maildir in the embedded default.
+
+A sender hands back the addresses it refused for good; a temporary problem (4xx, a
+refused or dropped connection) raises :class:`TemporaryFailure`, a permanent one for every
+address raises :class:`PermanentFailure`.
+"""
+
+from __future__ import annotations
+
+import mailbox
+import smtplib
+import ssl
+from collections.abc import Sequence
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Protocol
+
+from server.settings import Settings
+
+
+class TemporaryFailure(Exception):
+    """Try again later; nothing was delivered. ``refused`` lists addresses that were
+    refused for good meanwhile (a 550 next to another address's 450)."""
+
+    def __init__(self, message: str, refused: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.refused = refused or {}
+
+
+class Unreachable(TemporaryFailure):
+    """The server could not be reached at all: no mail of this batch can go now."""
+
+
+class PermanentFailure(Exception):
+    """Every address refused the mail for good; ``refused`` maps address to the reply."""
+
+    def __init__(self, message: str, refused: dict[str, str]) -> None:
+        super().__init__(message)
+        self.refused = refused
+
+
+class Sender(Protocol):
+    """Delivers messages; kept open across a batch and closed after it."""
+
+    def send(self, message: EmailMessage, recipients: Sequence[str]) -> dict[str, str]:
+        """Deliver; return the addresses refused permanently (others took the mail)."""
+        ...
+
+    def close(self) -> None:
+        """Release the connection, if any."""
+        ...
+
+
+def _reply(code: int, text: bytes | str) -> str:
+    return f"{code} {text.decode(errors='replace') if isinstance(text, bytes) else text}"
+
+
+class SmtpSender:
+    """SMTP with optional STARTTLS and login; one connection reused for a batch."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._conn: smtplib.SMTP | None = None
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._conn is None:
+            s = self.settings
+            try:
+                conn = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout)
+                if s.smtp_starttls:
+                    conn.starttls(context=ssl.create_default_context())
+                if s.smtp_username and s.smtp_password is not None:
+                    conn.login(s.smtp_username, s.smtp_password.get_secret_value())
+            except (OSError, smtplib.SMTPException) as exc:
+                raise Unreachable(f"cannot reach {s.smtp_host}:{s.smtp_port}: {exc}") from exc
+            self._conn = conn
+        return self._conn
+
+    def send(self, message: EmailMessage, recipients: Sequence[str]) -> dict[str, str]:
+        conn = self._connection()
+        try:
+            refused = conn.send_message(message, to_addrs=list(recipients))
+        except smtplib.SMTPRecipientsRefused as exc:
+            replies = {a: _reply(c, t) for a, (c, t) in exc.recipients.items()}
+            if all(c >= 500 for c, _ in exc.recipients.values()):
+                raise PermanentFailure("all recipients refused", replies) from exc
+            permanent = {a: r for a, r in replies.items() if exc.recipients[a][0] >= 500}
+            raise TemporaryFailure(f"recipients refused for now: {replies}", permanent) from exc
+        except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+            if exc.smtp_code >= 500:
+                raise PermanentFailure(_reply(exc.smtp_code, exc.smtp_error), {}) from exc
+            raise TemporaryFailure(_reply(exc.smtp_code, exc.smtp_error)) from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            self.close()  # the connection is gone; the next mail reconnects
+            raise TemporaryFailure(f"{type(exc).__name__}: {exc}") from exc
+        return {a: _reply(c, t) for a, (c, t) in refused.items() if c >= 500}
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.quit()
+            except (OSError, smtplib.SMTPException):
+                self._conn.close()
+            self._conn = None
+
+
+class MaildirSender:
+    """Writes each mail into a maildir (``var/maildir``) that any mail reader opens."""
+
+    def __init__(self, path: Path) -> None:
+        self.box = mailbox.Maildir(path, create=True)
+
+    def send(self, message: EmailMessage, recipients: Sequence[str]) -> dict[str, str]:
+        try:
+            self.box.add(message)
+        except OSError as exc:
+            raise TemporaryFailure(f"maildir: {exc}") from exc
+        return {}
+
+    def close(self) -> None:
+        return None
+
+
+def make_sender(settings: Settings) -> Sender:
+    """The configured sender."""
+    if settings.mail_sender == "smtp":
+        return SmtpSender(settings)
+    return MaildirSender(settings.maildir)
