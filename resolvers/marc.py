@@ -20,7 +20,19 @@ from xml.sax.xmlreader import AttributesNSImpl
 
 from pymarc import Field, Indicators, Leader, Record, RecordLeaderInvalid
 
-from resolvers.marc_fields import heading, isbn13, joined, partner, tidy, year_of
+from resolvers.marc_fields import (
+    control,
+    display,
+    first,
+    isbn13,
+    partner,
+    publisher,
+    subfields,
+    subject_class,
+    subjects,
+    tidy,
+    year_of,
+)
 
 MaterialType = Literal["book", "magazine", "cd", "cassette", "video", "art_reproduction", "ebook"]
 
@@ -29,10 +41,9 @@ _OTHER_TYPES: dict[str, MaterialType] = {"g": "video", "k": "art_reproduction", 
 _COMIC_EN = re.compile(r"\b(?:comics|comic books?|comic strips?|manga|graphic novels?)\b", re.I)
 _COMIC_JA = ("コミック", "まんが", "マンガ", "漫画")
 _AUTHOR_CODES = {"100": "abcq", "110": "abn", "111": "andc"}
-_SUBJECT_CODES = {"600": "abcdqt", "610": "abcdnt", "651": "a", "650": "ab"}
-_NO_PUBLISHER = ("s.n", "publisher not identified")
 _RECORD_END = b"\x1d"
-_LEADER = re.compile(rb"\d{5}[ -~]{7}\d{5}[ -~]{7}")
+# Lookahead, so candidates may overlap: a leader can start inside a false match.
+_LEADER = re.compile(rb"(?=\d{5}[ -~]{7}\d{5}[ -~]{7})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,43 +83,43 @@ class SkipRecord(Exception):
 
 def parse_record(record: Record) -> RecordData:
     """Map one pymarc record to :class:`RecordData`; raises :class:`SkipRecord`."""
-    number = _control(record, "001").strip()
+    number = control(record, "001").strip()
     if not number:
         raise SkipRecord("no control number (001)")
     title_field = record.get("245")
-    title, title_reading = _display(record, title_field, "abnp")
+    title, title_reading = display(record, title_field, "abnp")
     if title is None:
         raise SkipRecord("no title (245)")
-    author = _first(record, "100", "110", "111")
+    author = first(record, "100", "110", "111")
     if author is not None:
-        responsibility, responsibility_reading = _display(record, author, _AUTHOR_CODES[author.tag])
+        responsibility, responsibility_reading = display(record, author, _AUTHOR_CODES[author.tag])
     else:
-        responsibility, responsibility_reading = _display(record, title_field, "c")
-    publisher, publisher_reading = _publisher(record)
-    series_field = _first(record, "490", "830", "440")
-    series, _ = _display(record, series_field, "a")
-    volumes = [*(series_field.get_subfields("v") if series_field else []), *_n(title_field)]
-    fixed = _control(record, "008")
-    language = fixed[35:38].lower() if fixed[35:38].isalpha() else None
-    subject_class = _subject_class(record)
-    statements = [c for f in record.get_fields("264", "260") for c in f.get_subfields("c")]
+        responsibility, responsibility_reading = display(record, title_field, "c")
+    publisher_name, publisher_reading = publisher(record)
+    series_field = first(record, "490", "830", "440")
+    series, _ = display(record, series_field, "a")
+    volumes = series_field.get_subfields("v") if series_field is not None else []
+    if title_field is not None:
+        volumes += title_field.get_subfields("n")
+    fixed = control(record, "008")
+    classification = subject_class(record)
     return RecordData(
         control_number=number,
         title=title,
         title_reading=title_reading,
         responsibility=responsibility,
         responsibility_reading=responsibility_reading,
-        publisher=publisher,
+        publisher=publisher_name,
         publisher_reading=publisher_reading,
-        year=year_of(fixed, statements),
-        isbn=next(filter(None, map(isbn13, _subfields(record, ("020",), "a"))), None),
-        subject_class=subject_class,
-        subjects=_subjects(record),
+        year=year_of(fixed, subfields(record, ("264", "260"), "c")),
+        isbn=next(filter(None, map(isbn13, subfields(record, ("020",), "a"))), None),
+        subject_class=classification,
+        subjects=subjects(record),
         material_type=_material_type(record),
         series=series,
         volume=next(filter(None, map(tidy, volumes)), None),
-        is_comic=_is_comic(record, subject_class),
-        language=language,
+        is_comic=_is_comic(record, classification),
+        language=fixed[35:38].lower() if fixed[35:38].isalpha() else None,
     )
 
 
@@ -119,7 +130,7 @@ def _material_type(record: Record) -> MaterialType:
     if kind in "at":
         if level in "si":
             return "magazine"
-        online = _control(record, "008")[23:24] in ("o", "s")
+        online = control(record, "008")[23:24] in ("o", "s")
         return "ebook" if online or _remote(record, physical) else "book"
     if kind in "ij":
         sound = [p for p in physical if p[:1] == "s" and len(p) > 1]
@@ -160,82 +171,6 @@ def _is_comic(record: Record, subject_class: str | None) -> bool:
     return False
 
 
-def _control(record: Record, tag: str) -> str:
-    field = record.get(tag)
-    return (field.data or "") if field is not None else ""
-
-
-def _first(record: Record, *tags: str) -> Field | None:
-    for tag in tags:
-        if fields := record.get_fields(tag):
-            return fields[0]
-    return None
-
-
-def _n(field: Field | None) -> list[str]:
-    return field.get_subfields("n") if field is not None else []
-
-
-def _subfields(record: Record, tags: tuple[str, ...], code: str) -> list[str]:
-    return [value for field in record.get_fields(*tags) for value in field.get_subfields(code)]
-
-
-def _display(record: Record, field: Field | None, codes: str) -> tuple[str | None, str | None]:
-    """(display, reading): the linked 880 in original script if any, else the field itself."""
-    if field is None:
-        return None, None
-    own = joined(field, codes)
-    script = partner(record, field)
-    original = joined(script, codes) if script is not None else None
-    return (original, own) if original else (own, None)
-
-
-def _publisher(record: Record) -> tuple[str | None, str | None]:
-    """264 with ind2 1 (publication) first, then 260, then any 264; 880 form preferred."""
-    published = [f for f in record.get_fields("264") if f.indicator2 == "1"]
-    fields = published or record.get_fields("260") or record.get_fields("264")
-    if not fields:
-        return None, None
-    field = fields[0]
-    names = [_name(field)]
-    script = partner(record, field)
-    if script is not None and (original := _name(script)):
-        return original, names[0]
-    return names[0], None
-
-
-def _name(field: Field) -> str | None:
-    # Several $b (co-publishers) read "A ; B"; "[s.n.]" only says the name is unknown.
-    names = [
-        name
-        for name in map(tidy, field.get_subfields("b"))
-        if name and name.strip("[]?. ").lower() not in _NO_PUBLISHER
-    ]
-    return " ; ".join(names) or None
-
-
-def _subject_class(record: Record) -> str | None:
-    """NDC from 084 (LC codes it ``njb``, others ``ndc``), else LCC 050, else DDC 082."""
-    for field in record.get_fields("084"):
-        scheme = " ".join(field.get_subfields("2")).lower()
-        if scheme.startswith(("ndc", "njb")) and (found := field.get_subfields("a")):
-            return tidy(found[0])
-    for tag in ("050", "082"):
-        if found := _subfields(record, (tag,), "a"):
-            # DDC prime marks ("895.6/344") only show where a library may cut the number.
-            return tidy(found[0].replace("/", "").replace("'", ""))
-    return None
-
-
-def _subjects(record: Record) -> tuple[str, ...]:
-    found: dict[str, None] = {}  # an ordered set
-    for field in record.get_fields(*_SUBJECT_CODES):
-        for form in (field, partner(record, field)):
-            if form is not None and (text := heading(form, _SUBJECT_CODES[field.tag])):
-                found.setdefault(text)
-    return tuple(found)
-
-
 def iter_marc_file(path: str | os.PathLike[str]) -> Iterator[RecordData | Skipped]:
     """Each record of a MARC21 or MARCXML file, in order, as :class:`RecordData` or
     :class:`Skipped`; never raises for a bad record.
@@ -254,7 +189,7 @@ def iter_marc_file(path: str | os.PathLike[str]) -> Iterator[RecordData | Skippe
 def _item(position: int, record: Record | None, problem: str | None) -> RecordData | Skipped:
     if record is None:
         return Skipped(position, None, problem or "unreadable record")
-    number = _control(record, "001").strip() or None
+    number = control(record, "001").strip() or None
     if problem is not None:
         return Skipped(position, number, problem)
     try:
@@ -272,9 +207,11 @@ def _why(exc: Exception) -> str:
 def _binary_records(handle: BinaryIO) -> Iterator[tuple[Record | None, str | None]]:
     for offset, chunk in _chunks(handle):
         try:
-            yield _decode(chunk), None
-        except Exception as exc:
+            record = _decode(chunk)
+        except Exception as exc:  # pymarc raises anything from ValueError to its own errors
             yield None, f"unreadable record at byte {offset} ({_why(exc)})"
+        else:
+            yield record, None
 
 
 def _decode(chunk: bytes) -> Record:
@@ -299,14 +236,18 @@ def _chunks(handle: BinaryIO, block: int = 1 << 20) -> Iterator[tuple[int, bytes
     """(byte offset, bytes) of each record, split on the record terminator rather than the
     length prefix: pymarc's reader trusts the prefix, so one wrong length would misalign
     every record after it, while a terminator split confines the damage to one record."""
-    offset, pending = 0, b""
+    offset = 0
+    pending: list[bytes] = []  # joined only at a terminator, so no quadratic copying
     while data := handle.read(block):
-        *complete, pending = (pending + data).split(_RECORD_END)
+        *complete, rest = data.split(_RECORD_END)
+        if complete:
+            complete[0] = b"".join([*pending, complete[0]])
+            pending.clear()
         for piece in complete:
             yield from _resync(offset, piece + _RECORD_END)
             offset += len(piece) + 1
-    if pending.strip():
-        yield from _resync(offset, pending)
+        pending.append(rest)
+    yield from _resync(offset, b"".join(pending))
 
 
 def _resync(offset: int, chunk: bytes) -> Iterator[tuple[int, bytes]]:
@@ -319,8 +260,9 @@ def _resync(offset: int, chunk: bytes) -> Iterator[tuple[int, bytes]]:
     if body[:5].isdigit() and int(body[:5]) == len(body):
         yield offset, body
         return
-    for match in _LEADER.finditer(body, 1):
-        if int(match.group()[:5]) == len(body) - match.start():
+    # A record is at most 99,999 bytes long, so it can only start that near the end.
+    for match in _LEADER.finditer(body, max(1, len(body) - 99_999)):
+        if int(body[match.start() : match.start() + 5]) == len(body) - match.start():
             yield offset, body[: match.start()]
             yield offset + match.start(), body[match.start() :]
             return
@@ -337,7 +279,8 @@ class _XmlRecords(ContentHandler):
         self._record: Record | None = None
         self._fault: str | None = None
         self._field: Field | None = None
-        self._tag, self._code, self._text = "", "", [""]
+        self._tag, self._code = "", ""
+        self._text: list[str] = []
 
     def startElementNS(
         self, name: tuple[str | None, str], qname: str | None, attrs: AttributesNSImpl
@@ -345,16 +288,18 @@ class _XmlRecords(ContentHandler):
         element, self._text = name[1], []
         if element == "record":
             self._record, self._fault = Record(), None
-        try:
-            if element in ("controlfield", "datafield"):
-                self._tag = attrs.getValue((None, "tag"))
-            if element == "datafield":
-                indicators = (attrs.get((None, f"ind{i}"), " ") for i in (1, 2))
-                self._field = Field(self._tag, Indicators(*indicators))
+        elif element in ("controlfield", "datafield", "subfield"):
+            attribute = "code" if element == "subfield" else "tag"
+            value = attrs.get((None, attribute), "")
+            if not value:
+                self._fault = f"bad MARCXML record (<{element}> without {attribute})"
             elif element == "subfield":
-                self._code = attrs.getValue((None, "code"))
-        except KeyError as exc:
-            self._fault = f"bad MARCXML record (<{element}> without {exc})"
+                self._code = value
+            else:
+                self._tag = value
+        if element == "datafield" and self._tag:
+            indicators = (attrs.get((None, f"ind{i}"), " ") for i in (1, 2))
+            self._field = Field(self._tag, Indicators(*indicators))
 
     def characters(self, content: str) -> None:
         self._text.append(content)
@@ -366,6 +311,9 @@ class _XmlRecords(ContentHandler):
         if element == "record":
             self.done.append((record, self._fault))
             self._record = None
+        elif element == "controlfield" and self._tag:
+            # Kept even after a fault, so the Skipped can name its 001.
+            record.fields.append(Field(self._tag, data=text))
         elif self._fault is not None:
             return
         elif element == "leader":
@@ -373,13 +321,13 @@ class _XmlRecords(ContentHandler):
                 record.leader = Leader(text)
             except RecordLeaderInvalid:
                 self._fault = f"bad MARCXML record (leader of {len(text)} characters)"
-        elif element == "controlfield":
-            record.fields.append(Field(self._tag, data=text))
         elif element == "datafield" and self._field is not None:
             record.fields.append(self._field)
             self._field = None
         elif element == "subfield" and self._field is not None:
             self._field.add_subfield(self._code, text)
+        if element in ("controlfield", "datafield"):
+            self._tag = ""
 
 
 def _xml_records(handle: BinaryIO) -> Iterator[tuple[Record | None, str | None]]:

@@ -1,4 +1,5 @@
-"""Small readers of MARC21 fields: punctuation, 880 linkage, headings, ISBNs, years.
+"""Small readers of MARC21 fields: punctuation, 880 linkage, headings, ISBNs, years,
+publisher, classification and subjects.
 
 Nothing here knows about the catalogue; :mod:`resolvers.marc` decides which field feeds
 which column.
@@ -27,6 +28,9 @@ _LINK = re.compile(r"(\d{3})-(\d{2,})")
 _YEAR = re.compile(r"(?<!\d)(1\d{3}|20\d{2}|2100)(?!\d)")
 # Subject subdivisions (form, general, chronological, geographic) that display after " -- ".
 SUBDIVISIONS = "vxyz"
+# The main-heading subfields of each subject field: name, dates, title of a work, etc.
+_SUBJECT_CODES = {"600": "abcdqt", "610": "abcdnt", "650": "ab", "651": "a"}
+_NO_PUBLISHER = ("s.n", "publisher not identified")
 
 
 def tidy(text: str | None) -> str | None:
@@ -136,3 +140,79 @@ def year_of(fixed: str, statements: list[str]) -> int | None:
         if match := _YEAR.search(text):
             return int(match.group(1))
     return None
+
+
+def control(record: Record, tag: str) -> str:
+    """The data of a control field (001, 008), or ``""`` when it is absent."""
+    field = record.get(tag)
+    return (field.data or "") if field is not None else ""
+
+
+def first(record: Record, *tags: str) -> Field | None:
+    """The first field of the first of ``tags`` the record has."""
+    for tag in tags:
+        if fields := record.get_fields(tag):
+            return fields[0]
+    return None
+
+
+def subfields(record: Record, tags: tuple[str, ...], code: str) -> list[str]:
+    """Every ``$code`` of every field with one of ``tags``, in record order."""
+    return [value for field in record.get_fields(*tags) for value in field.get_subfields(code)]
+
+
+def display(record: Record, field: Field | None, codes: str) -> tuple[str | None, str | None]:
+    """(display, reading): the linked 880 in original script if any, else the field itself."""
+    if field is None:
+        return None, None
+    own = joined(field, codes)
+    script = partner(record, field)
+    original = joined(script, codes) if script is not None else None
+    return (original, own) if original else (own, None)
+
+
+def publisher(record: Record) -> tuple[str | None, str | None]:
+    """(display, reading) of the publisher: 264 with ind2 1 (publication) first, then 260,
+    then any 264; the 880 form preferred."""
+    published = [f for f in record.get_fields("264") if f.indicator2 == "1"]
+    field = first(record, "260", "264") if not published else published[0]
+    if field is None:
+        return None, None
+    own = _publisher_names(field)
+    script = partner(record, field)
+    original = _publisher_names(script) if script is not None else None
+    return (original, own) if original else (own, None)
+
+
+def _publisher_names(field: Field) -> str | None:
+    # Co-publishers (several $b) read "A ; B"; "[s.n.]" only says the name is unknown.
+    names = [
+        name
+        for name in map(tidy, field.get_subfields("b"))
+        if name and name.strip("[]?. ").lower() not in _NO_PUBLISHER
+    ]
+    return " ; ".join(names) or None
+
+
+def subject_class(record: Record) -> str | None:
+    """NDC from 084 (LC codes the scheme ``njb``, others ``ndc``), else LCC 050, else DDC
+    082, each its first ``$a``."""
+    for field in record.get_fields("084"):
+        scheme = " ".join(field.get_subfields("2")).lower()
+        if scheme.startswith(("ndc", "njb")) and (found := field.get_subfields("a")):
+            return tidy(found[0])
+    for tag in ("050", "082"):
+        if found := subfields(record, (tag,), "a"):
+            # DDC prime marks ("895.6/344") only show where a library may cut the number.
+            return tidy(found[0].replace("/", "").replace("'", ""))
+    return None
+
+
+def subjects(record: Record) -> tuple[str, ...]:
+    """600/610/650/651 headings and their 880 partners, without repeats, in record order."""
+    found: dict[str, None] = {}  # an ordered set
+    for field in record.get_fields(*_SUBJECT_CODES):
+        for form in (field, partner(record, field)):
+            if form is not None and (text := heading(form, _SUBJECT_CODES[field.tag])):
+                found.setdefault(text)
+    return tuple(found)

@@ -27,6 +27,7 @@ from workers.senders import (
     PermanentFailure,
     Sender,
     TemporaryFailure,
+    Unreachable,
     make_sender,
 )
 
@@ -61,6 +62,11 @@ def _deliver(
     message = compose(mail, rt.settings, now)
     try:
         refused = sender.send(message, mail.addresses)
+    except Unreachable as exc:
+        run(outbox.mark_retry(rt.sessions, mail.id, worker, now, str(exc)))
+        report.retried += 1
+        report.errors.append(str(exc))
+        return False
     except TemporaryFailure as exc:
         run(outbox.mark_retry(rt.sessions, mail.id, worker, now, str(exc)))
         if exc.refused:
@@ -99,6 +105,7 @@ def dispatch_once(now_iso: str | None = None, limit: int | None = None) -> Dispa
     report = DispatchReport()
     while True:
         batch = run(outbox.claim(rt.sessions, worker, now, size))
+        log.info("claimed %d mails (batch %d) as %s at %s", len(batch), size, worker, stamp)
         if not batch:
             return report
         stale = run(_stale(batch))

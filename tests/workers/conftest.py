@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -40,6 +41,7 @@ class Sink:
     messages: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
     refuse: dict[str, str] = field(default_factory=dict)  # address → "550 ..." or "450 ..."
     hold_at: int | None = None  # block the RCPT of the Nth message until released
+    delay: float = 0.0  # seconds each message takes to accept
     held: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
     controller: Controller | None = None
@@ -49,6 +51,7 @@ class Sink:
         self.messages.clear()
         self.refuse.clear()
         self.hold_at = None
+        self.delay = 0.0
         self.held.clear()
         self.release.clear()
         self._rcpt_messages = 0
@@ -71,13 +74,15 @@ class Sink:
             if self.hold_at is not None and self._rcpt_messages == self.hold_at:
                 self.held.set()
                 while not self.release.is_set():
-                    await __import__("asyncio").sleep(0.02)
+                    await asyncio.sleep(0.02)
         if address in self.refuse:
             return self.refuse[address]
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         parsed = message_from_bytes(envelope.original_content, policy=policy.default)
         self.messages.append((list(envelope.rcpt_tos), parsed))
         return "250 Message accepted for delivery"
@@ -145,7 +150,7 @@ class Workers:
         self.client = Celery("tests", broker=redis_url, backend=redis_url)
         self.client.conf.task_default_queue = QUEUE
 
-    def start(self, name: str) -> subprocess.Popen[bytes]:
+    def start(self, name: str, **env: str) -> subprocess.Popen[bytes]:
         node = f"{name}-{os.getpid()}@localhost"
         out = (self.logs / f"{name}.log").open("ab")
         proc = subprocess.Popen(  # noqa: S603 - our own worker
@@ -167,7 +172,7 @@ class Workers:
                 "--without-mingle",
                 "--without-gossip",
             ],
-            env=self.env,
+            env={**self.env, **env},
             stdout=out,
             stderr=subprocess.STDOUT,
         )
