@@ -10,10 +10,12 @@ Message-ID lets a receiver recognise a repeat from there.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from celery.utils.log import get_task_logger
 
@@ -21,7 +23,7 @@ from resolvers import mail as outbox
 from resolvers.mail import Claimed
 from resolvers.notices import stale_hold_mails
 from workers.app import app
-from workers.compose import compose, message_id
+from workers.compose import compose
 from workers.runtime import moment, run, runtime
 from workers.senders import (
     PermanentFailure,
@@ -53,77 +55,107 @@ async def _stale(batch: list[Claimed]) -> set[int]:
         return await stale_hold_mails(db, holds)
 
 
-def _deliver(
-    mail: Claimed, sender: Sender, worker: str, now_iso: str, report: DispatchReport
-) -> bool:
-    """Send one mail and record the outcome; ``False`` when the server is unreachable."""
+@dataclass(slots=True)
+class _Batch:
+    """One claimed batch being delivered by one dispatcher."""
+
+    worker: str
+    now: datetime
+    sender: Sender
+    report: DispatchReport
+    # The previous delivery's "sent" commit, running while the next mail is on the wire.
+    pending: asyncio.Task[None] | None = None
+
+    async def settle(self) -> None:
+        if self.pending is not None:
+            await self.pending
+            self.pending = None
+
+
+async def _deliver(mail: Claimed, batch: _Batch) -> bool:
+    """Send one mail and record the outcome; ``False`` when the server is unreachable.
+
+    The SMTP exchange runs in a thread so that the previous mail's commit proceeds at the
+    same time; each mail still gets its own commit straight after its own 250.
+    """
     rt = runtime()
-    now, _ = moment(now_iso)
+    report, worker, now = batch.report, batch.worker, batch.now
     message = compose(mail, rt.settings, now)
     try:
-        refused = sender.send(message, mail.addresses)
+        refused = await asyncio.to_thread(
+            batch.sender.send, message.sender, message.recipients, message.data
+        )
     except Unreachable as exc:
-        run(outbox.mark_retry(rt.sessions, mail.id, worker, now, str(exc)))
+        await batch.settle()
+        await outbox.mark_retry(rt.sessions, mail.id, worker, now, str(exc))
         report.retried += 1
         report.errors.append(str(exc))
         return False
     except TemporaryFailure as exc:
-        run(outbox.mark_retry(rt.sessions, mail.id, worker, now, str(exc)))
+        await batch.settle()
+        await outbox.mark_retry(rt.sessions, mail.id, worker, now, str(exc))
         if exc.refused:
-            run(outbox.mark_partly_refused(rt.sessions, mail.patron_id, exc.refused))
+            await outbox.mark_partly_refused(rt.sessions, mail.patron_id, exc.refused)
         report.retried += 1
         report.errors.append(str(exc))
         return True
     except PermanentFailure as exc:
-        run(outbox.mark_failed(rt.sessions, mail.id, worker, now, str(exc), exc.refused))
+        await batch.settle()
+        await outbox.mark_failed(rt.sessions, mail.id, worker, now, str(exc), exc.refused)
         report.failed += 1
         return True
-    run(
+    await batch.settle()
+    batch.pending = asyncio.create_task(
         outbox.mark_sent(
             rt.sessions,
             mail.id,
             worker,
             now,
-            message_id=message_id(mail, rt.settings),
+            message_id=message.message_id,
             recipients=[a for a in mail.addresses if a not in refused],
             scrub=SCRUB.get(mail.kind, ()),
         )
     )
     if refused:
-        run(outbox.mark_partly_refused(rt.sessions, mail.patron_id, refused))
+        await outbox.mark_partly_refused(rt.sessions, mail.patron_id, refused)
     report.sent += 1
     return True
+
+
+async def _deliver_batch(claimed: list[Claimed], batch: _Batch) -> bool:
+    """Deliver a claimed batch; ``False`` if the server was unreachable part-way."""
+    rt = runtime()
+    stale = await _stale(claimed)
+    try:
+        for i, mail in enumerate(claimed):
+            if mail.id in stale or not mail.addresses:
+                why = "hold no longer ready" if mail.id in stale else "no usable address"
+                await outbox.mark_skipped(rt.sessions, mail.id, batch.worker, why)
+                batch.report.skipped += 1
+                continue
+            if not await _deliver(mail, batch):
+                # Unreachable: the rest of the batch goes back untried, for later.
+                await outbox.release(rt.sessions, [m.id for m in claimed[i + 1 :]], batch.worker)
+                return False
+        return True
+    finally:
+        await batch.settle()
+        batch.sender.close()
 
 
 def dispatch_once(now_iso: str | None = None, limit: int | None = None) -> DispatchReport:
     """Send every due mail, batch by batch, until none is left (or the server is down)."""
     rt = runtime()
     now, _ = moment(now_iso)
-    stamp = now.isoformat()
     worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     size = limit or rt.settings.dispatch_batch
     report = DispatchReport()
     while True:
-        batch = run(outbox.claim(rt.sessions, worker, now, size))
-        log.info("claimed %d mails (batch %d) as %s at %s", len(batch), size, worker, stamp)
-        if not batch:
+        claimed = run(outbox.claim(rt.sessions, worker, now, size))
+        if not claimed:
             return report
-        stale = run(_stale(batch))
-        sender = make_sender(rt.settings)
-        try:
-            for i, mail in enumerate(batch):
-                if mail.id in stale or not mail.addresses:
-                    why = "hold no longer ready" if mail.id in stale else "no usable address"
-                    run(outbox.mark_skipped(rt.sessions, mail.id, worker, why))
-                    report.skipped += 1
-                    continue
-                if not _deliver(mail, sender, worker, stamp, report):
-                    # Unreachable: the rest of the batch goes back untried, for later.
-                    run(outbox.release(rt.sessions, [m.id for m in batch[i + 1 :]], worker))
-                    return report
-        finally:
-            sender.close()
-        if len(batch) < size:
+        batch = _Batch(worker=worker, now=now, sender=make_sender(rt.settings), report=report)
+        if not run(_deliver_batch(claimed, batch)) or len(claimed) < size:
             return report
 
 

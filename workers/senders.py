@@ -11,7 +11,6 @@ import mailbox
 import smtplib
 import ssl
 from collections.abc import Sequence
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 
@@ -42,7 +41,7 @@ class PermanentFailure(Exception):
 class Sender(Protocol):
     """Delivers messages; kept open across a batch and closed after it."""
 
-    def send(self, message: EmailMessage, recipients: Sequence[str]) -> dict[str, str]:
+    def send(self, sender: str, recipients: Sequence[str], data: bytes) -> dict[str, str]:
         """Deliver; return the addresses refused permanently (others took the mail)."""
         ...
 
@@ -76,10 +75,10 @@ class SmtpSender:
             self._conn = conn
         return self._conn
 
-    def send(self, message: EmailMessage, recipients: Sequence[str]) -> dict[str, str]:
+    def send(self, sender: str, recipients: Sequence[str], data: bytes) -> dict[str, str]:
         conn = self._connection()
         try:
-            refused = conn.send_message(message, to_addrs=list(recipients))
+            refused = conn.sendmail(sender, list(recipients), data)
         except smtplib.SMTPRecipientsRefused as exc:
             replies = {a: _reply(c, t) for a, (c, t) in exc.recipients.items()}
             if all(c >= 500 for c, _ in exc.recipients.values()):
@@ -110,9 +109,9 @@ class MaildirSender:
     def __init__(self, path: Path) -> None:
         self.box = mailbox.Maildir(path, create=True)
 
-    def send(self, message: EmailMessage, recipients: Sequence[str]) -> dict[str, str]:
+    def send(self, sender: str, recipients: Sequence[str], data: bytes) -> dict[str, str]:
         try:
-            self.box.add(message)
+            self.box.add(data)
         except OSError as exc:
             raise TemporaryFailure(f"maildir: {exc}") from exc
         return {}

@@ -73,7 +73,7 @@ class Sink:
             self._rcpt_messages += 1
             if self.hold_at is not None and self._rcpt_messages == self.hold_at:
                 self.held.set()
-                while not self.release.is_set():
+                while not self.release.is_set():  # noqa: ASYNC110 - a threading.Event set by the test
                     await asyncio.sleep(0.02)
         if address in self.refuse:
             return self.refuse[address]

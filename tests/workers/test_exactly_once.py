@@ -25,15 +25,30 @@ async def _backlog(api: Api, factory: Factory, count: int) -> None:
     async with api.app.state.services.sessions() as db, db.begin():
         for i, patron in enumerate(patrons):
             await queue_mail(
-                db, kind="overdue", dedupe_key=f"overdue:{patron.id}:test", patron_id=patron.id,
-                payload={"loans": [{"title": f"本{i}", "due_on": "2026-11-01", "days_overdue": 29, "loan_id": i}]},
-                not_before=now, now=now,
+                db,
+                kind="overdue",
+                dedupe_key=f"overdue:{patron.id}:test",
+                patron_id=patron.id,
+                payload={
+                    "loans": [
+                        {
+                            "title": f"本{i}",
+                            "due_on": "2026-11-01",
+                            "days_overdue": 29,
+                            "loan_id": i,
+                        }
+                    ]
+                },
+                not_before=now,
+                now=now,
             )
 
 
 async def _states(api: Api) -> Counter[str]:
     async with api.app.state.services.sessions() as db:
-        rows = await db.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state))
+        rows = await db.execute(
+            select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)
+        )
         return Counter({state.value: n for state, n in rows.all()})
 
 
@@ -41,7 +56,9 @@ def _later(minutes: int) -> str:
     return (datetime.fromisoformat(NOW) + timedelta(minutes=minutes)).isoformat()
 
 
-async def test_worker_killed_mid_dispatch_then_restarted(api: Api, factory: Factory, workers: Workers, smtp: Sink) -> None:
+async def test_worker_killed_mid_dispatch_then_restarted(
+    api: Api, factory: Factory, workers: Workers, smtp: Sink
+) -> None:
     # MAIL-8: SIGKILL while the server holds the 10th mail; after a restart every mail is
     # delivered exactly once (the killed worker's lease runs out, its rows are claimed again).
     await _backlog(api, factory, 30)
@@ -62,7 +79,9 @@ async def test_worker_killed_mid_dispatch_then_restarted(api: Api, factory: Fact
     assert await _states(api) == Counter({"SENT": 30})
 
 
-async def test_two_workers_on_one_backlog_send_nothing_twice(api: Api, factory: Factory, workers: Workers, smtp: Sink) -> None:
+async def test_two_workers_on_one_backlog_send_nothing_twice(
+    api: Api, factory: Factory, workers: Workers, smtp: Sink
+) -> None:
     # MAIL-8: two dispatchers claim disjoint rows (SKIP LOCKED on PostgreSQL).
     await _backlog(api, factory, 120)
     smtp.delay = 0.01  # slow enough that both workers are busy at once
@@ -79,7 +98,9 @@ async def test_two_workers_on_one_backlog_send_nothing_twice(api: Api, factory: 
     assert await _states(api) == Counter({"SENT": 120})
 
 
-async def test_smtp_down_delays_and_loses_nothing(api: Api, factory: Factory, workers: Workers, smtp: Sink) -> None:
+async def test_smtp_down_delays_and_loses_nothing(
+    api: Api, factory: Factory, workers: Workers, smtp: Sink
+) -> None:
     # MAIL-8: with the server down nothing is lost: mails wait and go once it is back.
     await _backlog(api, factory, 20)
     smtp.stop()
