@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck install serve worker migrate clean
+.PHONY: demo test lint typecheck install serve worker migrate clean bench-mail
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,9 @@ typecheck: install
 
 test: lint typecheck
 	$(BIN)/pytest
+
+bench-mail: install
+	$(BIN)/python bench/mail_dispatch.py -n 10000
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

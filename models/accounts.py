@@ -104,6 +104,6 @@ class LoginThrottleRow(Base):
     __tablename__ = "login_throttle"
 
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
-    failures: Mapped[int] = mapped_column(Integer, default=0)
-    window_started_at: Mapped[datetime | None]
+    # ISO instants of the recent failures, oldest first (a sliding window, AUTH-11).
+    recent_failures: Mapped[list[str]] = mapped_column(JSON, default=list)
     locked_until: Mapped[datetime | None]

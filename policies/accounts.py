@@ -3,6 +3,7 @@ and failed-login lockout (AUTH-11)."""
 
 from __future__ import annotations
 
+import math
 import string
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -51,7 +52,8 @@ def _is_run(word: str) -> bool:
 
 def _birth_date_forms(birth: date) -> set[str]:
     y, m, d = f"{birth.year:04d}", f"{birth.month:02d}", f"{birth.day:02d}"
-    return {y + m + d, y[2:] + m + d, m + d + y, d + m + y, m + d, y + m + d[1:]}
+    unpadded = f"{birth.year}{birth.month}{birth.day}"  # 1990-05-05 written 199055
+    return {y + m + d, y[2:] + m + d, m + d + y, d + m + y, m + d, unpadded}
 
 
 def password_problem(
@@ -113,11 +115,15 @@ def session_is_live(
 
 @dataclass(frozen=True, slots=True)
 class LoginThrottle:
-    """Failed logins counted for one card number (known or not, AUTH-11)."""
+    """Recent failed logins for one card number (known or not, AUTH-11), oldest first."""
 
-    failures: int = 0
-    window_started_at: datetime | None = None
+    recent: tuple[datetime, ...] = ()
     locked_until: datetime | None = None
+
+    @property
+    def failures(self) -> int:
+        """Failures still inside the window as last counted."""
+        return len(self.recent)
 
 
 def locked_for(throttle: LoginThrottle, now: datetime) -> timedelta | None:
@@ -128,26 +134,21 @@ def locked_for(throttle: LoginThrottle, now: datetime) -> timedelta | None:
 
 
 def check_not_locked(throttle: LoginThrottle, now: datetime) -> None:
-    """Raise ``ACCOUNT_LOCKED`` with the seconds to wait while the card is locked (AUTH-11)."""
+    """Raise ``ACCOUNT_LOCKED`` with the whole seconds to wait while the card is locked
+    (AUTH-11); rounded up, so a client that waits that long is never still locked."""
     remaining = locked_for(throttle, now)
     if remaining is not None:
-        seconds = max(1, int(remaining.total_seconds() + 0.999))
+        seconds = max(1, math.ceil(remaining.total_seconds()))
         raise RuleViolation(ErrorCode.ACCOUNT_LOCKED, "AUTH-11", retry_after=seconds)
 
 
 def after_failure(throttle: LoginThrottle, now: datetime, policy: AccountPolicy) -> LoginThrottle:
-    """The throttle after one more failed login: N failures inside the window lock the card."""
+    """The throttle after one more failed login: N failures within any window of the set
+    length (a sliding window, so a burst across a boundary is still counted) lock the card."""
     window = timedelta(minutes=policy.lockout_window_minutes)
-    start = throttle.window_started_at
-    if (
-        start is None
-        or now - start >= window
-        or (throttle.locked_until is not None and now >= throttle.locked_until)
-    ):
-        failures, start = 1, now
-    else:
-        failures = throttle.failures + 1
-    locked_until = None
-    if failures >= policy.lockout_failures:
-        locked_until = now + timedelta(minutes=policy.lockout_minutes)
-    return LoginThrottle(failures=failures, window_started_at=start, locked_until=locked_until)
+    recent = (*(t for t in throttle.recent if now - t < window), now)[-policy.lockout_failures :]
+    if len(recent) >= policy.lockout_failures:
+        lock = now + timedelta(minutes=policy.lockout_minutes)
+        return LoginThrottle(recent=recent, locked_until=lock)
+    still_locked = throttle.locked_until if locked_for(throttle, now) is not None else None
+    return LoginThrottle(recent=recent, locked_until=still_locked)

@@ -6,11 +6,12 @@ from collections.abc import Iterator, Mapping
 from datetime import date, timedelta
 
 MAX_CALENDAR_SPAN_DAYS = 400
+_WEEKDAYS = frozenset("1234567")  # ASCII only: "²".isdigit() is true but int("²") fails
 
 
 def parse_closed_weekdays(raw: str) -> frozenset[int]:
     """``"1,4"`` → {1, 4} (ISO weekdays, 1 = Monday). Unknown parts are ignored."""
-    return frozenset(int(p) for p in raw.split(",") if p.strip().isdigit() and 1 <= int(p) <= 7)
+    return frozenset(int(p) for p in (part.strip() for part in raw.split(",")) if p in _WEEKDAYS)
 
 
 def is_open(day: date, closed_weekdays: frozenset[int], exceptions: Mapping[date, bool]) -> bool:

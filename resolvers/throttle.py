@@ -13,12 +13,17 @@ from policies.accounts import LoginThrottle, after_failure
 from policies.config import AccountPolicy
 
 
+def _state(row: LoginThrottleRow) -> LoginThrottle:
+    recent = tuple(datetime.fromisoformat(t) for t in row.recent_failures or [])
+    return LoginThrottle(recent=recent, locked_until=row.locked_until)
+
+
 async def current(db: AsyncSession, key: str) -> LoginThrottle:
     """The throttle for ``key`` as it stands."""
     row = await db.get(LoginThrottleRow, key)
     if row is None:
         return LoginThrottle()
-    return LoginThrottle(row.failures, row.window_started_at, row.locked_until)
+    return _state(row)
 
 
 async def record_failure(
@@ -40,24 +45,18 @@ async def record_failure(
                         .with_for_update()
                     )
                 ).scalar_one_or_none()
-                before = (
-                    LoginThrottle()
-                    if row is None
-                    else LoginThrottle(row.failures, row.window_started_at, row.locked_until)
-                )
+                before = LoginThrottle() if row is None else _state(row)
                 after = after_failure(before, now, policy)
                 if row is None:
                     db.add(
                         LoginThrottleRow(
                             key=key,
-                            failures=after.failures,
-                            window_started_at=after.window_started_at,
+                            recent_failures=[t.isoformat() for t in after.recent],
                             locked_until=after.locked_until,
                         )
                     )
                 else:
-                    row.failures = after.failures
-                    row.window_started_at = after.window_started_at
+                    row.recent_failures = [t.isoformat() for t in after.recent]
                     row.locked_until = after.locked_until
             return after
         except IntegrityError:  # two first failures raced to insert; count again

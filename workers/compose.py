@@ -83,7 +83,8 @@ def compose(mail: Claimed, settings: Settings, now: datetime) -> Composed:
     msg = MIMEText(body, "plain", "utf-8")  # base64 body, charset=utf-8
     msg["From"] = formataddr((str(Header(settings.mail_from_name, "utf-8")), settings.mail_from))
     msg["To"] = ", ".join(mail.addresses)
-    msg["Subject"] = Header(subject, "utf-8", header_name="Subject")  # RFC 2047 words
+    # A Header object (not a pre-encoded string) folds RFC 2047 words after the name.
+    msg["Subject"] = Header(subject, "utf-8", header_name="Subject")  # type: ignore[assignment]
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = ident
     msg["Auto-Submitted"] = "auto-generated"

@@ -10,7 +10,6 @@ Message-ID lets a receiver recognise a repeat from there.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 import uuid
@@ -63,36 +62,25 @@ class _Batch:
     now: datetime
     sender: Sender
     report: DispatchReport
-    # The previous delivery's "sent" commit, running while the next mail is on the wire.
-    pending: asyncio.Task[None] | None = None
-
-    async def settle(self) -> None:
-        if self.pending is not None:
-            await self.pending
-            self.pending = None
 
 
 async def _deliver(mail: Claimed, batch: _Batch) -> bool:
     """Send one mail and record the outcome; ``False`` when the server is unreachable.
 
-    The SMTP exchange runs in a thread so that the previous mail's commit proceeds at the
-    same time; each mail still gets its own commit straight after its own 250.
+    Its "sent" commit follows its 250 before the next mail starts: overlapping the two
+    would let a worker killed during the next mail leave this one unmarked (sent twice).
     """
     rt = runtime()
     report, worker, now = batch.report, batch.worker, batch.now
     message = compose(mail, rt.settings, now)
     try:
-        refused = await asyncio.to_thread(
-            batch.sender.send, message.sender, message.recipients, message.data
-        )
+        refused = batch.sender.send(message.sender, message.recipients, message.data)
     except Unreachable as exc:
-        await batch.settle()
         await outbox.mark_retry(rt.sessions, mail.id, worker, now, str(exc))
         report.retried += 1
         report.errors.append(str(exc))
         return False
     except TemporaryFailure as exc:
-        await batch.settle()
         await outbox.mark_retry(rt.sessions, mail.id, worker, now, str(exc))
         if exc.refused:
             await outbox.mark_partly_refused(rt.sessions, mail.patron_id, exc.refused)
@@ -100,21 +88,17 @@ async def _deliver(mail: Claimed, batch: _Batch) -> bool:
         report.errors.append(str(exc))
         return True
     except PermanentFailure as exc:
-        await batch.settle()
         await outbox.mark_failed(rt.sessions, mail.id, worker, now, str(exc), exc.refused)
         report.failed += 1
         return True
-    await batch.settle()
-    batch.pending = asyncio.create_task(
-        outbox.mark_sent(
-            rt.sessions,
-            mail.id,
-            worker,
-            now,
-            message_id=message.message_id,
-            recipients=[a for a in mail.addresses if a not in refused],
-            scrub=SCRUB.get(mail.kind, ()),
-        )
+    await outbox.mark_sent(
+        rt.sessions,
+        mail.id,
+        worker,
+        now,
+        message_id=message.message_id,
+        recipients=[a for a in mail.addresses if a not in refused],
+        scrub=SCRUB.get(mail.kind, ()),
     )
     if refused:
         await outbox.mark_partly_refused(rt.sessions, mail.patron_id, refused)
@@ -139,7 +123,6 @@ async def _deliver_batch(claimed: list[Claimed], batch: _Batch) -> bool:
                 return False
         return True
     finally:
-        await batch.settle()
         batch.sender.close()
 
 
