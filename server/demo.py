@@ -22,11 +22,13 @@ from models import (
     Hold,
     Library,
     Loan,
+    OutboxMessage,
     Patron,
     Record,
     StaffUser,
 )
 from policies.clock import library_today
+from policies.config import PolicyConfig
 from policies.enums import (
     CardKind,
     ContactMethod,
@@ -38,6 +40,7 @@ from policies.enums import (
 )
 from resolvers.catalogue_import import ImportReport, import_records
 from resolvers.marc import iter_marc_file
+from resolvers.notices import queue_due_reminders, queue_overdue_notices
 from resolvers.passwords import PasswordHasher
 
 SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "lc-books-2016-sample.mrc"
@@ -147,7 +150,17 @@ async def load_demo(
     now = now or datetime.now(UTC)
     today = library_today(now, "Asia/Tokyo")
     async with sessions() as db, db.begin():
-        for model in (Loan, Hold, BasketEntry, Copy, Patron, StaffUser, CalendarDay, Library):
+        for model in (
+            OutboxMessage,
+            Loan,
+            Hold,
+            BasketEntry,
+            Copy,
+            Patron,
+            StaffUser,
+            CalendarDay,
+            Library,
+        ):
             await db.execute(delete(model))
         libs = await _libraries(db, today)
     items = iter_marc_file(marc_path)
@@ -158,6 +171,11 @@ async def load_demo(
         record_ids = list((await db.execute(select(Record.id).order_by(Record.id))).scalars())
     await _copies(sessions, libs, record_ids, now)
     await _people(sessions, hasher, libs, today, now)
+    # Mails the demo owes at once (a due-date reminder, two overdue notices): the worker's
+    # beat sends them into var/maildir within a minute of `make demo` starting.
+    policy = PolicyConfig()
+    await queue_due_reminders(sessions, policy, now, today)
+    await queue_overdue_notices(sessions, policy, now, today)
     return report
 
 
@@ -193,6 +211,11 @@ async def _people(
                 guardian_consent=card == "1000000007",
                 email1=f"patron{i + 1}@example.jp",
                 contact_method=ContactMethod.EMAIL,
+                due_reminder=card == "1000000001",
+                due_reminder_days=2,
+                new_arrival_fields={"keywords": ["東京"], "subject_classes": [], "authors": []}
+                if card == "1000000001"
+                else None,
                 default_pickup_library_id=central.id,
                 created_at=now,
             )
@@ -225,7 +248,7 @@ async def _people(
                 due = (
                     today - timedelta(days=overdue)
                     if overdue
-                    else today + timedelta(days=5 + 4 * n)
+                    else today + timedelta(days=2 + 4 * n)
                 )
                 copy.status = CopyStatus.ON_LOAN
                 db.add(
