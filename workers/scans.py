@@ -4,6 +4,13 @@ and catches up after a missed run; each then runs the dispatcher for what it que
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from policies.config import PolicyConfig
 from resolvers.expiry import expire_ready_holds
 from resolvers.notices import queue_due_reminders, queue_new_arrivals, queue_overdue_notices
 from workers.app import app
@@ -24,29 +31,33 @@ def expire_holds(now: str | None = None) -> dict[str, int]:
     }
 
 
-@app.task(name="hondana.mail.due_reminders", ignore_result=False)
-def due_reminders(now: str | None = None) -> dict[str, int]:
-    """Queue today's due-date reminders and send them."""
+# A scan: (sessions, policy, now, library day) → how many mails it queued.
+Scan = Callable[
+    [async_sessionmaker[AsyncSession], PolicyConfig, datetime, date], Coroutine[Any, Any, int]
+]
+
+
+def _queue_and_send(scan: Scan, now: str | None) -> dict[str, int]:
+    """Run one mail scan, then the dispatcher for what it queued."""
     rt = runtime()
     instant, today = moment(now)
-    queued = run(queue_due_reminders(rt.sessions, rt.policy, instant, today))
-    sent = dispatch_once(now).sent
-    return {"queued": queued, "sent": sent}
+    queued = run(scan(rt.sessions, rt.policy, instant, today))
+    return {"queued": queued, "sent": dispatch_once(now).sent}
+
+
+@app.task(name="hondana.mail.due_reminders", ignore_result=False)
+def due_reminders(now: str | None = None) -> dict[str, int]:
+    """Queue today's due-date reminders (MAIL-2) and send them."""
+    return _queue_and_send(queue_due_reminders, now)
 
 
 @app.task(name="hondana.mail.overdue", ignore_result=False)
 def overdue_notices(now: str | None = None) -> dict[str, int]:
-    """Queue today's overdue notices and send them."""
-    rt = runtime()
-    instant, today = moment(now)
-    queued = run(queue_overdue_notices(rt.sessions, rt.policy, instant, today))
-    return {"queued": queued, "sent": dispatch_once(now).sent}
+    """Queue today's overdue notices (MAIL-3) and send them."""
+    return _queue_and_send(queue_overdue_notices, now)
 
 
 @app.task(name="hondana.mail.new_arrivals", ignore_result=False)
 def new_arrivals(now: str | None = None) -> dict[str, int]:
-    """Queue the weekly new-arrivals mails and send them."""
-    rt = runtime()
-    instant, today = moment(now)
-    queued = run(queue_new_arrivals(rt.sessions, rt.policy, instant, today))
-    return {"queued": queued, "sent": dispatch_once(now).sent}
+    """Queue the weekly new-arrivals mails (MAIL-4) and send them."""
+    return _queue_and_send(queue_new_arrivals, now)
