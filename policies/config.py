@@ -38,6 +38,8 @@ class CirculationPolicy:
     hold_limits: CategoryLimits = field(default_factory=CategoryLimits)
     loan_limits: CategoryLimits = field(default_factory=CategoryLimits)
     basket_max: int = 100
+    bookshelves_max: int = 5
+    bookshelf_size: int = 100
     overdue_block_days: int = 4
     loan_days: int = 15
     loan_days_branch_room: int = 14

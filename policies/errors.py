@@ -31,8 +31,12 @@ class ErrorCode(StrEnum):
     # Card state
     CARD_EXPIRED = "CARD_EXPIRED"
     OVERDUE_BLOCK = "OVERDUE_BLOCK"
-    # Preferences
+    # Preferences and bookshelves
     EMAIL_REQUIRED = "EMAIL_REQUIRED"
+    INVALID_EMAIL = "INVALID_EMAIL"
+    SHELF_LIMIT = "SHELF_LIMIT"
+    SHELF_FULL = "SHELF_FULL"
+    NAME_TAKEN = "NAME_TAKEN"
     # Basket and holds
     BASKET_FULL = "BASKET_FULL"
     EBOOK_NOT_ALLOWED = "EBOOK_NOT_ALLOWED"

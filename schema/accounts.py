@@ -25,6 +25,15 @@ from schema.permissions import Authenticated, PersonalData, StaffOnly, guard, pa
 SESSION_COOKIE = "hondana_session"
 
 
+@strawberry.type(description="What the weekly new-arrivals mail looks for (PREF-6).")
+class NewArrivalFields:
+    subject_classes: list[str] = strawberry.field(
+        description="Classification prefixes, e.g. `913` (Japanese fiction in NDC)."
+    )
+    keywords: list[str] = strawberry.field(description="Words in the title, subjects or author.")
+    authors: list[str] = strawberry.field(description="Author names.")
+
+
 @strawberry.type(description="A library patron (card holder).")
 class Patron:
     row: strawberry.Private[PatronRow]
@@ -84,6 +93,30 @@ class Patron:
     )
     def email2_failure(self) -> str | None:
         return self.row.email2_failure
+
+    @strawberry.field(
+        description="Due-date reminder mail wanted (PREF-5).", extensions=guard(PersonalData())
+    )
+    def due_reminder(self) -> bool:
+        return self.row.due_reminder
+
+    @strawberry.field(
+        description="Days before the due date the reminder goes (null: the library's default).",
+        extensions=guard(PersonalData()),
+    )
+    def due_reminder_days(self) -> int | None:
+        return self.row.due_reminder_days
+
+    @strawberry.field(
+        description="New-arrival alert fields (PREF-6).", extensions=guard(PersonalData())
+    )
+    def new_arrival_fields(self) -> NewArrivalFields:
+        raw = self.row.new_arrival_fields or {}
+        return NewArrivalFields(
+            subject_classes=list(raw.get("subject_classes", [])),
+            keywords=list(raw.get("keywords", [])),
+            authors=list(raw.get("authors", [])),
+        )
 
     @strawberry.field(
         description="How holds are notified (PREF-1).", extensions=guard(PersonalData())

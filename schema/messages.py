@@ -73,6 +73,19 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "メールで連絡を受けるには、メールアドレスの登録が必要です。",
         "Register an e-mail address to be contacted by e-mail.",
     ),
+    C.INVALID_EMAIL: (
+        "メールアドレスが正しくありません。アドレスが間違っていると、すべてのメールが届きません。",
+        "This e-mail address is not valid; a wrong address loses every mail.",
+    ),
+    C.SHELF_LIMIT: ("本棚は5つまでしか作れません。", "You can keep at most 5 bookshelves."),
+    C.SHELF_FULL: (
+        "1つの本棚には100冊までしか入りません。",
+        "A bookshelf holds at most 100 titles.",
+    ),
+    C.NAME_TAKEN: (
+        "同じ名前の本棚がすでにあります。",
+        "You already have a bookshelf with this name.",
+    ),
     C.BASKET_FULL: (
         "予約かごには100件までしか入れられません。",
         "The basket holds at most 100 titles.",

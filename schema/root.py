@@ -18,6 +18,8 @@ from schema.holds import HoldMutations, HoldQueries
 from schema.libraries import Library
 from schema.loans import LoanMutations, LoanQueries
 from schema.mail import MailQueries
+from schema.preferences import PreferenceMutations
+from schema.shelves import ShelfMutations, ShelfQueries
 
 MAX_DEPTH = 10
 MAX_ALIASES = 20
@@ -25,7 +27,9 @@ MAX_TOKENS = 2000
 
 
 @strawberry.type(description="Everything that can be read.")
-class Query(accounts.AccountQueries, HoldQueries, LoanQueries, CounterQueries, MailQueries):
+class Query(
+    accounts.AccountQueries, HoldQueries, LoanQueries, CounterQueries, MailQueries, ShelfQueries
+):
     search: catalogue.RecordConnection = strawberry.field(
         resolver=catalogue.search,
         description="Search the catalogue; anyone may (BASKET-4). Every word must match the "
@@ -42,7 +46,14 @@ class Query(accounts.AccountQueries, HoldQueries, LoanQueries, CounterQueries, M
 
 
 @strawberry.type(description="Everything that changes something.")
-class Mutation(accounts.AccountMutations, HoldMutations, LoanMutations, CounterMutations):
+class Mutation(
+    accounts.AccountMutations,
+    HoldMutations,
+    LoanMutations,
+    CounterMutations,
+    PreferenceMutations,
+    ShelfMutations,
+):
     pass
 
 

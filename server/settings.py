@@ -52,6 +52,8 @@ class PolicySettings(BaseModel):
     hold_limits: LimitsSettings = LimitsSettings()
     loan_limits: LimitsSettings = LimitsSettings()
     basket_max: int = Field(100, ge=1)
+    bookshelves_max: int = Field(5, ge=1)
+    bookshelf_size: int = Field(100, ge=1)
     overdue_block_days: int = Field(4, ge=0)
     loan_days: int = Field(15, ge=1)
     loan_days_branch_room: int = Field(14, ge=1)
@@ -80,6 +82,8 @@ class PolicySettings(BaseModel):
                 hold_limits=self.hold_limits.to_policy(),
                 loan_limits=self.loan_limits.to_policy(),
                 basket_max=self.basket_max,
+                bookshelves_max=self.bookshelves_max,
+                bookshelf_size=self.bookshelf_size,
                 overdue_block_days=self.overdue_block_days,
                 loan_days=self.loan_days,
                 loan_days_branch_room=self.loan_days_branch_room,
