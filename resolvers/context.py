@@ -6,10 +6,13 @@ Resolvers never see Starlette or Strawberry objects except through these fields.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
+import anyio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from policies.clock import Clock, library_today
@@ -66,6 +69,17 @@ class Services:
     hasher: PasswordHasher
     secure_cookies: bool
     production: bool
+    # Wakes the mail dispatcher after a commit that owes a mail now (a temporary password);
+    # without it the dispatcher's beat sends the mail within a minute anyway.
+    notify: Callable[[], None] | None = None
+
+    async def nudge(self) -> None:
+        """Ask a worker to dispatch now; never fails the request (the beat is the backstop)."""
+        if self.notify is not None:
+            try:
+                await anyio.to_thread.run_sync(self.notify)
+            except Exception:
+                logging.getLogger("hondana.mail").warning("could not nudge the dispatcher")
 
 
 @dataclass(slots=True)

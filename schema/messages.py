@@ -60,6 +60,22 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "現在のパスワードが正しくありません。",
         "The current password is incorrect.",
     ),
+    C.TOO_YOUNG: (
+        "パスワードは小学生以上の方に発行しています。",
+        "Passwords are issued from elementary-school age.",
+    ),
+    C.GUARDIAN_CONSENT_REQUIRED: (
+        "小学生の方は保護者の方の同意が必要です。",
+        "Elementary-school pupils need a guardian's consent.",
+    ),
+    C.COUNTER_ONLY: (
+        "この手続きは図書館の窓口でお願いします。",
+        "Please do this at the library counter.",
+    ),
+    C.RATE_LIMITED: (
+        "申込みが続いたため、しばらく受け付けられません。{retry_after}秒後に再度お試しください。",
+        "Too many requests. Please try again in {retry_after} seconds.",
+    ),
     C.FORBIDDEN: ("この操作は許可されていません。", "You are not allowed to do this."),
     C.CARD_EXPIRED: (
         "利用カードの有効期限が切れています。カウンターまたはweb申請で更新してください。",

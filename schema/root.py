@@ -18,6 +18,7 @@ from schema.holds import HoldMutations, HoldQueries
 from schema.libraries import Library
 from schema.loans import LoanMutations, LoanQueries
 from schema.mail import MailQueries
+from schema.passwords import PasswordMutations
 from schema.preferences import PreferenceMutations
 from schema.shelves import ShelfMutations, ShelfQueries
 
@@ -53,6 +54,7 @@ class Mutation(
     CounterMutations,
     PreferenceMutations,
     ShelfMutations,
+    PasswordMutations,
 ):
     pass
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
@@ -21,6 +21,17 @@ from server.middleware import MaintenanceMiddleware, RequestGuardMiddleware, Req
 from server.settings import Settings, get_settings
 
 
+def _dispatch_nudger() -> Callable[[], None]:
+    """Send the dispatcher task to the broker (no retries: the beat is the backstop)."""
+
+    def send() -> None:
+        from workers.app import app as celery
+
+        celery.send_task("hondana.mail.dispatch", retry=False)
+
+    return send
+
+
 def make_hasher(settings: Settings) -> PasswordHasher:
     """The argon2id hasher with the configured cost and thread count."""
     return PasswordHasher(
@@ -31,8 +42,14 @@ def make_hasher(settings: Settings) -> PasswordHasher:
     )
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
-    """Build the app. Tests pass their own settings (database) and a movable clock."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    notify: Callable[[], None] | None = None,
+) -> Starlette:
+    """Build the app. Tests pass their own settings (database), a movable clock and a
+    stand-in for the dispatcher nudge; by default the nudge goes to the Celery broker."""
     settings = settings or get_settings()
     clock = clock or SystemClock()
     policy = settings.policy.to_policy()
@@ -46,6 +63,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         hasher=make_hasher(settings),
         secure_cookies=settings.secure_cookies,
         production=settings.is_production,
+        notify=notify or _dispatch_nudger(),
     )
     graphql = HondanaGraphQL(schema, services, ide=not settings.is_production)
 

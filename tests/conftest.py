@@ -102,7 +102,9 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 @pytest.fixture
 async def api(settings: Settings, clock: FixedClock) -> AsyncIterator[Api]:
     """The app over an empty database, and a client that speaks to it over ASGI."""
-    app = create_app(settings, clock=clock)
+    nudges: list[int] = []
+    app = create_app(settings, clock=clock, notify=lambda: nudges.append(1))
+    app.state.nudges = nudges
     sessions = app.state.services.sessions
     async with sessions() as db, db.begin():
         for table in reversed(models.Base.metadata.sorted_tables):
