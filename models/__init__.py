@@ -4,7 +4,7 @@ Importing this package registers every table on :data:`Base.metadata` (Alembic a
 tests rely on that).
 """
 
-from models.accounts import LoginThrottleRow, Patron, Session, StaffUser
+from models.accounts import LoginThrottleRow, Patron, Session, StaffAudit, StaffUser
 from models.base import Base
 from models.catalogue import Copy, Record
 from models.circulation import BasketEntry, Hold, Loan
@@ -27,6 +27,7 @@ __all__ = [
     "Patron",
     "Record",
     "Session",
+    "StaffAudit",
     "StaffUser",
     "SweepRun",
 ]

@@ -56,6 +56,8 @@ class Patron(Base):
     # A permanent delivery failure (SMTP 5xx) marks the address failing, with the reply.
     email1_failure: Mapped[str | None] = mapped_column(String(300))
     email2_failure: Mapped[str | None] = mapped_column(String(300))
+    # Reading privacy: returned loans keep the borrower only for patrons who opted in.
+    keep_reading_history: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
 
 
@@ -107,3 +109,19 @@ class LoginThrottleRow(Base):
     # ISO instants of the recent failures, oldest first (a sliding window, AUTH-11).
     recent_failures: Mapped[list[str]] = mapped_column(JSON, default=list)
     locked_until: Mapped[datetime | None]
+
+
+class StaffAudit(Base):
+    """A staff member's read of a patron's personal data (reading privacy)."""
+
+    __tablename__ = "staff_audit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL"), index=True
+    )
+    patron_id: Mapped[int | None] = mapped_column(
+        ForeignKey("patrons.id", ondelete="SET NULL"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(50))
+    at: Mapped[datetime]

@@ -16,6 +16,7 @@ from policies.cards import check_card_valid, check_may_collect_holds
 from policies.circulation import category, check_loan_limit, loan_due_date
 from policies.enums import CopyStatus, HoldState
 from policies.errors import ErrorCode, RuleViolation
+from resolvers import privacy
 from resolvers.calendar import opening_test
 from resolvers.context import Context
 from resolvers.trapping import Clockwork, make_ready, shelve, trap
@@ -169,6 +170,7 @@ async def check_in(ctx: Context, barcode: str, library_id: int) -> CheckinResult
         ).scalar_one_or_none()
         if loan is not None:
             loan.returned_at = at.now
+            await privacy.on_return(db, loan)
         hold = await trap(db, copy, library_id, at)
         if hold is None:
             shelve(copy, library_id)

@@ -10,7 +10,7 @@ from models.db import lock_row
 from policies.enums import ContactMethod
 from policies.errors import ErrorCode, RuleViolation
 from policies.preferences import check_contact, check_reminder_days, clean_terms, normalize_email
-from resolvers import throttle
+from resolvers import privacy, throttle
 from resolvers.context import Context, PatronViewer
 
 UNCHANGED = object()  # a field the request did not mention
@@ -27,6 +27,7 @@ class PreferenceChange:
     default_pickup_library_id: object = UNCHANGED
     due_reminder: object = UNCHANGED
     due_reminder_days: object = UNCHANGED
+    keep_reading_history: object = UNCHANGED
     new_arrival_fields: dict[str, object] = field(default_factory=dict)
 
 
@@ -91,6 +92,10 @@ async def update(ctx: Context, viewer: PatronViewer, change: PreferenceChange) -
             patron.due_reminder = bool(change.due_reminder)
         if change.due_reminder_days is not UNCHANGED:
             patron.due_reminder_days = change.due_reminder_days  # type: ignore[assignment]
+        if change.keep_reading_history is not UNCHANGED:
+            patron.keep_reading_history = bool(change.keep_reading_history)
+            if not patron.keep_reading_history:
+                await privacy.erase_history(db, patron.id)  # opting out erases
         if fields:
             merged = dict(patron.new_arrival_fields or {})
             merged.update(fields)

@@ -13,7 +13,7 @@ from models import Patron as PatronRow
 from models import StaffUser as StaffRow
 from policies.enums import PasswordState as PasswordStateValue
 from policies.enums import StaffRole as StaffRoleValue
-from resolvers import accounts
+from resolvers import accounts, privacy
 from resolvers.accounts import LoginResult
 from resolvers.context import Context, PatronViewer, StaffViewer
 from schema import ids
@@ -106,6 +106,13 @@ class Patron:
     )
     def due_reminder_days(self) -> int | None:
         return self.row.due_reminder_days
+
+    @strawberry.field(
+        description="Whether returned loans are kept as a reading history (off by default).",
+        extensions=guard(PersonalData()),
+    )
+    def keep_reading_history(self) -> bool:
+        return self.row.keep_reading_history
 
     @strawberry.field(
         description="New-arrival alert fields (PREF-6).", extensions=guard(PersonalData())
@@ -257,7 +264,10 @@ class AccountQueries:
     )
     async def patron(self, info: Info[Context, Any], card_number: str) -> Patron | None:
         row = await accounts.find_patron_by_card(info.context, card_number)
-        return Patron(row=row) if row is not None else None
+        if row is None:
+            return None
+        await privacy.audit(info.context, "patron", row.id)  # staff reads are audited
+        return Patron(row=row)
 
 
 @strawberry.type

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import strawberry
@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from models import Loan as LoanRow
 from policies.cards import days_overdue
-from resolvers import loans
+from resolvers import loans, privacy
 from resolvers.context import Context
 from schema import ids
 from schema.catalogue import Copy, Record
@@ -39,6 +39,10 @@ class Loan:
     @strawberry.field(description="Due date (返却期限), a library day.")
     def due_on(self) -> date:
         return self.row.due_on
+
+    @strawberry.field(description="When it was returned; null while on loan.")
+    def returned_at(self) -> datetime | None:
+        return self.row.returned_at
 
     @strawberry.field(description="How many times the loan has been renewed.")
     def renewals(self) -> int:
@@ -93,6 +97,18 @@ class LoanQueries:
     async def my_loans(self, info: Info[Context, Any]) -> list[Loan]:
         viewer = patron_viewer(info)
         return [Loan(row=row) for row in await loans.open_loans(info.context, viewer.patron_id)]
+
+
+@strawberry.type
+class HistoryQueries:
+    @strawberry.field(
+        description="Titles the patron returned, newest first (at most 100). Kept only for "
+        "patrons who opted in (`keepReadingHistory`); by default a return forgets the reader.",
+        extensions=PATRON,
+    )
+    async def my_reading_history(self, info: Info[Context, Any]) -> list[Loan]:
+        rows = await privacy.reading_history(info.context, patron_viewer(info))
+        return [Loan(row=r) for r in rows]
 
 
 @strawberry.type

@@ -8,10 +8,10 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from models import OutboxMessage
+from models import OutboxMessage, StaffAudit, StaffUser
 from policies.enums import OutboxState as OutboxStateValue
 from policies.enums import StaffRole as Role
-from resolvers import accounts
+from resolvers import accounts, privacy
 from resolvers.context import Context
 from resolvers.mail import mail_log
 from schema.permissions import StaffOnly, guard
@@ -59,6 +59,27 @@ class MailLogEntry:
         return self.row.last_error
 
 
+@strawberry.type(description="One staff read of a patron's personal data.")
+class AuditEntry:
+    row: strawberry.Private[StaffAudit]
+
+    @strawberry.field(description="What was read: `patron`, `mail_log`.")
+    def action(self) -> str:
+        return self.row.action
+
+    @strawberry.field(description="When.")
+    def at(self) -> datetime:
+        return self.row.at
+
+    @strawberry.field(description="The staff user's login name (null if since removed).")
+    async def staff_username(self, info: Info[Context, Any]) -> str | None:
+        if self.row.staff_id is None:
+            return None
+        async with info.context.services.sessions() as db:
+            staff = await db.get(StaffUser, self.row.staff_id)
+        return staff.username if staff is not None else None
+
+
 @strawberry.type
 class MailQueries:
     @strawberry.field(
@@ -69,5 +90,16 @@ class MailQueries:
         patron = await accounts.find_patron_by_card(info.context, card_number)
         if patron is None:
             return []
+        await privacy.audit(info.context, "mail_log", patron.id)
         rows = await mail_log(info.context.services.sessions, patron.id)
         return [MailLogEntry(row=r) for r in rows]
+
+    @strawberry.field(
+        description="Admin: which staff read a patron's personal data, and when (newest first).",
+        extensions=guard(StaffOnly(Role.ADMIN)),
+    )
+    async def staff_audit_log(self, info: Info[Context, Any], card_number: str) -> list[AuditEntry]:
+        patron = await accounts.find_patron_by_card(info.context, card_number)
+        if patron is None:
+            return []
+        return [AuditEntry(row=r) for r in await privacy.audit_log(info.context, patron.id)]

@@ -51,6 +51,10 @@ class PreferencesInput:
     due_reminder_days: int | None = strawberry.field(
         default=strawberry.UNSET, description="1 to 14 days before; null: the default (2)."
     )
+    keep_reading_history: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Keep returned loans as a reading history; `false` erases it.",
+    )
     new_arrival_fields: NewArrivalFieldsInput | None = strawberry.field(
         default=None, description="New-arrival alert fields (PREF-6)."
     )
@@ -103,10 +107,11 @@ class PreferenceMutations:
             default_pickup_library_id=pickup if pickup is not None else 0,
             due_reminder=_given(input.due_reminder),
             due_reminder_days=_given(input.due_reminder_days),
+            keep_reading_history=_given(input.keep_reading_history),
             new_arrival_fields=fields,
         )
         try:
-            if change.contact_method is None or change.due_reminder is None:
+            if None in (change.contact_method, change.due_reminder, change.keep_reading_history):
                 raise RuleViolation(Code.INVALID_INPUT, field="contactMethod")
             row = await preferences.update(info.context, patron_viewer(info), change)
         except RuleViolation as no:

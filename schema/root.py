@@ -16,7 +16,7 @@ from schema.counter import CounterMutations, CounterQueries
 from schema.extensions import ErrorShaping
 from schema.holds import HoldMutations, HoldQueries
 from schema.libraries import Library
-from schema.loans import LoanMutations, LoanQueries
+from schema.loans import HistoryQueries, LoanMutations, LoanQueries
 from schema.mail import MailQueries
 from schema.passwords import PasswordMutations
 from schema.preferences import PreferenceMutations
@@ -29,7 +29,13 @@ MAX_TOKENS = 2000
 
 @strawberry.type(description="Everything that can be read.")
 class Query(
-    accounts.AccountQueries, HoldQueries, LoanQueries, CounterQueries, MailQueries, ShelfQueries
+    accounts.AccountQueries,
+    HoldQueries,
+    LoanQueries,
+    HistoryQueries,
+    CounterQueries,
+    MailQueries,
+    ShelfQueries,
 ):
     search: catalogue.RecordConnection = strawberry.field(
         resolver=catalogue.search,
