@@ -4,7 +4,14 @@ Importing this package registers every table on :data:`Base.metadata` (Alembic a
 tests rely on that).
 """
 
-from models.accounts import LoginThrottleRow, Patron, Session, StaffAudit, StaffUser
+from models.accounts import (
+    LoginThrottleRow,
+    Patron,
+    Session,
+    StaffAudit,
+    StaffUser,
+    UsedCardCode,
+)
 from models.base import Base
 from models.catalogue import Copy, Record
 from models.circulation import BasketEntry, Hold, Loan
@@ -30,4 +37,5 @@ __all__ = [
     "StaffAudit",
     "StaffUser",
     "SweepRun",
+    "UsedCardCode",
 ]

@@ -125,3 +125,12 @@ class StaffAudit(Base):
     )
     action: Mapped[str] = mapped_column(String(50))
     at: Mapped[datetime]
+
+
+class UsedCardCode(Base):
+    """A digital-card code already accepted at the counter: a second use is a replay."""
+
+    __tablename__ = "used_card_codes"
+
+    code_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    used_at: Mapped[datetime] = mapped_column(index=True)

@@ -72,6 +72,8 @@ class Services:
     # Wakes the mail dispatcher after a commit that owes a mail now (a temporary password);
     # without it the dispatcher's beat sends the mail within a minute anyway.
     notify: Callable[[], None] | None = None
+    # Signs short-lived codes (the digital card).
+    secret_key: bytes = b""
 
     async def nudge(self) -> None:
         """Ask a worker to dispatch now; never fails the request (the beat is the backstop)."""

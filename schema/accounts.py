@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
@@ -13,14 +13,21 @@ from models import Patron as PatronRow
 from models import StaffUser as StaffRow
 from policies.enums import PasswordState as PasswordStateValue
 from policies.enums import StaffRole as StaffRoleValue
-from resolvers import accounts, privacy
+from resolvers import accounts, card, privacy
 from resolvers.accounts import LoginResult
 from resolvers.context import Context, PatronViewer, StaffViewer
 from schema import ids
 from schema.enums import CardKind, ContactMethod, PasswordState, StaffRole
 from schema.errors import UserError, user_errors
 from schema.libraries import Library, library_by_id
-from schema.permissions import Authenticated, PersonalData, StaffOnly, guard, patron_viewer
+from schema.permissions import (
+    ActivePassword,
+    Authenticated,
+    PersonalData,
+    StaffOnly,
+    guard,
+    patron_viewer,
+)
 
 SESSION_COOKIE = "hondana_session"
 
@@ -236,6 +243,15 @@ def _hand_over(
     return None
 
 
+@strawberry.type(description="The digital card (スマホde貸出) for the app to show as a barcode.")
+class DigitalCard:
+    card_number: str = strawberry.field(description="The card number.")
+    code: str = strawberry.field(
+        description="Show as a barcode; scans once, within about a minute. Ask again for a new one."
+    )
+    expires_at: datetime = strawberry.field(description="When this code stops scanning.")
+
+
 @strawberry.type
 class AccountQueries:
     @strawberry.field(
@@ -248,6 +264,16 @@ class AccountQueries:
         row = await accounts.get_patron(info.context, viewer.patron_id)
         assert row is not None
         return Patron(row=row)
+
+    @strawberry.field(
+        description="A fresh digital-card code; needs an active password.",
+        extensions=guard(Authenticated(), ActivePassword()),
+    )
+    def my_card(self, info: Info[Context, Any]) -> DigitalCard:
+        issued = card.my_card(info.context, patron_viewer(info))
+        return DigitalCard(
+            card_number=issued.card_number, code=issued.code, expires_at=issued.expires_at
+        )
 
     @strawberry.field(description="The staff user logged in.", extensions=guard(StaffOnly()))
     async def staff_me(self, info: Info[Context, Any]) -> StaffUser:

@@ -9,10 +9,11 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from models import Patron as PatronRow
 from policies.enums import StaffRole as Role
 from policies.errors import ErrorCode as Code
 from policies.errors import RuleViolation
-from resolvers import accounts, calendar, counter
+from resolvers import accounts, calendar, card, counter
 from resolvers.context import Context
 from resolvers.counter import CheckinResult
 from schema import ids
@@ -111,16 +112,29 @@ class CounterQueries:
 @strawberry.type
 class CounterMutations:
     @strawberry.mutation(
-        description="Staff: lend a copy to a patron at a library (LOAN-5). A copy kept for the "
-        "patron's ready hold collects it.",
+        description="Staff: lend a copy to a patron at a library (LOAN-5), identified by card "
+        "number or by the app's digital card code (`cardCode`, single use). A copy kept for "
+        "the patron's ready hold collects it.",
         extensions=COUNTER,
     )
     async def check_out(
-        self, info: Info[Context, Any], card_number: str, barcode: str, library_id: strawberry.ID
+        self,
+        info: Info[Context, Any],
+        barcode: str,
+        library_id: strawberry.ID,
+        card_number: str | None = None,
+        card_code: str | None = None,
     ) -> CheckOutPayload:
         locale = info.context.locale
         try:
-            patron = await accounts.find_patron_by_card(info.context, card_number)
+            if (card_number is None) == (card_code is None):
+                raise RuleViolation(Code.INVALID_INPUT, field="cardNumber")
+            patron: PatronRow | None
+            if card_code is not None:
+                patron = await card.patron_for_code(info.context, card_code)
+            else:
+                assert card_number is not None
+                patron = await accounts.find_patron_by_card(info.context, card_number)
             if patron is None:
                 raise RuleViolation(Code.NOT_FOUND, field="cardNumber")
             result = await counter.check_out(

@@ -72,6 +72,18 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "この手続きは図書館の窓口でお願いします。",
         "Please do this at the library counter.",
     ),
+    C.CARD_CODE_INVALID: (
+        "この利用カードのコードは読み取れません。",
+        "This card code is not valid.",
+    ),
+    C.CARD_CODE_EXPIRED: (
+        "コードの有効期限が切れています。アプリで新しいコードを表示してください。",
+        "This card code has expired. Show a fresh code in the app.",
+    ),
+    C.CARD_CODE_USED: (
+        "このコードはすでに使われています。アプリで新しいコードを表示してください。",
+        "This card code was already used. Show a fresh code in the app.",
+    ),
     C.RATE_LIMITED: (
         "申込みが続いたため、しばらく受け付けられません。{retry_after}秒後に再度お試しください。",
         "Too many requests. Please try again in {retry_after} seconds.",

@@ -64,6 +64,7 @@ def create_app(
         secure_cookies=settings.secure_cookies,
         production=settings.is_production,
         notify=notify or _dispatch_nudger(),
+        secret_key=settings.secret_key.get_secret_value().encode(),
     )
     graphql = HondanaGraphQL(schema, services, ide=not settings.is_production)
 
