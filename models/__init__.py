@@ -12,6 +12,7 @@ from models.accounts import (
     StaffUser,
     UsedCardCode,
 )
+from models.applications import Application
 from models.base import Base
 from models.catalogue import Copy, Record
 from models.circulation import BasketEntry, Hold, Loan
@@ -20,6 +21,7 @@ from models.mail import OutboxMessage, SweepRun
 from models.shelves import Bookshelf, BookshelfEntry
 
 __all__ = [
+    "Application",
     "Base",
     "BasketEntry",
     "Bookshelf",

@@ -40,6 +40,7 @@ class CirculationPolicy:
     basket_max: int = 100
     bookshelves_max: int = 5
     bookshelf_size: int = 100
+    card_valid_years: int = 3
     overdue_block_days: int = 4
     loan_days: int = 15
     loan_days_branch_room: int = 14

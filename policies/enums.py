@@ -94,3 +94,21 @@ class OutboxState(StrEnum):
     SENDING = "SENDING"
     SENT = "SENT"
     FAILED = "FAILED"
+
+
+class ApplicationKind(StrEnum):
+    """What the public can apply for on the web (APP-1)."""
+
+    NEW_REGISTRATION = "NEW_REGISTRATION"  # 新規登録
+    CARD_REISSUE = "CARD_REISSUE"  # 再発行
+    DETAILS_CHANGE = "DETAILS_CHANGE"  # 記載事項変更
+    CARD_RENEWAL = "CARD_RENEWAL"  # 有効期限の更新
+    CARD_NUMBER_NOTICE = "CARD_NUMBER_NOTICE"  # 利用者番号の通知
+
+
+class ApplicationState(StrEnum):
+    """Where a web application stands in the staff queue."""
+
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"

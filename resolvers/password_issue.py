@@ -66,9 +66,9 @@ async def _issue(ctx: Context, db: AsyncSession, patron: Patron, *, by_mail: boo
 PER_ADDRESS_FACTOR = 10
 
 
-async def _throttled(ctx: Context, kind: str, card_number: str) -> None:
-    """Count this request per card number and per client address; refuse while either is
-    over its limit (the card's limit is the login lockout's, the address's ten times it)."""
+async def throttled(ctx: Context, kind: str, card_number: str) -> None:
+    """Count an anonymous request per key (a card number, an address) and per client
+    address; refuse while either is over its limit (the card's limit is the login lockout's, the address's ten times it)."""
     now = ctx.services.clock.now()
     card_policy = ctx.policy.accounts
     keys = [(f"{kind}:{card_number[:50]}", card_policy)]
@@ -98,7 +98,7 @@ async def request_reset(ctx: Context, card_number: str, email: str) -> None:
     The same (empty) answer whether or not the pair matched; without a registered address
     the patron must go to the counter, which the answer's wording says for everyone."""
     card_number = card_number.strip()
-    await _throttled(ctx, "reset", card_number)
+    await throttled(ctx, "reset", card_number)
     try:
         address = normalize_email(email, "email")
     except RuleViolation:
@@ -128,7 +128,7 @@ async def apply_on_web(ctx: Context, card_number: str, birth_date: date, email: 
     card_number = card_number.strip()
     check_web_application_age(birth_date, ctx.today())
     address = normalize_email(email, "email")
-    await _throttled(ctx, "apply", card_number)
+    await throttled(ctx, "apply", card_number)
     async with ctx.services.sessions() as db, db.begin():
         patron = await _patron_by_card(db, card_number)
         matched = (

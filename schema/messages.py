@@ -84,6 +84,7 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "このコードはすでに使われています。アプリで新しいコードを表示してください。",
         "This card code was already used. Show a fresh code in the app.",
     ),
+    C.ALREADY_DECIDED: ("この申請はすでに処理済みです。", "This application was already decided."),
     C.RATE_LIMITED: (
         "申込みが続いたため、しばらく受け付けられません。{retry_after}秒後に再度お試しください。",
         "Too many requests. Please try again in {retry_after} seconds.",

@@ -12,6 +12,7 @@ from strawberry.types import ExecutionContext, Info
 from resolvers import catalogue as catalogue_resolvers
 from resolvers.context import Context
 from schema import accounts, catalogue
+from schema.applications import ApplicationMutations, ApplicationQueries
 from schema.counter import CounterMutations, CounterQueries
 from schema.extensions import ErrorShaping
 from schema.holds import HoldMutations, HoldQueries
@@ -36,6 +37,7 @@ class Query(
     CounterQueries,
     MailQueries,
     ShelfQueries,
+    ApplicationQueries,
 ):
     search: catalogue.RecordConnection = strawberry.field(
         resolver=catalogue.search,
@@ -61,6 +63,7 @@ class Mutation(
     PreferenceMutations,
     ShelfMutations,
     PasswordMutations,
+    ApplicationMutations,
 ):
     pass
 

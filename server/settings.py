@@ -54,6 +54,7 @@ class PolicySettings(BaseModel):
     basket_max: int = Field(100, ge=1)
     bookshelves_max: int = Field(5, ge=1)
     bookshelf_size: int = Field(100, ge=1)
+    card_valid_years: int = Field(3, ge=1)
     overdue_block_days: int = Field(4, ge=0)
     loan_days: int = Field(15, ge=1)
     loan_days_branch_room: int = Field(14, ge=1)
@@ -84,6 +85,7 @@ class PolicySettings(BaseModel):
                 basket_max=self.basket_max,
                 bookshelves_max=self.bookshelves_max,
                 bookshelf_size=self.bookshelf_size,
+                card_valid_years=self.card_valid_years,
                 overdue_block_days=self.overdue_block_days,
                 loan_days=self.loan_days,
                 loan_days_branch_room=self.loan_days_branch_room,
