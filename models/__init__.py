@@ -16,6 +16,7 @@ from models.applications import Application
 from models.base import Base
 from models.catalogue import Copy, Record
 from models.circulation import BasketEntry, Hold, Loan
+from models.ebooks import EbookHold, EbookLoan, EbookTitle
 from models.libraries import CalendarDay, Library
 from models.mail import OutboxMessage, SweepRun
 from models.shelves import Bookshelf, BookshelfEntry
@@ -28,6 +29,9 @@ __all__ = [
     "BookshelfEntry",
     "CalendarDay",
     "Copy",
+    "EbookHold",
+    "EbookLoan",
+    "EbookTitle",
     "Hold",
     "Library",
     "Loan",

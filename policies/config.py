@@ -54,6 +54,16 @@ class CirculationPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class EbookPolicy:
+    """E-book limits and periods (EBOOK-2, EBOOK-3)."""
+
+    max_loans: int = 3
+    loan_days: int = 15
+    max_holds: int = 3
+    hold_keep_days: int = 7
+
+
+@dataclass(frozen=True, slots=True)
 class ServicePolicy:
     """Service hours (SVC-1, SVC-2)."""
 
@@ -68,4 +78,5 @@ class PolicyConfig:
 
     accounts: AccountPolicy = field(default_factory=AccountPolicy)
     circulation: CirculationPolicy = field(default_factory=CirculationPolicy)
+    ebooks: EbookPolicy = field(default_factory=EbookPolicy)
     service: ServicePolicy = field(default_factory=ServicePolicy)

@@ -112,3 +112,13 @@ class ApplicationState(StrEnum):
     PENDING = "PENDING"
     APPROVED = "APPROVED"
     REJECTED = "REJECTED"
+
+
+class EbookHoldState(StrEnum):
+    """An e-book hold: waiting for a licence, secured (READY, kept a week), or closed."""
+
+    WAITING = "WAITING"
+    READY = "READY"
+    COLLECTED = "COLLECTED"
+    CANCELLED = "CANCELLED"
+    EXPIRED = "EXPIRED"

@@ -85,6 +85,16 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "This card code was already used. Show a fresh code in the app.",
     ),
     C.ALREADY_DECIDED: ("この申請はすでに処理済みです。", "This application was already decided."),
+    C.EBOOK_LOAN_LIMIT: ("電子書籍は3点まで借りられます。", "You can borrow at most 3 e-books."),
+    C.EBOOK_HOLD_LIMIT: ("電子書籍の予約は3点までです。", "You can hold at most 3 e-books."),
+    C.EBOOK_UNAVAILABLE: (
+        "いま貸出できるライセンスがありません。予約してください。",
+        "No licence is free now; please place a hold.",
+    ),
+    C.EBOOK_AVAILABLE: (
+        "この電子書籍はいま借りられます。予約せずにお借りください。",
+        "This e-book is available now; borrow it instead of holding it.",
+    ),
     C.RATE_LIMITED: (
         "申込みが続いたため、しばらく受け付けられません。{retry_after}秒後に再度お試しください。",
         "Too many requests. Please try again in {retry_after} seconds.",

@@ -14,6 +14,7 @@ from resolvers.context import Context
 from schema import accounts, catalogue
 from schema.applications import ApplicationMutations, ApplicationQueries
 from schema.counter import CounterMutations, CounterQueries
+from schema.ebooks import EbookMutations, EbookQueries
 from schema.extensions import ErrorShaping
 from schema.holds import HoldMutations, HoldQueries
 from schema.libraries import Library
@@ -38,6 +39,7 @@ class Query(
     MailQueries,
     ShelfQueries,
     ApplicationQueries,
+    EbookQueries,
 ):
     search: catalogue.RecordConnection = strawberry.field(
         resolver=catalogue.search,
@@ -64,6 +66,7 @@ class Mutation(
     ShelfMutations,
     PasswordMutations,
     ApplicationMutations,
+    EbookMutations,
 ):
     pass
 

@@ -8,11 +8,18 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import Route
 
 from models.db import create_engine, create_session_factory
 from policies.clock import Clock, SystemClock
+from resolvers import ebooks
 from resolvers.context import Services
 from resolvers.passwords import PasswordHasher
 from schema.root import schema
@@ -71,6 +78,22 @@ def create_app(
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
+    async def read_ebook(request: Request) -> Response:
+        # EBOOK-5: the signed link opens the reader; the book itself is never a download.
+        try:
+            loan_id = int(request.path_params["loan_id"])
+            expires = int(request.query_params.get("expires", ""))
+        except ValueError:
+            return PlainTextResponse("not found", status_code=404)
+        sig = request.query_params.get("sig", "")
+        if not ebooks.link_is_valid(services.secret_key, loan_id, expires, sig, clock.now()):
+            return PlainTextResponse("this reading link has expired", status_code=403)
+        return HTMLResponse(
+            "<!doctype html><meta charset=utf-8><title>電子書籍リーダー</title>"
+            "<p>電子書籍リーダー(配信事業者のビューアがここに開きます)</p>",
+            headers={"cache-control": "no-store"},
+        )
+
     async def index(_: Request) -> RedirectResponse:
         return RedirectResponse("/graphql")
 
@@ -83,6 +106,7 @@ def create_app(
         routes=[
             Route("/", index),
             Route("/healthz", healthz),
+            Route("/ebooks/read/{loan_id}", read_ebook),
             Route("/graphql", graphql, methods=["GET", "POST"]),
         ],
         middleware=[

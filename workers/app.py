@@ -37,6 +37,7 @@ def create_celery() -> Celery:
             # Library time (Asia/Tokyo). Each scan is idempotent and catches up.
             "dispatch-outbox": {"task": "hondana.mail.dispatch", "schedule": 60.0},
             "expire-holds": {"task": "hondana.holds.expire", "schedule": crontab(minute=5)},
+            "ebook-sweep": {"task": "hondana.ebooks.sweep", "schedule": crontab(minute=15)},
             "due-reminders": {
                 "task": "hondana.mail.due_reminders",
                 "schedule": crontab(hour=8, minute=0),

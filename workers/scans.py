@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from policies.config import PolicyConfig
+from resolvers import ebooks
 from resolvers.expiry import expire_ready_holds
 from resolvers.notices import queue_due_reminders, queue_new_arrivals, queue_overdue_notices
 from workers.app import app
@@ -61,3 +62,13 @@ def overdue_notices(now: str | None = None) -> dict[str, int]:
 def new_arrivals(now: str | None = None) -> dict[str, int]:
     """Queue the weekly new-arrivals mails (MAIL-4) and send them."""
     return _queue_and_send(queue_new_arrivals, now)
+
+
+@app.task(name="hondana.ebooks.sweep", ignore_result=False)
+def ebook_sweep(now: str | None = None) -> dict[str, int]:
+    """Return e-books due back and expire secured e-book holds not borrowed in a week
+    (EBOOK-2, EBOOK-3); freed licences go to the next holds, with their mails (MAIL-5)."""
+    rt = runtime()
+    instant, _ = moment(now)
+    returned, expired = run(ebooks.sweep(rt.sessions, rt.policy, instant))
+    return {"returned": returned, "expired": expired, "sent": dispatch_once(now).sent}
