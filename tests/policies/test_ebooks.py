@@ -15,7 +15,7 @@ TODAY = date(2026, 11, 30)
 POLICY = EbookPolicy()
 
 
-def _code(fn, *args, **kw):  # type: ignore[no-untyped-def]
+def _code(fn, *args, **kw):
     try:
         fn(*args, **kw)
     except RuleViolation as no:
