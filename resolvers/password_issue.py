@@ -23,7 +23,7 @@ from policies.enums import ContactMethod, PasswordState
 from policies.errors import ErrorCode, RuleViolation
 from policies.preferences import normalize_email
 from policies.school import check_password_age, check_web_application_age
-from resolvers import sessions, throttle
+from resolvers import privacy, sessions, throttle
 from resolvers.context import Context
 from resolvers.outbox import queue_mail
 
@@ -169,7 +169,7 @@ async def issue_at_counter(
         check_password_age(patron.birth_date, ctx.today(), guardian_consent)
         patron.guardian_consent = guardian_consent
         password = await _issue(ctx, db, patron, by_mail=False)
-    del proxy  # recorded by the staff audit log of [4/8] once it exists
+    await privacy.audit(ctx, "proxy_password_application" if proxy else "password_issued", patron.id)
     return CounterIssue(patron=patron, temporary_password=password)
 
 

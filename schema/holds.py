@@ -14,7 +14,7 @@ from policies.enums import HoldState as HoldStateValue
 from policies.enums import StaffRole as Role
 from policies.errors import ErrorCode as Code
 from policies.errors import RuleViolation
-from resolvers import basket, holds
+from resolvers import basket, holds, privacy
 from resolvers.context import Context
 from resolvers.holds import HoldOutcome, Placement
 from schema import ids
@@ -121,6 +121,7 @@ class Hold:
         extensions=guard(StaffOnly(Role.COUNTER, Role.PATRONS)),
     )
     async def patron(self, info: Info[Context, Any]) -> Patron:
+        await privacy.audit(info.context, "hold_patron", self.row.patron_id)
         return Patron(row=await info.context.loaders.patron.load(self.row.patron_id))
 
 
