@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from models import OutboxMessage, Patron
+from models import OutboxMessage, Patron, StaffAudit
 from policies.enums import PasswordState, StaffRole
 from tests.support import Api, Factory, codes
 
@@ -127,6 +127,9 @@ async def test_counter_issue_with_school_age_rules(api: Api, factory: Factory) -
     proxy = await issue(adult.card_number, False, proxy=True)
     temporary = proxy["temporaryPassword"]
     assert len(temporary) == 8
+    async with api.app.state.services.sessions() as db:
+        actions = (await db.execute(select(StaffAudit.action, StaffAudit.patron_id))).all()
+    assert ("proxy_password_application", adult.id) in actions  # AUTH-4: recorded
     assert (await api.gql(LOGIN, {"c": adult.card_number, "p": temporary}))["data"]["login"][
         "mustChangePassword"
     ]
