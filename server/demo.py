@@ -19,6 +19,9 @@ from models import (
     BasketEntry,
     CalendarDay,
     Copy,
+    EbookHold,
+    EbookLoan,
+    EbookTitle,
     Hold,
     Library,
     Loan,
@@ -152,6 +155,9 @@ async def load_demo(
     async with sessions() as db, db.begin():
         for model in (
             OutboxMessage,
+            EbookLoan,
+            EbookHold,
+            EbookTitle,
             Loan,
             Hold,
             BasketEntry,
@@ -168,8 +174,19 @@ async def load_demo(
         items = (item for i, item in zip(range(limit), items, strict=False))
     report = await import_records(sessions, items, now=now, progress=progress)
     async with sessions() as db:
-        record_ids = list((await db.execute(select(Record.id).order_by(Record.id))).scalars())
+        physical = select(Record.id).where(Record.material_type != MaterialType.EBOOK)
+        record_ids = list((await db.execute(physical.order_by(Record.id))).scalars())
+        ebook_ids = list(
+            (
+                await db.execute(
+                    select(Record.id).where(Record.material_type == MaterialType.EBOOK)
+                )
+            ).scalars()
+        )
     await _copies(sessions, libs, record_ids, now)
+    async with sessions() as db, db.begin():
+        # E-books have licences, not copies (EBOOK-4).
+        db.add_all(EbookTitle(record_id=rid, licences=2) for rid in ebook_ids)
     await _people(sessions, hasher, libs, today, now)
     # Mails the demo owes at once (a due-date reminder, two overdue notices): the worker's
     # beat sends them into var/maildir within a minute of `make demo` starting.
