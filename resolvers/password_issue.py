@@ -169,7 +169,9 @@ async def issue_at_counter(
         check_password_age(patron.birth_date, ctx.today(), guardian_consent)
         patron.guardian_consent = guardian_consent
         password = await _issue(ctx, db, patron, by_mail=False)
-    await privacy.audit(ctx, "proxy_password_application" if proxy else "password_issued", patron.id)
+    await privacy.audit(
+        ctx, "proxy_password_application" if proxy else "password_issued", patron.id
+    )
     return CounterIssue(patron=patron, temporary_password=password)
 
 
