@@ -148,28 +148,23 @@ def next_opening_day(day: date, is_open: IsOpen, *, horizon: int = 400) -> date:
     return day  # a library closed for a year: keep the nominal date rather than loop
 
 
+def _due(today: date, kind: LibraryKind, is_open: IsOpen, days: int, room_days: int) -> date:
+    period = room_days if kind is LibraryKind.BRANCH_ROOM else days
+    return next_opening_day(today + timedelta(days=period), is_open)
+
+
 def loan_due_date(
     today: date, lent_at_kind: LibraryKind, is_open: IsOpen, policy: CirculationPolicy
 ) -> date:
     """Due date of a new loan: 15 days (14 at a branch room), on an opening day (LOAN-5)."""
-    days = (
-        policy.loan_days_branch_room
-        if lent_at_kind is LibraryKind.BRANCH_ROOM
-        else policy.loan_days
-    )
-    return next_opening_day(today + timedelta(days=days), is_open)
+    return _due(today, lent_at_kind, is_open, policy.loan_days, policy.loan_days_branch_room)
 
 
 def renewal_due_date(
     today: date, lent_at_kind: LibraryKind, is_open: IsOpen, policy: CirculationPolicy
 ) -> date:
     """Due date after a renewal: the day of renewal + 15 (+14 for a branch room) (LOAN-2)."""
-    days = (
-        policy.renewal_days_branch_room
-        if lent_at_kind is LibraryKind.BRANCH_ROOM
-        else policy.renewal_days
-    )
-    return next_opening_day(today + timedelta(days=days), is_open)
+    return _due(today, lent_at_kind, is_open, policy.renewal_days, policy.renewal_days_branch_room)
 
 
 def pickup_deadline(ready_on: date, is_open: IsOpen, policy: CirculationPolicy) -> date:

@@ -55,16 +55,24 @@ async def _patron(ctx: Context, db: AsyncSession, viewer: PatronViewer) -> Patro
     return patron
 
 
+async def _locked_title(
+    ctx: Context, db: AsyncSession, viewer: PatronViewer, record_id: int
+) -> tuple[int, int, int]:
+    """Lock the title (one licence, one patron: counted under a lock) and the patron, check
+    the patron may use e-books (EBOOK-1), and count the title's licences."""
+    await lock_row(db, Record, record_id)
+    await lock_row(db, Patron, viewer.patron_id)
+    await _patron(ctx, db, viewer)
+    return await _licences(db, record_id)
+
+
 async def borrow(ctx: Context, viewer: PatronViewer, record_id: int) -> EbookLoan:
     """Borrow an e-book for 15 days (EBOOK-2), using a free licence or the one kept for the
     patron's secured hold (EBOOK-3, EBOOK-4)."""
     now = ctx.services.clock.now()
     policy = ctx.policy.ebooks
     async with ctx.services.sessions() as db, db.begin():
-        await lock_row(db, Record, record_id)  # one licence, one patron: count under a lock
-        await lock_row(db, Patron, viewer.patron_id)
-        await _patron(ctx, db, viewer)
-        licences, on_loan, ready = await _licences(db, record_id)
+        licences, on_loan, ready = await _locked_title(ctx, db, viewer, record_id)
         mine = (
             await db.execute(
                 select(EbookHold).where(
@@ -164,10 +172,7 @@ async def place_hold(ctx: Context, viewer: PatronViewer, record_id: int) -> Eboo
     """Hold an e-book whose licences are all out: at most 3, one per title (EBOOK-3)."""
     now = ctx.services.clock.now()
     async with ctx.services.sessions() as db, db.begin():
-        await lock_row(db, Record, record_id)
-        await lock_row(db, Patron, viewer.patron_id)
-        await _patron(ctx, db, viewer)
-        licences, on_loan, ready = await _licences(db, record_id)
+        licences, on_loan, ready = await _locked_title(ctx, db, viewer, record_id)
         held = (
             (
                 await db.execute(
