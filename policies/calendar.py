@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date, timedelta
 
 MAX_CALENDAR_SPAN_DAYS = 400
@@ -32,6 +32,20 @@ def open_days(
         day += timedelta(days=1)
 
 
+IsOpen = Callable[[date], bool]
+
+
+def first_open_day(
+    day: date, open_on: IsOpen, horizon: int = MAX_CALENDAR_SPAN_DAYS
+) -> date | None:
+    """``day`` or the first later day ``open_on`` accepts, looking ``horizon`` days ahead."""
+    for offset in range(horizon):
+        candidate = day + timedelta(days=offset)
+        if open_on(candidate):
+            return candidate
+    return None
+
+
 def next_open_day(
     after: date,
     closed_weekdays: frozenset[int],
@@ -40,9 +54,5 @@ def next_open_day(
     inclusive: bool,
 ) -> date | None:
     """The first opening day on (``inclusive``) or after ``after``; ``None`` if none in a year."""
-    day = after if inclusive else after + timedelta(days=1)
-    for _ in range(MAX_CALENDAR_SPAN_DAYS):
-        if is_open(day, closed_weekdays, exceptions):
-            return day
-        day += timedelta(days=1)
-    return None
+    start = after if inclusive else after + timedelta(days=1)
+    return first_open_day(start, lambda day: is_open(day, closed_weekdays, exceptions))

@@ -8,11 +8,12 @@ Every function takes facts and answers; the resolvers gather the facts.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from policies.calendar import IsOpen, first_open_day
 from policies.config import CategoryLimits, CirculationPolicy
 from policies.enums import HoldState, LibraryKind, MaterialType
 from policies.errors import ErrorCode, RuleViolation
@@ -136,16 +137,10 @@ def renewal_refusal(
     return None
 
 
-IsOpen = Callable[[date], bool]
-
-
-def next_opening_day(day: date, is_open: IsOpen, *, horizon: int = 400) -> date:
-    """``day`` itself if the library is open then, else the next day it is (SVC-2)."""
-    for offset in range(horizon):
-        candidate = day + timedelta(days=offset)
-        if is_open(candidate):
-            return candidate
-    return day  # a library closed for a year: keep the nominal date rather than loop
+def next_opening_day(day: date, is_open: IsOpen) -> date:
+    """``day`` itself if the library is open then, else the next day it is (SVC-2); a
+    library closed for a whole year keeps the nominal date rather than loop."""
+    return first_open_day(day, is_open) or day
 
 
 def _due(today: date, kind: LibraryKind, is_open: IsOpen, days: int, room_days: int) -> date:

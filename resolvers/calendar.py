@@ -11,8 +11,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import CalendarDay, Library
-from policies.calendar import MAX_CALENDAR_SPAN_DAYS, is_open, parse_closed_weekdays
-from policies.circulation import IsOpen, next_opening_day
+from policies.calendar import MAX_CALENDAR_SPAN_DAYS, IsOpen, is_open, parse_closed_weekdays
+from policies.circulation import next_opening_day
 from policies.errors import ErrorCode, RuleViolation
 from resolvers.context import Context
 

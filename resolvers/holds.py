@@ -185,21 +185,14 @@ async def active_holds(ctx: Context, viewer: PatronViewer) -> Sequence[Hold]:
         return rows.scalars().all()
 
 
-async def _own_hold(ctx: Context, viewer: PatronViewer, hold_id: int) -> Hold:
-    """The patron's hold, locked; another patron's hold is ``NOT_FOUND`` (no leak)."""
-    async with ctx.services.sessions() as db:
-        hold = await db.get(Hold, hold_id)
-    if hold is None or hold.patron_id != viewer.patron_id:
-        raise RuleViolation(ErrorCode.NOT_FOUND, field="holdId")
-    return hold
-
-
 async def _modify(ctx: Context, viewer: PatronViewer, hold_id: int, **values: object) -> Hold:
-    await _own_hold(ctx, viewer, hold_id)
+    """Change the patron's own WAITING hold under a lock; another patron's hold is
+    ``NOT_FOUND`` (no leak), a hold past WAITING ``HOLD_NOT_MODIFIABLE`` (HOLD-6)."""
     async with ctx.services.sessions() as db, db.begin():
         await lock_row(db, Hold, hold_id)
         hold = await db.get(Hold, hold_id, populate_existing=True)
-        assert hold is not None
+        if hold is None or hold.patron_id != viewer.patron_id:
+            raise RuleViolation(ErrorCode.NOT_FOUND, field="holdId")
         check_modifiable(hold.state)
         for name, value in values.items():
             setattr(hold, name, value)

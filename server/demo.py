@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import (
@@ -288,9 +288,3 @@ async def _people(
                     created_at=now,
                 )
             )
-
-
-async def count_records(sessions: async_sessionmaker[AsyncSession]) -> int:
-    """How many titles the catalogue has."""
-    async with sessions() as db:
-        return int((await db.execute(select(func.count()).select_from(Record))).scalar_one())
