@@ -19,6 +19,7 @@ from models.circulation import BasketEntry, Hold, Loan
 from models.ebooks import EbookHold, EbookLoan, EbookTitle
 from models.libraries import CalendarDay, Library
 from models.mail import OutboxMessage, SweepRun
+from models.search import RecordSearch, SearchPosting
 from models.shelves import Bookshelf, BookshelfEntry
 
 __all__ = [
@@ -39,6 +40,8 @@ __all__ = [
     "OutboxMessage",
     "Patron",
     "Record",
+    "RecordSearch",
+    "SearchPosting",
     "Session",
     "StaffAudit",
     "StaffUser",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
-from sqlalchemy import DateTime, Dialect, Enum, MetaData, String, TypeDecorator
+from sqlalchemy import DateTime, Dialect, Enum, MetaData, String, Table, TypeDecorator
 from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase
 
@@ -62,3 +62,8 @@ class Base(AsyncAttrs, DeclarativeBase):
 
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), str: String()}
+
+
+def table(model: type[Base]) -> Table:
+    """A model's Core table, for bulk inserts that skip the ORM's per-row bookkeeping."""
+    return cast(Table, model.__table__)

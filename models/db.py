@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import Table, event, insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -61,3 +61,24 @@ async def lock_row(db: AsyncSession, model: Any, pk: int) -> None:
         await db.execute(update(model).where(model.id == pk).values(id=model.id))
     else:
         await db.execute(select(model.id).where(model.id == pk).with_for_update())
+
+
+async def bulk_insert(db: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows of plain values (every row with the same keys) in ``db``'s
+    transaction. PostgreSQL takes them by ``COPY``, which costs a fraction of an
+    ``INSERT``'s client-side work per row; SQLite by an ``executemany``.
+
+    Values go to the driver as they are, so give enums as their ``.value`` and instants
+    as aware datetimes.
+    """
+    if not rows:
+        return
+    if db.get_bind().dialect.name != "postgresql":
+        await db.execute(insert(table), rows)
+        return
+    columns = list(rows[0])
+    connection = await (await db.connection()).get_raw_connection()
+    driver: Any = connection.driver_connection
+    await driver.copy_records_to_table(
+        table.name, records=[tuple(row[c] for c in columns) for row in rows], columns=columns
+    )

@@ -122,3 +122,11 @@ class EbookHoldState(StrEnum):
     COLLECTED = "COLLECTED"
     CANCELLED = "CANCELLED"
     EXPIRED = "EXPIRED"
+
+
+class SearchSort(StrEnum):
+    """The order of search results."""
+
+    RELEVANCE = "RELEVANCE"  # titles holding every word in the title first, newest added first
+    NEWEST = "NEWEST"  # publication year, latest first
+    TITLE = "TITLE"  # by title; Japanese titles by their reading

@@ -20,11 +20,11 @@ from xml.sax.xmlreader import AttributesNSImpl
 
 from pymarc import Field, Indicators, Leader, Record, RecordLeaderInvalid
 
+from policies.isbn import isbn13
 from resolvers.marc_fields import (
     control,
     display,
     first,
-    isbn13,
     partner,
     publisher,
     subfields,
@@ -178,12 +178,50 @@ def iter_marc_file(path: str | os.PathLike[str]) -> Iterator[RecordData | Skippe
     MARCXML is recognised by its first byte (``<`` after an optional BOM and white space).
     Binary records are decoded as UTF-8 when leader/09 is ``a`` and as MARC-8 otherwise.
     """
+    if not is_xml(path):
+        for batch in raw_batches(path, 1000):
+            yield from decode_batch(batch)
+        return
     with open(path, "rb") as handle:
-        head = handle.read(256).lstrip(b"\xef\xbb\xbf \t\r\n")
-        handle.seek(0)
-        source = _xml_records(handle) if head.startswith(b"<") else _binary_records(handle)
-        for position, (record, problem) in enumerate(source, start=1):
+        for position, (record, problem) in enumerate(_xml_records(handle), start=1):
             yield _item(position, record, problem)
+
+
+RawBatch = list[tuple[int, int, bytes]]
+"""Undecoded binary records: (1-based position, byte offset, the record's bytes)."""
+
+
+def is_xml(path: str | os.PathLike[str]) -> bool:
+    """Whether the file is MARCXML rather than binary MARC21."""
+    with open(path, "rb") as handle:
+        return handle.read(256).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
+
+
+def raw_batches(path: str | os.PathLike[str], size: int) -> Iterator[RawBatch]:
+    """A binary MARC21 file cut into batches of undecoded records. Cutting is cheap; the
+    decoding (:func:`decode_batch`) is what a parallel import spreads over processes."""
+    batch: RawBatch = []
+    with open(path, "rb") as handle:
+        for position, (offset, chunk) in enumerate(_chunks(handle), start=1):
+            batch.append((position, offset, chunk))
+            if len(batch) == size:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
+
+
+def decode_batch(batch: RawBatch) -> list[RecordData | Skipped]:
+    """Decode and map each record of a raw batch; a bad one becomes a :class:`Skipped`."""
+    out: list[RecordData | Skipped] = []
+    for position, offset, chunk in batch:
+        try:
+            record = _decode(chunk)
+        except Exception as exc:  # pymarc raises anything from ValueError to its own errors
+            out.append(Skipped(position, None, f"unreadable record at byte {offset} ({_why(exc)})"))
+        else:
+            out.append(_item(position, record, None))
+    return out
 
 
 def _item(position: int, record: Record | None, problem: str | None) -> RecordData | Skipped:
@@ -202,16 +240,6 @@ def _item(position: int, record: Record | None, problem: str | None) -> RecordDa
 
 def _why(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"[:200]
-
-
-def _binary_records(handle: BinaryIO) -> Iterator[tuple[Record | None, str | None]]:
-    for offset, chunk in _chunks(handle):
-        try:
-            record = _decode(chunk)
-        except Exception as exc:  # pymarc raises anything from ValueError to its own errors
-            yield None, f"unreadable record at byte {offset} ({_why(exc)})"
-        else:
-            yield record, None
 
 
 def _decode(chunk: bytes) -> Record:

@@ -1,7 +1,8 @@
-"""Catalogue types: titles (records), copies and availability; search and record lookup."""
+"""Catalogue types: titles (records), copies and availability; record lookup."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import strawberry
@@ -11,7 +12,7 @@ from models import Copy as CopyRow
 from models import Record as RecordRow
 from policies.enums import CopyStatus as CopyStatusValue
 from policies.enums import MaterialType as MaterialTypeValue
-from policies.errors import ErrorCode, RuleViolation
+from policies.errors import RuleViolation
 from resolvers import catalogue
 from resolvers.context import Context
 from resolvers.loaders import Availability
@@ -157,54 +158,24 @@ class Record:
 class RecordConnection:
     edges: list[Edge[Record]] = strawberry.field(description="The titles of this page, in order.")
     page_info: PageInfo = strawberry.field(description="Whether more pages follow, and from where.")
-    total_count: int = strawberry.field(description="How many titles match in all.")
+    total_count: int = strawberry.field(description="How many titles there are in all.")
 
 
-@strawberry.input(description="Narrow a search. Every filter given must hold.")
-class SearchFilters:
-    material_types: list[MaterialType] | None = strawberry.field(  # type: ignore[valid-type]
-        default=None, description="Any of these material types."
-    )
-    library_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Only titles with a copy at this library."
-    )
-    available_only: bool = strawberry.field(
-        default=False, description="Only titles with a copy on the shelf now."
-    )
-    year_from: int | None = strawberry.field(default=None, description="Published in or after.")
-    year_to: int | None = strawberry.field(default=None, description="Published in or before.")
-
-
-def _filters(info: Info[Context, Any], given: SearchFilters | None) -> catalogue.SearchFilters:
-    if given is None:
-        return catalogue.SearchFilters()
-    library_id = None
-    if given.library_id is not None:
-        library_id = ids.decode("Library", given.library_id)
-        if library_id is None:
-            raise HondanaError(ErrorCode.NOT_FOUND, info.context.locale, field="libraryId")
-    return catalogue.SearchFilters(
-        material_types=tuple(given.material_types or ()),
-        library_id=library_id,
-        available_only=given.available_only,
-        year_from=given.year_from,
-        year_to=given.year_to,
-    )
-
-
-async def search(
+async def new_arrivals(
     info: Info[Context, Any],
-    query: str = "",
-    filters: SearchFilters | None = None,
+    since: date,
+    subject_classes: list[str] | None = None,
     first: int = 20,
     after: str | None = None,
 ) -> RecordConnection:
-    """Search the catalogue: anyone may (BASKET-4)."""
+    """Titles added since a date, newest first (MAIL-4)."""
     locale = info.context.locale
     check_first(first, locale)
     after_id = decode_cursor(after, locale)
     try:
-        page = await catalogue.search(info.context, query, _filters(info, filters), first, after_id)
+        page = await catalogue.new_arrivals(
+            info.context, since, subject_classes or [], first, after_id
+        )
     except RuleViolation as bad:
         raise HondanaError.from_violation(bad, locale) from None
     edges = [Edge(cursor=encode_cursor(r.id), node=Record(row=r)) for r in page.records]

@@ -24,3 +24,9 @@ MaterialType = strawberry.enum(enums.MaterialType, description="The kind of mate
 CopyStatus = strawberry.enum(enums.CopyStatus, description="Where a physical copy is now.")
 HoldState = strawberry.enum(enums.HoldState, description="The life of a hold (HOLD-6).")
 StaffRole = strawberry.enum(enums.StaffRole, description="What a staff account may do (STAFF-1).")
+SearchSort = strawberry.enum(
+    enums.SearchSort,
+    description="`RELEVANCE`: titles holding every word in the title first, then the rest, "
+    "newest additions first. `NEWEST`: by year of publication, latest first. `TITLE`: by "
+    "title, Japanese titles in the order of their reading.",
+)

@@ -12,6 +12,7 @@ from strawberry.types import ExecutionContext, Info
 from resolvers import catalogue as catalogue_resolvers
 from resolvers.context import Context
 from schema import accounts, catalogue
+from schema import search as search_schema
 from schema.applications import ApplicationMutations, ApplicationQueries
 from schema.counter import CounterMutations, CounterQueries
 from schema.ebooks import EbookMutations, EbookQueries
@@ -41,11 +42,26 @@ class Query(
     ApplicationQueries,
     EbookQueries,
 ):
-    search: catalogue.RecordConnection = strawberry.field(
-        resolver=catalogue.search,
-        description="Search the catalogue; anyone may (BASKET-4). Every word must match the "
-        "title, its reading, the author, the publisher, the series or the ISBN. `first` is "
-        "1..100; pass `pageInfo.endCursor` as `after` for the next page.",
+    search: search_schema.SearchConnection = strawberry.field(
+        resolver=search_schema.search,
+        description="Search the catalogue; anyone may (BASKET-4). Every word of `query` must "
+        "match the title, its reading or series, the author, the publisher or the subjects; "
+        "`fields` adds words that must match in one field each. Matching ignores case, width, "
+        "katakana/hiragana, small kana, the long-vowel mark, old kanji forms (國 = 国) and "
+        "macrons (Tōkyō = Tokyo = Toukyou). Japanese is matched anywhere in the text, even a "
+        "single kanji; other scripts by whole word, or by word start with a trailing `*` "
+        "(3 letters or more). A word that is an ISBN-10 or ISBN-13 finds that ISBN. An empty "
+        "query lists every title (with `filters`); text with nothing searchable in it finds "
+        "nothing. Each text is at most 200 characters (`INVALID_INPUT`), words past the 16th "
+        "are ignored. `first` is 1..100; pass `pageInfo.endCursor` as `after` for the next "
+        "page.",
+    )
+    new_arrivals: catalogue.RecordConnection = strawberry.field(
+        resolver=catalogue.new_arrivals,
+        description="Titles added to the catalogue on or after `since` (library time), newest "
+        "first; with `subjectClasses`, only those whose classification (NDC, LCC or DDC) starts "
+        "with one of them (at most 20). This is what the weekly new-arrivals mail lists "
+        "(MAIL-4). Anyone may ask.",
     )
     record: catalogue.Record | None = strawberry.field(
         resolver=catalogue.record, description="One title by id; `null` when there is none."

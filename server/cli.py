@@ -1,4 +1,4 @@
-"""The ``hondana`` command: ``serve``, ``worker``, ``migrate``, ``import-marc``, ``demo``,
+"""The ``hondana`` command: ``serve``, ``worker``, ``migrate``, ``import-marc``, ``reindex``, ``demo``,
 ``export-schema``."""
 
 from __future__ import annotations
@@ -11,10 +11,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import select
+
+from models import Library
 from models.db import create_engine, create_session_factory
 from models.migrate import upgrade
-from resolvers.catalogue_import import import_records
-from resolvers.marc import iter_marc_file
+from resolvers import search_index
+from resolvers.catalogue_import import CopyPlan, import_records, prepared_file_batches
+from resolvers.marc import RecordData
 from server import logging as hondana_logging
 from server.app import make_hasher
 from server.settings import Settings, get_settings
@@ -68,16 +72,39 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with the Celery worker
 
 
+def _copy_plan(spec: str | None, codes: dict[str, int]) -> CopyPlan | None:
+    """``--copies central=2,kita=1``: that many copies of each new title at each library."""
+    if not spec:
+        return None
+    wanted: list[tuple[int, int]] = []
+    for part in spec.split(","):
+        code, _, number = part.partition("=")
+        if code.strip() not in codes or not number.strip().isdigit():
+            raise SystemExit(f"--copies: expected LIBRARY_CODE=N, got {part!r}")
+        wanted.append((codes[code.strip()], int(number)))
+
+    def plan(data: RecordData) -> list[dict[str, object]]:
+        if data.material_type == "ebook":
+            return []  # e-books have licences, not copies (EBOOK-4)
+        return [{"library_id": lib} for lib, n in wanted for _ in range(n)]
+
+    return plan
+
+
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     async def run() -> int:
         engine = create_engine(settings.database_url)
+        sessions = create_session_factory(engine)
         progress = Progress("records")
         try:
+            async with sessions() as db:
+                codes = dict((await db.execute(select(Library.code, Library.id))).tuples().all())
             report = await import_records(
-                create_session_factory(engine),
-                iter_marc_file(args.file),
+                sessions,
+                prepared_file_batches(args.file, workers=args.workers),
                 now=datetime.now(UTC),
                 progress=progress,
+                copies=_copy_plan(args.copies, codes),
             )
         finally:
             progress.close()
@@ -90,6 +117,24 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
         return 0
 
     return asyncio.run(run())
+
+
+def cmd_reindex(settings: Settings, args: argparse.Namespace) -> int:
+    async def run() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            async with create_session_factory(engine)() as db, db.begin():
+                if args.compact:
+                    merged = await search_index.compact(db)
+                    print(f"search index: merged {merged} rows", file=sys.stderr)
+                else:
+                    titles = await search_index.rebuild(db)
+                    print(f"search index: rebuilt for {titles} titles", file=sys.stderr)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    return 0
 
 
 SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schema" / "schema.graphql"
@@ -150,6 +195,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("migrate", help="bring the database to the latest migration")
     imp = sub.add_parser("import-marc", help="import MARC21 (binary or MARCXML)")
     imp.add_argument("file")
+    imp.add_argument("--copies", help="copies of each new title per library, as CODE=N[,CODE=N...]")
+    imp.add_argument(
+        "--workers", type=int, help="processes decoding records (default: one per CPU)"
+    )
+    reindex = sub.add_parser("reindex", help="rebuild the search index from the catalogue")
+    reindex.add_argument(
+        "--compact", action="store_true", help="only merge the index rows bulk imports leave"
+    )
     demo = sub.add_parser("demo", help="migrate and load the demo library")
     demo.add_argument("--marc", help="MARC file to load (default: the shared sample)")
     demo.add_argument("--limit", type=int, help="load only the first N records")
@@ -162,6 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "worker": cmd_worker,
         "migrate": cmd_migrate,
         "import-marc": cmd_import,
+        "reindex": cmd_reindex,
         "demo": cmd_demo,
         "export-schema": cmd_export_schema,
     }

@@ -6,17 +6,22 @@ demo patrons in every state that matters, and staff accounts. The README lists t
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import (
     BasketEntry,
+    Bookshelf,
+    BookshelfEntry,
     CalendarDay,
     Copy,
     EbookHold,
@@ -28,6 +33,8 @@ from models import (
     OutboxMessage,
     Patron,
     Record,
+    RecordSearch,
+    SearchPosting,
     StaffUser,
 )
 from policies.clock import library_today
@@ -41,8 +48,14 @@ from policies.enums import (
     PasswordState,
     StaffRole,
 )
-from resolvers.catalogue_import import ImportReport, import_records
-from resolvers.marc import iter_marc_file
+from resolvers.catalogue_import import (
+    CopyPlan,
+    ImportReport,
+    import_records,
+    prepared_batches,
+    prepared_file_batches,
+)
+from resolvers.marc import RecordData, iter_marc_file
 from resolvers.notices import queue_due_reminders, queue_overdue_notices
 from resolvers.passwords import PasswordHasher
 
@@ -100,44 +113,30 @@ async def _libraries(db: AsyncSession, today: date) -> list[Library]:
     return libs
 
 
-async def _copies(
-    sessions: async_sessionmaker[AsyncSession],
-    libs: list[Library],
-    record_ids: list[int],
-    now: datetime,
-) -> None:
+def _copy_plan(libs: list[Library]) -> CopyPlan:
+    """Copies for each demo title: one to three branches, a few reference-only or from
+    another city, and now and then one at the last library; e-books get none (EBOOK-4)."""
     rng = random.Random(20161)  # noqa: S311 - demo data, reproducible
     holders = [lib for lib in libs if lib.kind is not LibraryKind.BOOKMOBILE]
-    batch: list[Copy] = []
-    barcode = 300000000
-    async with sessions() as db, db.begin():
-        for rid in record_ids:
-            for lib in rng.sample(holders, k=rng.choice((1, 1, 2, 3))):
-                barcode += 1
-                batch.append(
-                    Copy(
-                        barcode=str(barcode),
-                        record_id=rid,
-                        library_id=lib.id,
-                        current_library_id=lib.id,
-                        status=CopyStatus.AVAILABLE,
-                        reference_only=rng.random() < 0.03,
-                        from_other_city=rng.random() < 0.01,
-                        created_at=now,
-                    )
-                )
-            if rng.random() < 0.05:
-                barcode += 1
-                batch.append(
-                    Copy(
-                        barcode=str(barcode),
-                        record_id=rid,
-                        library_id=libs[-1].id,
-                        current_library_id=libs[-1].id,
-                        created_at=now,
-                    )
-                )
-        db.add_all(batch)
+    barcodes = itertools.count(300000001)
+
+    def plan(data: RecordData) -> list[dict[str, Any]]:
+        if data.material_type == "ebook":
+            return []
+        copies: list[dict[str, Any]] = [
+            {
+                "barcode": str(next(barcodes)),
+                "library_id": lib.id,
+                "reference_only": rng.random() < 0.03,
+                "from_other_city": rng.random() < 0.01,
+            }
+            for lib in rng.sample(holders, k=rng.choice((1, 1, 2, 3)))
+        ]
+        if rng.random() < 0.05:
+            copies.append({"barcode": str(next(barcodes)), "library_id": libs[-1].id})
+        return copies
+
+    return plan
 
 
 async def load_demo(
@@ -154,6 +153,8 @@ async def load_demo(
     today = library_today(now, "Asia/Tokyo")
     async with sessions() as db, db.begin():
         for model in (
+            BookshelfEntry,
+            Bookshelf,
             OutboxMessage,
             EbookLoan,
             EbookHold,
@@ -162,6 +163,9 @@ async def load_demo(
             Hold,
             BasketEntry,
             Copy,
+            RecordSearch,
+            SearchPosting,
+            Record,
             Patron,
             StaffUser,
             CalendarDay,
@@ -169,13 +173,15 @@ async def load_demo(
         ):
             await db.execute(delete(model))
         libs = await _libraries(db, today)
-    items = iter_marc_file(marc_path)
     if limit is not None:
-        items = (item for i, item in zip(range(limit), items, strict=False))
-    report = await import_records(sessions, items, now=now, progress=progress)
+        items = islice(iter_marc_file(marc_path), limit)
+        batches = prepared_batches(items)
+    else:
+        batches = prepared_file_batches(marc_path)
+    report = await import_records(
+        sessions, batches, now=now, progress=progress, copies=_copy_plan(libs)
+    )
     async with sessions() as db:
-        physical = select(Record.id).where(Record.material_type != MaterialType.EBOOK)
-        record_ids = list((await db.execute(physical.order_by(Record.id))).scalars())
         ebook_ids = list(
             (
                 await db.execute(
@@ -183,7 +189,6 @@ async def load_demo(
                 )
             ).scalars()
         )
-    await _copies(sessions, libs, record_ids, now)
     async with sessions() as db, db.begin():
         # E-books have licences, not copies (EBOOK-4).
         db.add_all(EbookTitle(record_id=rid, licences=2) for rid in ebook_ids)

@@ -21,6 +21,7 @@ from policies.enums import (
     PasswordState,
     StaffRole,
 )
+from resolvers import search_index
 from resolvers.context import Services
 
 CLIENT_HEADERS = {"X-Hondana-Client": "tests"}
@@ -111,6 +112,11 @@ class Factory:
         async with self.services.sessions() as db, db.begin():
             db.add_all(rows)
 
+    async def reindex(self, *record_ids: int) -> None:
+        """Bring the search index up to date for titles the factory wrote directly."""
+        async with self.services.sessions() as db, db.begin():
+            await search_index.sync(db, record_ids)
+
     async def library(
         self, code: str = "", kind: LibraryKind = LibraryKind.CENTRAL, **kw: Any
     ) -> Library:
@@ -181,6 +187,7 @@ class Factory:
             **kw,
         )
         await self.add(rec)
+        await self.reindex(rec.id)
         return rec
 
     async def copy(self, record: Record, library: Library, **kw: Any) -> Copy:
@@ -195,6 +202,7 @@ class Factory:
             **kw,
         )
         await self.add(copy)
+        await self.reindex(record.id)
         return copy
 
     async def loan(self, patron: Patron, copy: Copy, *, due_in_days: int) -> Loan:

@@ -1,0 +1,156 @@
+"""Folding text for search, and cutting it into index keys.
+
+The same :func:`fold` runs over the catalogue when it is indexed and over what a patron
+types, so every variant spelling below meets its partner in the middle:
+
+- NFKC: half-width kana, full-width Latin and digits, circled and compatibility forms;
+- case (``casefold``);
+- katakana to hiragana (jaconv), small kana to full size, the prolonged sound mark dropped,
+  ヴ read as ブ (ヴァイオリン = バイオリン);
+- old and variant kanji to their common forms (國 = 国, 邊 = 邉 = 辺, 髙 = 高, ...), and the
+  iteration mark spelt out (佐々木 = 佐佐木);
+- Latin diacritics dropped and long vowels of romanised Japanese shortened, so Tōkyō,
+  Tokyo and Toukyou are one word. The shortening applies to every Latin word, which is
+  symmetric and so never loses a match; it only lets "book" also meet "boku".
+
+Japanese has no spaces, so a run of kana and kanji is indexed by every character and every
+pair of neighbours (1-character queries need the first, longer ones use the second); other
+scripts are indexed by whole words. Nothing here touches a database.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import jaconv
+
+from policies.isbn import isbn13
+
+# Kyūjitai and common variants (left) to the forms in everyday use (right).
+_OLD_NEW = (
+    "亞亜惡悪壓圧圍囲醫医爲為壹壱稻稲飮飲隱隠營営榮栄衞衛驛駅圓円鹽塩緣縁艷艶應応歐欧毆殴"
+    "櫻桜奧奥假仮價価畫画會会囘回壞壊懷懐繪絵擴拡殼殻覺覚學学嶽岳樂楽渴渇卷巻陷陥勸勧寬寛"
+    "歡歓觀観關関顏顔歸帰氣気龜亀僞偽戲戯犧犠舊旧據拠擧挙峽峡挾挟狹狭曉暁區区驅駆勳勲徑径"
+    "惠恵溪渓經経繼継莖茎螢蛍輕軽鷄鶏藝芸缺欠儉倹劍剣圈圏檢検權権獻献縣県險険顯顕驗験嚴厳"
+    "效効廣広恆恒鑛鉱號号國国濟済碎砕齋斎劑剤雜雑參参慘惨棧桟蠶蚕贊賛殘残絲糸齒歯兒児辭辞"
+    "濕湿實実寫写釋釈壽寿收収從従澁渋獸獣縱縦肅粛處処緖緒敍叙將将燒焼稱称證証乘乗剩剰壤壌"
+    "孃嬢條条淨浄疊畳穰穣讓譲釀醸觸触寢寝愼慎眞真盡尽圖図粹粋醉酔穗穂隨随髓髄數数樞枢聲声"
+    "靜静齊斉攝摂竊窃專専戰戦淺浅潛潜纖繊踐践錢銭禪禅雙双壯壮搜捜插挿爭争總総聰聡莊荘裝装"
+    "騷騒藏蔵臟臓卽即屬属續続墮堕體体對対帶帯滯滞臺台瀧滝擇択澤沢單単擔担膽胆團団彈弾斷断"
+    "癡痴遲遅晝昼蟲虫鑄鋳廳庁聽聴敕勅鎭鎮遞逓鐵鉄轉転點点傳伝黨党盜盗燈灯當当鬪闘德徳獨独"
+    "讀読屆届繩縄貳弐惱悩腦脳霸覇廢廃拜拝賣売麥麦發発髮髪拔抜蠻蛮祕秘濱浜濵浜拂払佛仏竝並"
+    "變変邊辺邉辺辨弁瓣弁辯弁舖舗寶宝豐豊沒没飜翻每毎萬万滿満默黙彌弥譯訳藥薬與与豫予餘余"
+    "譽誉搖揺樣様謠謡來来賴頼亂乱覽覧龍竜兩両獵猟綠緑壘塁淚涙勵励禮礼靈霊齡齢戀恋爐炉勞労"
+    "樓楼祿禄錄録灣湾髙高﨑崎嶋島增増黑黒靑青淸清瀨瀬冨富𠮷吉"
+)
+OLD_NEW_KANJI: dict[str, str] = {_OLD_NEW[i]: _OLD_NEW[i + 1] for i in range(0, len(_OLD_NEW), 2)}
+
+_SMALL = {"ぁ": "あ", "ぃ": "い", "ぅ": "う", "ぇ": "え", "ぉ": "お", "っ": "つ", "ゃ": "や"}
+_SMALL |= {"ゅ": "ゆ", "ょ": "よ", "ゎ": "わ", "ゕ": "か", "ゖ": "け", "ゔ": "ぶ"}
+# ヴァ ヴィ ヴェ ヴォ read as バ ビ ベ ボ (ヴ alone is ブ, above).
+_VU = {"ぶあ": "ば", "ぶい": "び", "ぶえ": "べ", "ぶお": "ぼ"}
+_DROP = "ー－〜~'’ʻʼ`"  # prolonged sound marks; apostrophes inside romanised words (Shin'ichi)
+_TABLE = str.maketrans({**OLD_NEW_KANJI, **_SMALL, **dict.fromkeys(_DROP, None)})
+_KANA_DASH = re.compile("(?<=[\u3041-\u30fc\uff66-\uff9f])[-\u2010\u2012-\u2015\u2212\u2500\uff0d]")
+_VU_RE = re.compile("ぶ[あいえお]")
+_ITERATION = re.compile(r"(.)々")
+_LATIN_MARKS = re.compile("[\u0300-\u036f]")
+_LONG_VOWELS = re.compile("ou|oo|uu|aa|ii|ee")
+
+# Scripts written without spaces: kana, kanji (with their extensions) and hangul.
+_CJK = (
+    "\u3005\u3006\u3041-\u309f\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+    "\uac00-\ud7af\U00020000-\U0003134f"
+)
+_TOKENS = re.compile(f"([{_CJK}]+)|([^\\W_{_CJK}]+)")
+MAX_WORD = 60  # longer "words" (a URL, a run of digits) are cut; the key column is 80 wide
+
+
+def fold(text: str) -> str:
+    """The searchable form of ``text`` (see the module docstring)."""
+    if not text.isascii():
+        # Catalogues often type the long-vowel mark as a dash (ヴェ－バ－): after kana, a
+        # dash of any width is that mark, not a word break.
+        text = _KANA_DASH.sub("", text)
+    text = unicodedata.normalize("NFKC", text).casefold()
+    if not text.isascii():
+        text = jaconv.kata2hira(text).translate(_TABLE)
+        if "ぶ" in text:
+            text = _VU_RE.sub(lambda m: _VU[m.group()], text)
+        if "々" in text:
+            text = _ITERATION.sub(r"\1\1", text)
+        decomposed = unicodedata.normalize("NFD", text)
+        text = unicodedata.normalize("NFC", _LATIN_MARKS.sub("", decomposed))
+    else:
+        text = text.translate(_TABLE)
+    return _LONG_VOWELS.sub(lambda m: m.group()[0], text)
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One word of a query, folded: a run of kana/kanji (``cjk``), a word of another
+    script, or an ISBN (``isbn``: 13 digits); ``prefix`` when the patron ended a word
+    with ``*``."""
+
+    text: str
+    cjk: bool = False
+    prefix: bool = False
+    isbn: bool = False
+
+    def index_grams(self) -> list[str]:
+        """The index keys that must all be present: the run itself up to two characters,
+        else its overlapping pairs (which may also match where the pairs lie apart, so a
+        caller checks those candidates against the text)."""
+        if not self.cjk or len(self.text) <= 2:
+            return [self.text]
+        return list(dict.fromkeys(self.text[i : i + 2] for i in range(len(self.text) - 1)))
+
+    @property
+    def exact(self) -> bool:
+        """Whether the keys alone decide a match, with no check against the text."""
+        return not self.cjk or len(self.text) <= 2
+
+
+def tokens(folded: str) -> Iterable[tuple[str, bool]]:
+    """(token, is_cjk) for each run of a folded text, in order."""
+    for match in _TOKENS.finditer(folded):
+        cjk, word = match.groups()
+        yield (cjk, True) if cjk else (word[:MAX_WORD], False)
+
+
+def grams(folded: str) -> set[str]:
+    """Every index key of a folded text: each kana/kanji and each neighbouring pair of
+    them, and every word of other scripts."""
+    found: set[str] = set()
+    for token, cjk in tokens(folded):
+        if cjk:
+            found.update(token)
+            found.update(token[i : i + 2] for i in range(len(token) - 1))
+        else:
+            found.add(token)
+    return found
+
+
+def query_terms(query: str) -> list[Term]:
+    """The terms of a query: every one must match (AND). A word that is a valid ISBN-10 or
+    ISBN-13, hyphens or not, becomes one ISBN term; a trailing ``*`` on a word of a
+    non-CJK script asks for every word that starts with it."""
+    terms: list[Term] = []
+    for raw in unicodedata.normalize("NFKC", query).split():
+        if (isbn := isbn13(raw)) is not None and raw.strip("-0123456789Xx") == "":
+            terms.append(Term(isbn, isbn=True))
+            continue
+        runs = list(tokens(fold(raw)))
+        for n, (token, cjk) in enumerate(runs):
+            wild = not cjk and n == len(runs) - 1 and raw.endswith("*")
+            terms.append(Term(token, cjk=cjk, prefix=wild))
+    return list(dict.fromkeys(terms))
+
+
+def title_key(title: str, reading: str | None) -> str:
+    """The sort key of a title: the folded reading when there is one (so Japanese titles
+    sort by their romanisation, in reading order), else the folded title."""
+    return fold(reading or title)[:200]

@@ -1,0 +1,140 @@
+"""A catalogue of the real LC sample, loaded once per database kind and shared read-only
+by the search tests (the ``api`` fixture empties its database for every test, so this one
+lives in a database of its own)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from models import Library, Record
+from models.db import create_engine, create_session_factory
+from models.migrate import upgrade
+from policies.clock import FixedClock
+from policies.enums import LibraryKind
+from policies.folding import fold, tokens
+from resolvers.catalogue_import import import_records, prepared_file_batches
+from server.app import create_app
+from server.settings import Settings
+from tests.conftest import T0, _pg_admin
+from tests.support import Api
+
+SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "data" / "lc-books-2016-sample.mrc"
+
+
+async def _load(url: str) -> None:
+    engine = create_engine(url)
+    sessions = create_session_factory(engine)
+    try:
+        async with sessions() as db, db.begin():
+            db.add_all(
+                Library(code=code, name=name, name_en=code, kind=LibraryKind.BRANCH, position=n)
+                for n, (code, name) in enumerate((("central", "中央"), ("kita", "北")))
+            )
+        async with sessions() as db:
+            libraries = list((await db.execute(select(Library.id))).scalars())
+
+        def plan(data: object) -> list[dict[str, object]]:
+            # Every title at the first library, every third one at the second too.
+            plan.n += 1  # type: ignore[attr-defined]
+            held = libraries if plan.n % 3 == 0 else libraries[:1]  # type: ignore[attr-defined]
+            return [{"library_id": lib} for lib in held]
+
+        plan.n = 0  # type: ignore[attr-defined]
+        await import_records(
+            sessions,
+            prepared_file_batches(SAMPLE, workers=2),
+            now=datetime(2026, 11, 1, tzinfo=UTC),
+            copies=plan,
+        )
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def catalogue_url(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A second database of the same kind holding all 19,554 sample records, indexed."""
+    parsed = make_url(database_url)
+    if parsed.get_backend_name() == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('catalogue') / 'catalogue.db'}"
+        name = None
+    else:
+        name = f"hondana_catalogue_{os.getpid()}_{secrets.token_hex(3)}"
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+        url = parsed.set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        asyncio.run(_load(url))
+        yield url
+    finally:
+        if name is not None:
+            asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+async def catalogue(catalogue_url: str, tmp_path: Path) -> AsyncIterator[Api]:
+    """The API over the loaded sample catalogue."""
+    settings = Settings(
+        env="test",
+        database_url=catalogue_url,
+        maildir=tmp_path / "maildir",
+        broker_url="memory://",
+        _env_file=None,
+    )
+    app = create_app(settings, clock=FixedClock(T0), notify=lambda: None)
+    client = Api(app)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+        await app.state.engine.dispose()
+
+
+@dataclass(frozen=True)
+class Sample:
+    """The loaded records with their folded fields, read once per database kind, so tests
+    can check results against a plain scan."""
+
+    records: dict[int, Record]
+    folded: dict[int, list[str]]  # title (+reading, series), author, publisher, subject
+    words: dict[int, list[set[str]]]
+
+
+async def _read(url: str) -> Sample:
+    engine = create_engine(url)
+    try:
+        async with create_session_factory(engine)() as db:
+            records = {r.id: r for r in (await db.execute(select(Record))).scalars()}
+    finally:
+        await engine.dispose()
+    folded = {rid: [fold(f) for f in fields_of(r)] for rid, r in records.items()}
+    words = {
+        rid: [{t for t, cjk in tokens(f) if not cjk} for f in texts]
+        for rid, texts in folded.items()
+    }
+    return Sample(records, folded, words)
+
+
+def fields_of(r: Record) -> list[str]:
+    """A record's searchable text, grouped as the index groups it."""
+    return [
+        "\n".join(filter(None, (r.title, r.title_reading, r.series))),
+        "\n".join(filter(None, (r.responsibility, r.responsibility_reading))),
+        "\n".join(filter(None, (r.publisher, r.publisher_reading))),
+        "\n".join(filter(None, (r.subjects, r.subject_class))),
+    ]
+
+
+@pytest.fixture(scope="session")
+def sample(catalogue_url: str) -> Sample:
+    """The sample catalogue as plain data."""
+    return asyncio.run(_read(catalogue_url))
