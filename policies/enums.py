@@ -84,6 +84,7 @@ class StaffRole(StrEnum):
     PATRONS = "PATRONS"  # register patrons, passwords, cards, applications
     CALENDAR = "CALENDAR"  # keep the library calendar
     MAIL = "MAIL"  # read the mail log
+    CATALOGUE = "CATALOGUE"  # edit and delete titles
     ADMIN = "ADMIN"  # everything
 
 

@@ -58,7 +58,7 @@ _KANA_DASH = re.compile("(?<=[\u3041-\u30fc\uff66-\uff9f])[-\u2010\u2012-\u2015\
 _VU_RE = re.compile("ぶ[あいえお]")
 _ITERATION = re.compile(r"(.)々")
 _LATIN_MARKS = re.compile("[\u0300-\u036f]")
-_LONG_VOWELS = re.compile("ou|oo|uu|aa|ii|ee")
+_LONG_VOWELS = re.compile("o[ou]+|a{2,}|i{2,}|u{2,}|e{2,}")
 
 # Scripts written without spaces: kana, kanji (with their extensions) and hangul.
 _CJK = (

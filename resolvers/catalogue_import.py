@@ -78,6 +78,7 @@ class PreparedBatch:
     documents: list[search_index.Document]
     postings: dict[str, bytes]  # key -> serialised bitmap of positions
     size: int  # records read, skipped ones included
+    end: int = 0  # byte offset in the file just past the batch, when known
 
 
 def prepare(items: Sequence[RecordData | Skipped]) -> PreparedBatch:
@@ -101,7 +102,10 @@ def prepare(items: Sequence[RecordData | Skipped]) -> PreparedBatch:
 
 
 def _prepare_raw(batch: RawBatch) -> PreparedBatch:
-    return prepare(decode_batch(batch))
+    prepared = prepare(decode_batch(batch))
+    _, offset, chunk = batch[-1]
+    prepared.end = offset + len(chunk) + 1
+    return prepared
 
 
 def prepared_batches(
@@ -182,7 +186,7 @@ async def import_records(
     batches: Iterable[PreparedBatch],
     *,
     now: datetime,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
     copies: CopyPlan | None = None,
 ) -> ImportReport:
     """Insert or update every record; each batch is one transaction that also brings the
@@ -220,7 +224,7 @@ async def import_records(
         report.inserted += len(added)
         report.updated += len(changed)
         if progress is not None:
-            progress(batch.size)
+            progress(batch.size, batch.end)
     return report
 
 

@@ -8,29 +8,29 @@ those candidates are checked against the stored folded text before anything is c
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from pyroaring import BitMap
-from sqlalchemy import ColumnElement, and_, or_, select, tuple_
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models import Copy, Record, RecordSearch, SearchPosting
+from models import Copy, Record, RecordSearch
 from policies.enums import CopyStatus, MaterialType, SearchSort
 from policies.errors import ErrorCode, RuleViolation
 from policies.folding import Term, query_terms
 from policies.isbn import isbn13
 from resolvers import catalogue
 from resolvers.context import Context
+from resolvers.postings import Clause, PostingReader, field_hits
 from resolvers.search_index import ALL, FIELDS
+from resolvers.search_order import IN_MEMORY_SORT, order
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 16  # words past this are ignored
 MIN_PREFIX = 3  # "ab*" would name too many words to be useful
-MAX_EXPANSION = 200  # words one "prefix*" may stand for
 CHECK_LIMIT = 50_000  # candidates checked against the text; past it, pairs decide
-IN_MEMORY_SORT = 5_000  # results sorted after reading their keys; more walk the sort index
 _CHUNK = 1000
 T = TypeVar("T")
 _TEXT_COLUMNS = {
@@ -80,13 +80,7 @@ class SearchPage:
         return len(self.matches)
 
 
-@dataclass(frozen=True, slots=True)
-class _Clause:
-    fields: tuple[str, ...]
-    term: Term
-
-
-def _clauses(request: SearchRequest) -> list[_Clause] | None:
+def _clauses(request: SearchRequest) -> list[Clause] | None:
     """The clauses to AND; ``None`` when text was given but nothing in it is searchable
     (only punctuation, say), which matches nothing."""
     texts = [
@@ -96,7 +90,7 @@ def _clauses(request: SearchRequest) -> list[_Clause] | None:
         (request.publisher, ("p",)),
         (request.subject, ("s",)),
     ]
-    clauses: list[_Clause] = []
+    clauses: list[Clause] = []
     given = False
     for name, text in zip(("query", "title", "author", "publisher", "subject"), texts, strict=True):
         if len(text[0]) > MAX_QUERY_CHARS:
@@ -104,13 +98,13 @@ def _clauses(request: SearchRequest) -> list[_Clause] | None:
         if text[0].strip():
             given = True
         for term in query_terms(_printable(text[0])):
-            clauses.append(_Clause(("i",) if term.isbn else text[1], term))
+            clauses.append(Clause(("i",) if term.isbn else text[1], term))
     if request.isbn.strip():
         given = True
         isbn = isbn13(request.isbn) if len(request.isbn) <= 40 else None
         if isbn is None:
             raise RuleViolation(ErrorCode.INVALID_INPUT, field="isbn")
-        clauses.append(_Clause(("i",), Term(isbn, isbn=True)))
+        clauses.append(Clause(("i",), Term(isbn, isbn=True)))
     if given and not clauses:
         return None
     return clauses[:MAX_TERMS]
@@ -124,60 +118,37 @@ async def search(
     ctx: Context, request: SearchRequest, first: int, after_id: int | None
 ) -> SearchPage:
     """Titles matching every word, in the requested order, ``first`` after ``after_id``."""
+    page = await run_search(ctx.services.sessions, request, first, after_id)
+    for row in page.records:
+        ctx.loaders.record.prime(row.id, row)
+    return page
+
+
+async def run_search(
+    sessions: async_sessionmaker[AsyncSession],
+    request: SearchRequest,
+    first: int,
+    after_id: int | None,
+) -> SearchPage:
+    """:func:`search` without a request context (the benchmark calls this)."""
     clauses = _clauses(request)
     if clauses is None:
         return SearchPage(records=[], matches=BitMap(), has_next=False)
-    async with ctx.services.sessions() as db:
-        index = _Index(db)
+    async with sessions() as db:
+        index = PostingReader(db)
         matches = await _match(index, clauses, request.filters)
         if request.filters.available_only:
             matches &= await _available(db, matches, request.filters.library_id)
-        order = await _order(index, matches, clauses, request.sort, first + 1, after_id)
+        ranked = await order(index, matches, clauses, request.sort, first + 1, after_id)
         rows = {}
-        if order:
-            found = await db.execute(select(Record).where(Record.id.in_(order[:first])))
+        if ranked:
+            found = await db.execute(select(Record).where(Record.id.in_(ranked[:first])))
             rows = {r.id: r for r in found.scalars()}
-    for row in rows.values():
-        ctx.loaders.record.prime(row.id, row)
-    page = [rows[i] for i in order[:first] if i in rows]
-    return SearchPage(records=page, matches=matches, has_next=len(order) > first)
+    page = [rows[i] for i in ranked[:first] if i in rows]
+    return SearchPage(records=page, matches=matches, has_next=len(ranked) > first)
 
 
-class _Index:
-    """Reads posting bitmaps, each key at most once per search."""
-
-    def __init__(self, db: Any) -> None:
-        self.db = db
-        self.cache: dict[str, BitMap] = {}
-        # (field letter, "prefix") -> the index keys a "prefix*" word stood for
-        self.expansions: dict[tuple[str, str], list[str]] = {}
-
-    async def load(self, keys: Iterable[str]) -> None:
-        wanted = sorted(set(keys) - set(self.cache))
-        parts: dict[str, list[BitMap]] = defaultdict(list)
-        for start in range(0, len(wanted), _CHUNK):
-            part = wanted[start : start + _CHUNK]
-            stmt = select(SearchPosting.key, SearchPosting.ids).where(SearchPosting.key.in_(part))
-            for key, blob in (await self.db.execute(stmt)).all():
-                parts[key].append(BitMap.deserialize(blob))
-        for key in wanted:
-            self.cache[key] = BitMap.union(*parts[key]) if parts[key] else BitMap()
-
-    def get(self, key: str) -> BitMap:
-        return self.cache.get(key, BitMap())
-
-    async def expand(self, prefix: str) -> list[str]:
-        """Index keys that start with ``prefix`` (a field letter, ``:`` and a word start)."""
-        stmt = (
-            select(SearchPosting.key)
-            .where(SearchPosting.key >= prefix, SearchPosting.key < prefix + "\U0010ffff")
-            .distinct()
-            .limit(MAX_EXPANSION)
-        )
-        return list((await self.db.execute(stmt)).scalars())
-
-
-async def _match(index: _Index, clauses: list[_Clause], filters: SearchFilters) -> BitMap:
+async def _match(index: PostingReader, clauses: list[Clause], filters: SearchFilters) -> BitMap:
     keys: set[str] = set() if clauses else {ALL}
     for clause in clauses:
         for letter in clause.fields:
@@ -195,7 +166,7 @@ async def _match(index: _Index, clauses: list[_Clause], filters: SearchFilters) 
     await index.load([*keys, *facet_keys, *(f"y:{y}" for y in years or ())])
     result = index.get(ALL) if not clauses else None
     for clause in clauses:
-        hits = BitMap.union(*(_field_hits(index, clause, f) for f in clause.fields))
+        hits = BitMap.union(*(field_hits(index, clause, f) for f in clause.fields))
         result = hits if result is None else result & hits
     assert result is not None
     if filters.material_types:
@@ -210,15 +181,6 @@ async def _match(index: _Index, clauses: list[_Clause], filters: SearchFilters) 
     return result
 
 
-def _field_hits(index: _Index, clause: _Clause, letter: str) -> BitMap:
-    """Titles whose ``letter`` field holds the clause's word."""
-    if (letter, clause.term.text) in index.expansions:
-        found = index.expansions[(letter, clause.term.text)]
-        return BitMap.union(*(index.get(k) for k in found)) if found else BitMap()
-    bitmaps = sorted((index.get(f"{letter}:{k}") for k in clause.term.index_grams()), key=len)
-    return BitMap.intersection(*bitmaps) if len(bitmaps) > 1 else bitmaps[0]
-
-
 def _years(filters: SearchFilters) -> list[int] | None:
     if filters.year_from is None and filters.year_to is None:
         return None
@@ -231,7 +193,7 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-async def _check(db: Any, candidates: BitMap, clauses: list[_Clause]) -> BitMap:
+async def _check(db: Any, candidates: BitMap, clauses: list[Clause]) -> BitMap:
     """Keep the candidates whose folded text really holds each run of kana/kanji."""
     conds: list[ColumnElement[bool]] = [
         or_(*(_TEXT_COLUMNS[f].like(_like(c.term.text), escape="\\") for f in c.fields))
@@ -263,116 +225,6 @@ async def _available(db: Any, matches: BitMap, library_id: int | None) -> BitMap
     return found
 
 
-async def _order(
-    index: _Index,
-    matches: BitMap,
-    clauses: list[_Clause],
-    sort: SearchSort,
-    limit: int,
-    after_id: int | None,
-) -> list[int]:
-    """Up to ``limit`` ids of ``matches`` in ``sort`` order, after ``after_id``."""
-    if not matches:
-        return []
-    if sort is SearchSort.RELEVANCE:
-        return _by_relevance(index, matches, clauses, limit, after_id)
-    column = RecordSearch.sort_year if sort is SearchSort.NEWEST else RecordSearch.title_key
-    descending = sort is SearchSort.NEWEST
-    after: tuple[Any, int] | None = None
-    if after_id is not None:
-        rank = (
-            await index.db.execute(select(column).where(RecordSearch.record_id == after_id))
-        ).scalar_one_or_none()
-        if rank is None:
-            return []
-        after = (rank, after_id)
-    if len(matches) <= IN_MEMORY_SORT:
-        return await _sorted_in_memory(index.db, matches, column, descending, limit, after)
-    return await _walk(index.db, matches, column, descending, limit, after)
-
-
-def _by_relevance(
-    index: _Index, matches: BitMap, clauses: list[_Clause], limit: int, after_id: int | None
-) -> list[int]:
-    """Titles whose title field holds every word first, then the rest; newest id first."""
-    in_title = BitMap(matches)
-    for clause in clauses:
-        if "t" in clause.fields:
-            in_title &= _field_hits(index, clause, "t")
-    tiers = [in_title, matches - in_title] if clauses else [matches]
-    start = 0
-    if after_id is not None:
-        # A cursor whose title no longer matches restarts the first tier below its id.
-        start = next((n for n, tier in enumerate(tiers) if after_id in tier), 0)
-    out: list[int] = []
-    for n, tier in enumerate(tiers[start:], start=start):
-        end = len(tier)
-        if n == start and after_id is not None:
-            end = tier.rank(after_id) - (1 if after_id in tier else 0)
-        need = limit - len(out)
-        out += reversed(list(tier[max(0, end - need) : end]))
-        if len(out) >= limit:
-            break
-    return out[:limit]
-
-
-async def _sorted_in_memory(
-    db: Any,
-    matches: BitMap,
-    column: Any,
-    descending: bool,
-    limit: int,
-    after: tuple[Any, int] | None,
-) -> list[int]:
-    ranked: list[tuple[Any, int]] = []
-    ids = list(matches)
-    for start in range(0, len(ids), _CHUNK):
-        stmt = select(column, RecordSearch.record_id).where(
-            RecordSearch.record_id.in_(ids[start : start + _CHUNK])
-        )
-        ranked += [(rank, rid) for rank, rid in (await db.execute(stmt)).all()]
-    ranked.sort(reverse=descending)
-    if after is not None:
-        ranked = [r for r in ranked if (r < after if descending else r > after)]
-    return [rid for _, rid in ranked[:limit]]
-
-
-async def _walk(
-    db: Any,
-    matches: BitMap,
-    column: Any,
-    descending: bool,
-    limit: int,
-    after: tuple[Any, int] | None,
-) -> list[int]:
-    """Read the sort index in order, keeping ids in ``matches``, until the page is full."""
-    out: list[int] = []
-    total = await _row_count(db)
-    density = len(matches) / max(total, 1)
-    batch = int(min(max(2_000, limit / max(density, 1e-6) * 1.5), 50_000))
-    key = tuple_(column, RecordSearch.record_id)
-    while len(out) < limit:
-        stmt = select(column, RecordSearch.record_id)
-        if after is not None:
-            stmt = stmt.where(key < tuple_(*after) if descending else key > tuple_(*after))
-        if descending:
-            stmt = stmt.order_by(column.desc(), RecordSearch.record_id.desc())
-        else:
-            stmt = stmt.order_by(column, RecordSearch.record_id)
-        rows = (await db.execute(stmt.limit(batch))).all()
-        out += [rid for _, rid in rows if rid in matches]
-        if len(rows) < batch:
-            break
-        after = (rows[-1][0], rows[-1][1])
-    return out[:limit]
-
-
-async def _row_count(db: Any) -> int:
-    """Titles in the index, read off the ``*`` bitmap's rows (cheap next to a count(*))."""
-    blobs = (await db.execute(select(SearchPosting.ids).where(SearchPosting.key == ALL))).scalars()
-    return sum(len(BitMap.deserialize(b)) for b in blobs)
-
-
 async def material_type_counts(ctx: Context, matches: BitMap) -> list[tuple[MaterialType, int]]:
     """How many of ``matches`` are of each material type, most first."""
     counts = await _facet_counts(ctx, matches, [(f"m:{m.value}", m) for m in MaterialType])
@@ -392,7 +244,7 @@ async def _facet_counts(
     if not matches:
         return []
     async with ctx.services.sessions() as db:
-        index = _Index(db)
+        index = PostingReader(db)
         await index.load(k for k, _ in keys)
     counts = [(value, index.get(k).intersection_cardinality(matches)) for k, value in keys]
     return [(value, n) for value, n in counts if n]

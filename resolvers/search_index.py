@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from pyroaring import BitMap
-from sqlalchemy import delete, func, insert, select, tuple_, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Copy, Record, RecordSearch, SearchPosting
@@ -177,10 +177,12 @@ async def add_postings(
     await bulk_insert(db, table(SearchPosting), rows)
 
 
-async def sync(db: AsyncSession, record_ids: Iterable[int]) -> None:
+async def sync(db: AsyncSession, record_ids: Iterable[int], *, gone: bool = False) -> None:
     """Bring the index up to date for these titles after any change to them or their
     copies, deletion included: only keys that changed are touched, each existing bitmap
-    row is rewritten under a row lock, and a key new to its block gets a row."""
+    row is rewritten under a row lock, and a key new to its block gets a row. With
+    ``gone`` the titles are about to be deleted: they leave the index first, since its
+    rows refer to them."""
     ids = sorted(set(record_ids))
     if not ids:
         return
@@ -189,6 +191,8 @@ async def sync(db: AsyncSession, record_ids: Iterable[int]) -> None:
     for part in _chunks(ids):
         rows = await db.execute(select(RecordSearch).where(RecordSearch.record_id.in_(part)))
         old.update((r.record_id, r) for r in rows.scalars())
+        if gone:
+            continue
         records = (await db.execute(select(Record).where(Record.id.in_(part)))).scalars().all()
         fresh.update((d.record_id, d) for d in await _documents(db, records))
     removed: list[tuple[str, int]] = []
@@ -202,7 +206,50 @@ async def sync(db: AsyncSession, record_ids: Iterable[int]) -> None:
     if old:
         await db.execute(delete(RecordSearch).where(RecordSearch.record_id.in_(list(old))))
     if fresh:
-        await db.execute(insert(RecordSearch), [d.row() for d in fresh.values()])
+        await bulk_insert(db, table(RecordSearch), [d.row() for d in fresh.values()])
+
+
+async def _locked_rows(
+    db: AsyncSession, slots: Iterable[tuple[str, int]]
+) -> dict[tuple[str, int], list[tuple[int, bytes]]]:
+    """(row id, bitmap) of every posting row of these (key, block) slots, oldest first,
+    locked for the rest of the transaction. Looked up by key (the index's first column)
+    and filtered by block here: a (key, block) IN list defeats SQLite's index."""
+    blocks: dict[str, set[int]] = defaultdict(set)
+    for key, block in slots:
+        blocks[key].add(block)
+    rows: dict[tuple[str, int], list[tuple[int, bytes]]] = defaultdict(list)
+    for part in _chunks(sorted(blocks)):
+        stmt = (
+            select(SearchPosting.id, SearchPosting.key, SearchPosting.block, SearchPosting.ids)
+            .where(SearchPosting.key.in_(part))
+            .order_by(SearchPosting.id)
+            .with_for_update()
+        )
+        for row_id, key, block, blob in (await db.execute(stmt)).all():
+            if block in blocks[key]:
+                rows[(key, block)].append((row_id, blob))
+    return rows
+
+
+async def _write(
+    db: AsyncSession,
+    changed: list[tuple[int, BitMap]],
+    emptied: list[int],
+    fresh: list[dict[str, object]],
+) -> None:
+    """Apply rewritten, emptied and new posting rows, each kind in one statement."""
+    posting = table(SearchPosting)
+    if changed:
+        await db.execute(
+            update(posting)
+            .where(posting.c.id == bindparam("row_id"))
+            .values(ids=bindparam("blob")),
+            [{"row_id": i, "blob": _serialise(b)} for i, b in changed],
+        )
+    for part in _chunks(emptied):
+        await db.execute(delete(posting).where(posting.c.id.in_(part)))
+    await bulk_insert(db, posting, fresh)
 
 
 async def _rewrite(
@@ -211,37 +258,25 @@ async def _rewrite(
     added: dict[tuple[str, int], list[int]],
 ) -> None:
     touched = sorted(set(removed) | set(added))
-    rows: dict[tuple[str, int], list[SearchPosting]] = defaultdict(list)
-    for part in _chunks(touched):
-        stmt = (
-            select(SearchPosting)
-            .where(tuple_(SearchPosting.key, SearchPosting.block).in_(part))
-            .order_by(SearchPosting.id)
-            .with_for_update()
-        )
-        for row in (await db.execute(stmt)).scalars():
-            rows[(row.key, row.block)].append(row)
+    rows = await _locked_rows(db, touched)
+    changed: list[tuple[int, BitMap]] = []
+    emptied: list[int] = []
+    fresh: list[dict[str, object]] = []
     for slot in touched:
-        gone, new = removed.get(slot, []), added.get(slot, [])
+        gone, new = BitMap(removed.get(slot, [])), BitMap(added.get(slot, []))
         existing = rows.get(slot, [])
-        for row in existing:
-            bitmap = BitMap.deserialize(row.ids)
-            before = len(bitmap)
-            bitmap.difference_update(BitMap(gone))
-            if row is existing[0]:
-                bitmap.update(new)
-            if not bitmap:
-                await db.execute(delete(SearchPosting).where(SearchPosting.id == row.id))
-            elif len(bitmap) != before or (new and row is existing[0]):
-                await db.execute(
-                    update(SearchPosting)
-                    .where(SearchPosting.id == row.id)
-                    .values(ids=_serialise(bitmap))
-                )
-        if not existing and new:
-            key, block = slot
-            db.add(SearchPosting(key=key, block=block, ids=_serialise(BitMap(new))))
-    await db.flush()
+        if not existing:
+            if new:
+                fresh.append({"key": slot[0], "block": slot[1], "ids": _serialise(new)})
+            continue
+        for n, (row_id, blob) in enumerate(existing):
+            bitmap = BitMap.deserialize(blob)
+            after = (bitmap - gone) | new if n == 0 else bitmap - gone
+            if not after:
+                emptied.append(row_id)
+            elif after != bitmap:
+                changed.append((row_id, after))
+    await _write(db, changed, emptied, fresh)
 
 
 def _serialise(bitmap: BitMap) -> bytes:
@@ -260,27 +295,15 @@ async def compact(db: AsyncSession) -> int:
         )
     ).all()
     merged = 0
-    for part in _chunks([tuple(s) for s in slots]):
-        stmt = (
-            select(SearchPosting)
-            .where(tuple_(SearchPosting.key, SearchPosting.block).in_(part))
-            .order_by(SearchPosting.id)
-            .with_for_update()
-        )
-        groups: dict[tuple[str, int], list[SearchPosting]] = defaultdict(list)
-        for row in (await db.execute(stmt)).scalars():
-            groups[(row.key, row.block)].append(row)
-        for group in groups.values():
-            union = BitMap.union(*(BitMap.deserialize(r.ids) for r in group))
-            await db.execute(
-                update(SearchPosting)
-                .where(SearchPosting.id == group[0].id)
-                .values(ids=_serialise(union))
-            )
-            await db.execute(
-                delete(SearchPosting).where(SearchPosting.id.in_([r.id for r in group[1:]]))
-            )
-            merged += len(group) - 1
+    for part in _chunks([(key, block) for key, block in slots]):
+        changed: list[tuple[int, BitMap]] = []
+        emptied: list[int] = []
+        for group in (await _locked_rows(db, part)).values():
+            union = BitMap.union(*(BitMap.deserialize(blob) for _, blob in group))
+            changed.append((group[0][0], union))
+            emptied += [row_id for row_id, _ in group[1:]]
+        await _write(db, changed, emptied, [])
+        merged += len(emptied)
     return merged
 
 

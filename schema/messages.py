@@ -27,6 +27,10 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "The GraphQL document is not valid.",
     ),
     C.NOT_FOUND: ("見つかりません。", "Not found."),
+    C.RECORD_IN_USE: (
+        "貸出・予約の履歴がある資料は削除できません。所蔵資料を除籍してください。",
+        "A title with loans or holds on record cannot be deleted; withdraw its copies instead.",
+    ),
     C.INTERNAL_ERROR: (
         "システムエラーが発生しました。しばらくしてから再度お試しください。",
         "Something went wrong on our side. Please try again later.",

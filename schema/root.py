@@ -14,6 +14,7 @@ from resolvers.context import Context
 from schema import accounts, catalogue
 from schema import search as search_schema
 from schema.applications import ApplicationMutations, ApplicationQueries
+from schema.cataloguing import CataloguingMutations
 from schema.counter import CounterMutations, CounterQueries
 from schema.ebooks import EbookMutations, EbookQueries
 from schema.extensions import ErrorShaping
@@ -83,6 +84,7 @@ class Mutation(
     PasswordMutations,
     ApplicationMutations,
     EbookMutations,
+    CataloguingMutations,
 ):
     pass
 

@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import os
 import sys
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,20 +26,31 @@ from server.settings import Settings, get_settings
 
 
 class Progress:
-    """A one-line progress counter on stderr (only when stderr is a terminal)."""
+    """A progress bar on stderr: records, rate, and how far through the file (when the
+    file's size is known); one final line when stderr is not a terminal."""
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, total_bytes: int | None = None) -> None:
         self.label = label
         self.done = 0
+        self.total = total_bytes
+        self.started = time.monotonic()
         self.tty = sys.stderr.isatty()
 
-    def __call__(self, n: int) -> None:
+    def __call__(self, n: int, position: int = 0) -> None:
         self.done += n
-        if self.tty:
-            print(f"\r{self.label}: {self.done:,}", end="", file=sys.stderr, flush=True)
+        if not self.tty:
+            return
+        rate = self.done / max(time.monotonic() - self.started, 1e-9)
+        line = f"{self.label}: {self.done:,} ({rate:,.0f}/s)"
+        if self.total and position:
+            share = min(position / self.total, 1.0)
+            bar = "#" * int(share * 30)
+            line = f"[{bar:<30}] {share:4.0%} " + line
+        print(f"\r{line}", end="", file=sys.stderr, flush=True)
 
     def close(self) -> None:
-        print(f"\r{self.label}: {self.done:,} done", file=sys.stderr)
+        seconds = time.monotonic() - self.started
+        print(f"\r{self.label}: {self.done:,} done in {seconds:,.1f} s", file=sys.stderr)
 
 
 def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
@@ -92,13 +104,17 @@ def _copy_plan(spec: str | None, codes: dict[str, int]) -> CopyPlan | None:
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    size = os.path.getsize(args.file)
+
     async def run() -> int:
         engine = create_engine(settings.database_url)
         sessions = create_session_factory(engine)
-        progress = Progress("records")
+        progress = Progress("records", size)
         try:
             async with sessions() as db:
-                codes = dict((await db.execute(select(Library.code, Library.id))).tuples().all())
+                codes = {
+                    c: i for c, i in (await db.execute(select(Library.code, Library.id))).all()
+                }
             report = await import_records(
                 sessions,
                 prepared_file_batches(args.file, workers=args.workers),

@@ -146,7 +146,7 @@ async def load_demo(
     now: datetime | None = None,
     marc_path: Path = SAMPLE,
     limit: int | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     """Replace the demo data: libraries, catalogue, copies, patrons, staff and loans."""
     now = now or datetime.now(UTC)
