@@ -33,6 +33,7 @@ from resolvers.marc import (
 )
 
 BATCH = 5000
+ANALYZE_AFTER = 10_000  # titles written by one import before statistics are refreshed
 
 
 @dataclass(slots=True)
@@ -225,7 +226,20 @@ async def import_records(
         report.updated += len(changed)
         if progress is not None:
             progress(batch.size, batch.end)
+    if report.inserted + report.updated >= ANALYZE_AFTER:
+        await _analyze(sessions)
     return report
+
+
+async def _analyze(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Refresh the planner's statistics after a large load. Until autovacuum gets round to
+    it, PostgreSQL plans the search's checks on the freshly filled tables as if they were
+    empty and scans them whole: 600 ms instead of 6 ms at a million titles."""
+    async with sessions() as db, db.begin():
+        if db.get_bind().dialect.name == "postgresql":
+            await db.execute(text("ANALYZE records, copies, record_search, search_postings"))
+        else:
+            await db.execute(text("PRAGMA optimize"))
 
 
 async def _index_new(
