@@ -14,7 +14,7 @@ from multiprocessing import get_context
 from typing import Any
 
 from pyroaring import BitMap
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import Copy, Record
