@@ -48,7 +48,10 @@ class ErrorShaping(SchemaExtension):
             return error
         if original is None or isinstance(original, GraphQLError):
             extensions = dict(error.extensions or {})
-            extensions.setdefault("code", ErrorCode.INVALID_QUERY.value)
+            code = ErrorCode.INVALID_QUERY
+            if "introspection" in error.message.lower():
+                code = ErrorCode.INTROSPECTION_DISABLED  # production's DisableIntrospection
+            extensions.setdefault("code", code.value)
             return GraphQLError(
                 error.message,
                 error.nodes,

@@ -27,6 +27,15 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "The GraphQL document is not valid.",
     ),
     C.NOT_FOUND: ("見つかりません。", "Not found."),
+    C.TRUSTED_DOCUMENT_REQUIRED: (
+        "この操作は登録された文書IDでのみ実行できます。",
+        "Send a registered document id (`documentId`), not query text.",
+    ),
+    C.UNKNOWN_DOCUMENT: ("登録されていない文書IDです。", "Unknown document id."),
+    C.INTROSPECTION_DISABLED: (
+        "スキーマの照会はできません。",
+        "Schema introspection is turned off.",
+    ),
     C.RECORD_IN_USE: (
         "貸出・予約の履歴がある資料は削除できません。所蔵資料を除籍してください。",
         "A title with loans or holds on record cannot be deleted; withdraw its copies instead.",

@@ -6,7 +6,13 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+)
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
 
 from resolvers import catalogue as catalogue_resolvers
@@ -99,13 +105,23 @@ class HondanaSchema(strawberry.Schema):
         return None
 
 
-schema = HondanaSchema(
-    query=Query,
-    mutation=Mutation,
-    extensions=[
+def make_schema(*, production: bool = False) -> HondanaSchema:
+    """The schema with its limits; production also turns off introspection (``__schema``
+    and ``__type``) and the "did you mean" suggestions that would leak field names."""
+    extensions: list[Any] = [
         ErrorShaping,
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-    ],
-)
+    ]
+    if production:
+        extensions.append(DisableIntrospection)
+    return HondanaSchema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=production),
+    )
+
+
+schema = make_schema()

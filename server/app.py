@@ -22,10 +22,11 @@ from policies.clock import Clock, SystemClock
 from resolvers import ebooks
 from resolvers.context import Services
 from resolvers.passwords import PasswordHasher
-from schema.root import schema
+from schema.root import make_schema
 from server.graphql import HondanaGraphQL
 from server.middleware import MaintenanceMiddleware, RequestGuardMiddleware, RequestIdMiddleware
 from server.settings import Settings, get_settings
+from server.trusted import TrustedDocuments
 
 
 def _dispatch_nudger() -> Callable[[], None]:
@@ -73,7 +74,10 @@ def create_app(
         notify=notify or _dispatch_nudger(),
         secret_key=settings.secret_key.get_secret_value().encode(),
     )
-    graphql = HondanaGraphQL(schema, services, ide=not settings.is_production)
+    graphql = HondanaGraphQL(
+        make_schema(production=settings.is_production), services, ide=not settings.is_production
+    )
+    trusted = TrustedDocuments.load(settings.trusted_documents, required=settings.is_production)
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -112,11 +116,14 @@ def create_app(
         middleware=[
             Middleware(RequestIdMiddleware),
             Middleware(MaintenanceMiddleware, clock=clock, policy=policy.service),
-            Middleware(RequestGuardMiddleware, max_body_bytes=settings.max_body_bytes),
+            Middleware(
+                RequestGuardMiddleware, max_body_bytes=settings.max_body_bytes, trusted=trusted
+            ),
         ],
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.trusted = trusted
     app.state.engine = engine
 
     return app

@@ -198,6 +198,15 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_clients(_: Settings, args: argparse.Namespace) -> int:
+    from server.trusted import MANIFEST, manifest_text
+
+    target = Path(args.output) if args.output else MANIFEST
+    target.write_text(manifest_text(), encoding="utf-8")
+    print(f"wrote {target}", file=sys.stderr)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``hondana`` console script."""
     parser = argparse.ArgumentParser(prog="hondana", description=__doc__)
@@ -224,6 +233,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--limit", type=int, help="load only the first N records")
     export = sub.add_parser("export-schema", help="write schema/schema.graphql from the code")
     export.add_argument("--output", help="another path to write to")
+    clients = sub.add_parser("clients", help="front-end operations")
+    clients_sub = clients.add_subparsers(dest="clients_command", required=True)
+    manifest = clients_sub.add_parser(
+        "manifest", help="write clients/manifest.json (trusted document ids)"
+    )
+    manifest.add_argument("--output", help="another path to write to")
     args = parser.parse_args(argv)
     settings = get_settings()
     handlers = {
@@ -234,6 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "reindex": cmd_reindex,
         "demo": cmd_demo,
         "export-schema": cmd_export_schema,
+        "clients": cmd_clients,
     }
     return handlers[args.command](settings, args)
 

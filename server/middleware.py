@@ -23,6 +23,7 @@ from policies.errors import ErrorCode
 from policies.service import maintenance_remaining
 from resolvers.context import Locale
 from schema.messages import message
+from server.trusted import TrustedDocuments
 
 log = logging.getLogger("hondana.access")
 SESSION_COOKIE = "hondana_session"
@@ -145,12 +146,16 @@ class RequestGuardMiddleware:
 
     POST must be ``application/json`` with a body under the size limit holding one JSON
     object (batching is off); a request carrying the session cookie must also carry the
-    ``X-Hondana-Client`` header, which a cross-site form cannot send (CSRF).
+    ``X-Hondana-Client`` header, which a cross-site form cannot send (CSRF). A
+    ``documentId`` is replaced by its trusted document; in production nothing else runs.
     """
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_body_bytes: int, trusted: TrustedDocuments | None = None
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.trusted = trusted or TrustedDocuments({}, required=False)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != GRAPHQL_PATH:
@@ -162,6 +167,9 @@ class RequestGuardMiddleware:
             await send_error(send, 403, error_body(ErrorCode.CSRF_REQUIRED, locale))
             return
         if scope["method"] != "POST":
+            if self.trusted.required:  # GET carries query text, which production refuses
+                await send_error(send, 400, error_body(ErrorCode.TRUSTED_DOCUMENT_REQUIRED, locale))
+                return
             await self.app(scope, receive, send)
             return
         media = headers.get("content-type", "").split(";")[0].strip().lower()
@@ -176,7 +184,11 @@ class RequestGuardMiddleware:
         if problem is not None:
             await send_error(send, 400, error_body(ErrorCode.BAD_REQUEST, locale, reason=problem))
             return
-        await self.app(scope, _replay(body, receive), send)
+        rewrite = self.trusted.rewrite(json.loads(body))
+        if rewrite.code is not None:
+            await send_error(send, 400, error_body(rewrite.code, locale))
+            return
+        await self.app(scope, _replay(rewrite.body or body, receive), send)
 
     async def _read(self, receive: Receive) -> bytes | None:
         chunks: list[bytes] = []
@@ -202,7 +214,7 @@ def _shape_problem(body: bytes) -> str | None:
         return "MALFORMED_JSON"
     if not isinstance(doc, dict):
         return "NOT_AN_OBJECT"  # includes batches (arrays): batching is off
-    if not isinstance(doc.get("query"), str):
+    if not isinstance(doc.get("query"), str) and not isinstance(doc.get("documentId"), str):
         return "QUERY_MISSING"
     if not isinstance(doc.get("variables") or {}, dict):
         return "VARIABLES_NOT_AN_OBJECT"

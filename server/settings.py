@@ -144,6 +144,8 @@ class Settings(BaseSettings):
     # Celery results are not needed in production; tests may name a backend to wait on.
     result_backend: str | None = None
     policy: PolicySettings = PolicySettings()
+    # The front ends' operations by id (``hondana clients manifest``); production runs only these.
+    trusted_documents: Path = Path(__file__).resolve().parents[1] / "clients" / "manifest.json"
 
     @property
     def is_production(self) -> bool:
