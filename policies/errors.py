@@ -20,7 +20,6 @@ class ErrorCode(StrEnum):
     UNKNOWN_DOCUMENT = "UNKNOWN_DOCUMENT"
     INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
     NOT_FOUND = "NOT_FOUND"
-    RECORD_IN_USE = "RECORD_IN_USE"
     INTERNAL_ERROR = "INTERNAL_ERROR"
     MAINTENANCE = "MAINTENANCE"
     # Accounts and sessions
@@ -79,6 +78,8 @@ class ErrorCode(StrEnum):
     BOOKMOBILE = "BOOKMOBILE"
     ART_REPRODUCTION = "ART_REPRODUCTION"
     INTER_LIBRARY = "INTER_LIBRARY"
+    # Cataloguing (staff)
+    RECORD_IN_USE = "RECORD_IN_USE"
 
 
 class RuleViolation(Exception):

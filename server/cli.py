@@ -154,14 +154,20 @@ def cmd_reindex(settings: Settings, args: argparse.Namespace) -> int:
 
 
 SCHEMA_FILE = Path(__file__).resolve().parents[1] / "schema" / "schema.graphql"
+ERRORS_FILE = Path(__file__).resolve().parents[1] / "docs" / "errors.md"
 
 
 def cmd_export_schema(_: Settings, args: argparse.Namespace) -> int:
+    from schema.error_table import error_table
     from schema.root import schema
 
     target = Path(args.output) if args.output else SCHEMA_FILE
     target.write_text(schema.as_str() + "\n", encoding="utf-8")
     print(f"wrote {target}", file=sys.stderr)
+    if not args.output:
+        ERRORS_FILE.parent.mkdir(exist_ok=True)
+        ERRORS_FILE.write_text(error_table(), encoding="utf-8")
+        print(f"wrote {ERRORS_FILE}", file=sys.stderr)
     return 0
 
 
@@ -231,8 +237,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="migrate and load the demo library")
     demo.add_argument("--marc", help="MARC file to load (default: the shared sample)")
     demo.add_argument("--limit", type=int, help="load only the first N records")
-    export = sub.add_parser("export-schema", help="write schema/schema.graphql from the code")
-    export.add_argument("--output", help="another path to write to")
+    export = sub.add_parser(
+        "export-schema", help="write schema/schema.graphql and docs/errors.md from the code"
+    )
+    export.add_argument("--output", help="another path to write the schema to")
     clients = sub.add_parser("clients", help="front-end operations")
     clients_sub = clients.add_subparsers(dest="clients_command", required=True)
     manifest = clients_sub.add_parser(
