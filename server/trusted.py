@@ -35,15 +35,13 @@ def operation_files(root: Path = CLIENTS_DIR) -> list[tuple[str, Path]]:
 
 
 def build_manifest(root: Path = CLIENTS_DIR) -> dict[str, Any]:
-    """The manifest for the operation files under ``root``."""
-    documents: dict[str, dict[str, str]] = {}
+    """The manifest for the operation files under ``root``. Front ends that send the very
+    same text (``Logout``, say) share one id, listed under each of its ``uses``."""
+    documents: dict[str, dict[str, Any]] = {}
     for front, path in operation_files(root):
         text = path.read_text(encoding="utf-8")
-        documents[document_id(text)] = {
-            "client": front,
-            "operation": path.stem,
-            "document": text,
-        }
+        entry = documents.setdefault(document_id(text), {"document": text, "uses": []})
+        entry["uses"].append({"client": front, "operation": path.stem})
     return {"version": 1, "documents": documents}
 
 
@@ -68,7 +66,7 @@ class TrustedDocuments:
     themselves, so an edited ``.graphql`` file works at once without a new manifest.
     """
 
-    def __init__(self, entries: dict[str, dict[str, str]], *, required: bool) -> None:
+    def __init__(self, entries: dict[str, dict[str, Any]], *, required: bool) -> None:
         self.entries = entries
         self.documents = {doc_id: entry["document"] for doc_id, entry in entries.items()}
         self.required = required
@@ -86,9 +84,10 @@ class TrustedDocuments:
     def ids_for(self, front_end: str) -> dict[str, str]:
         """Operation name -> document id for one front end (what its pages send)."""
         return {
-            entry["operation"]: doc_id
+            use["operation"]: doc_id
             for doc_id, entry in self.entries.items()
-            if entry["client"] == front_end
+            for use in entry["uses"]
+            if use["client"] == front_end
         }
 
     def rewrite(self, request: dict[str, Any]) -> Rewrite:

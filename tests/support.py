@@ -59,6 +59,18 @@ class Api:
             "/graphql", json={"query": query, "variables": variables or {}}, headers=sent
         )
 
+    async def by_id(
+        self, document_id: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+    ) -> httpx.Response:
+        """POST a trusted document by id, as the front ends do."""
+        sent = {"Authorization": f"Bearer {token}"} if token else {}
+        self.http.cookies.clear()
+        return await self.http.post(
+            "/graphql",
+            json={"documentId": document_id, "variables": variables or {}},
+            headers=sent,
+        )
+
     async def gql(
         self, query: str, variables: dict[str, Any] | None = None, **kw: Any
     ) -> dict[str, Any]:

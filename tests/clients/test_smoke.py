@@ -1,0 +1,301 @@
+"""Every front-end operation runs, by its trusted-document id, against a small library:
+no transport error, no invalid document, no internal error. Business refusals inside a
+payload are fine; they are the API answering (AUTH-1, BASKET-4, HOLD-2, LOAN-2, STAFF-1)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from models import EbookTitle
+from policies.enums import CopyStatus, StaffRole
+from schema import ids
+from server.trusted import build_manifest
+from tests.support import Api, Factory
+
+BROKEN = {"INTERNAL_ERROR", "INVALID_QUERY", "BAD_REQUEST", "UNKNOWN_DOCUMENT", "FORBIDDEN"}
+Vars = Callable[[dict[str, Any]], dict[str, Any]]
+# (front end, operation, viewer, variables from the state so far); run in this order.
+STEPS: list[tuple[str, str, str, Vars]] = [
+    ("web-opac", "Libraries", "anon", lambda s: {"from": s["today"], "to": s["week"]}),
+    ("web-opac", "Search", "anon", lambda s: {"query": "猫", "sort": "RELEVANCE", "first": 10}),
+    ("web-opac", "RecordDetail", "anon", lambda s: {"id": s["rec"]}),
+    ("web-opac", "NewArrivals", "anon", lambda s: {"since": s["today"], "first": 5}),
+    ("web-opac", "Login", "anon", lambda s: {"cardNumber": s["card"], "password": "yomu2468"}),
+    ("web-opac", "Me", "patron", lambda s: {}),
+    ("web-opac", "AddToBasket", "patron", lambda s: {"recordId": s["rec"]}),
+    ("web-opac", "MyBasket", "patron", lambda s: {}),
+    (
+        "web-opac",
+        "PreviewHolds",
+        "patron",
+        lambda s: {"basketEntryIds": [s["entry"]], "pickupLibraryId": s["lib"]},
+    ),
+    (
+        "web-opac",
+        "PlaceHolds",
+        "patron",
+        lambda s: {"basketEntryIds": [s["entry"]], "pickupLibraryId": s["lib"]},
+    ),
+    ("web-opac", "MyHolds", "patron", lambda s: {}),
+    (
+        "web-opac",
+        "ChangeHoldPickup",
+        "patron",
+        lambda s: {"holdId": s["hold"], "pickupLibraryId": s["lib2"]},
+    ),
+    ("web-opac", "PauseHold", "patron", lambda s: {"holdId": s["hold"], "until": s["week"]}),
+    ("web-opac", "CancelHold", "patron", lambda s: {"holdId": s["hold"]}),
+    ("web-opac", "MyLoans", "patron", lambda s: {}),
+    ("web-opac", "RenewLoans", "patron", lambda s: {"loanIds": [s["loan"]]}),
+    ("web-opac", "MyPreferences", "patron", lambda s: {}),
+    (
+        "web-opac",
+        "UpdatePreferences",
+        "patron",
+        lambda s: {"input": {"dueReminder": True, "dueReminderDays": 2}},
+    ),
+    ("web-opac", "MyReadingHistory", "patron", lambda s: {}),
+    ("web-opac", "CreateBookshelf", "patron", lambda s: {"name": "読みたい"}),
+    ("web-opac", "CreateBookshelf", "patron", lambda s: {"name": "読んだ"}),
+    (
+        "web-opac",
+        "AddToBookshelf",
+        "patron",
+        lambda s: {"bookshelfId": s["shelf"], "recordIds": [s["rec"]]},
+    ),
+    ("web-opac", "MyBookshelves", "patron", lambda s: {}),
+    (
+        "web-opac",
+        "MoveBookshelfEntries",
+        "patron",
+        lambda s: {"entryIds": [s["shelf_entry"]], "toBookshelfId": s["shelf2"]},
+    ),
+    ("web-opac", "RemoveFromBookshelf", "patron", lambda s: {"entryIds": [s["shelf_entry"]]}),
+    (
+        "web-opac",
+        "RenameBookshelf",
+        "patron",
+        lambda s: {"bookshelfId": s["shelf"], "name": "いつか"},
+    ),
+    ("web-opac", "DeleteBookshelf", "patron", lambda s: {"bookshelfId": s["shelf2"]}),
+    ("web-opac", "BorrowEbook", "patron", lambda s: {"recordId": s["ebook"]}),
+    ("web-opac", "MyEbooks", "patron", lambda s: {}),
+    ("web-opac", "EbookReadingLink", "patron", lambda s: {"loanId": s["eloan"]}),
+    ("web-opac", "ReturnEbook", "patron", lambda s: {"loanId": s["eloan"]}),
+    ("web-opac", "PlaceEbookHold", "patron", lambda s: {"recordId": s["ebook"]}),
+    ("web-opac", "CancelEbookHold", "patron", lambda s: {"holdId": s.get("ehold", s["eloan"])}),
+    ("web-opac", "RemoveFromBasket", "patron", lambda s: {"basketEntryIds": [s["entry"]]}),
+    (
+        "web-opac",
+        "ChangePassword",
+        "patron",
+        lambda s: {"currentPassword": "wrong-one-1", "newPassword": "atarashii26"},
+    ),
+    (
+        "web-opac",
+        "RequestPasswordReset",
+        "anon",
+        lambda s: {"cardNumber": s["card"], "email": "a@example.jp"},
+    ),
+    (
+        "web-opac",
+        "ApplyForPassword",
+        "anon",
+        lambda s: {"cardNumber": s["card3"], "birthDate": "1990-05-17", "email": "a@example.jp"},
+    ),
+    (
+        "web-opac",
+        "SubmitApplication",
+        "anon",
+        lambda s: {
+            "input": {
+                "kind": "CARD_REISSUE",
+                "name": "図書 花子",
+                "birthDate": "1990-05-17",
+                "email": "hanako@example.jp",
+                "cardNumber": s["card"],
+            }
+        },
+    ),
+    ("web-opac", "Logout", "patron", lambda s: {}),
+    ("smartphone", "Login", "anon", lambda s: {"cardNumber": s["card"], "password": "yomu2468"}),
+    ("smartphone", "Home", "patron", lambda s: {}),
+    ("smartphone", "MyCard", "patron", lambda s: {}),
+    ("smartphone", "MyLoansCompact", "patron", lambda s: {}),
+    ("smartphone", "MyHoldsCompact", "patron", lambda s: {}),
+    ("smartphone", "SearchCompact", "anon", lambda s: {"query": "ねこ", "first": 5}),
+    ("smartphone", "RecordDetail", "anon", lambda s: {"id": s["rec"]}),
+    ("smartphone", "RenewLoans", "patron", lambda s: {"loanIds": [s["loan"]]}),
+    ("smartphone", "AddToBasket", "patron", lambda s: {"recordId": s["rec2"]}),
+    ("smartphone", "MyBasket", "patron", lambda s: {}),
+    ("smartphone", "PreviewHolds", "patron", lambda s: {"basketEntryIds": [s["entry"]]}),
+    ("smartphone", "PlaceHolds", "patron", lambda s: {"basketEntryIds": [s["entry"]]}),
+    ("smartphone", "CancelHold", "patron", lambda s: {"holdId": s["hold"]}),
+    (
+        "smartphone",
+        "UpdatePreferences",
+        "patron",
+        lambda s: {"input": {"contactMethod": "EMAIL", "email1": "yomu@example.jp"}},
+    ),
+    (
+        "smartphone",
+        "ChangePassword",
+        "patron",
+        lambda s: {"currentPassword": "wrong-one-1", "newPassword": "atarashii26"},
+    ),
+    ("smartphone", "Logout", "patron", lambda s: {}),
+    (
+        "staff-dashboard",
+        "StaffLogin",
+        "anon",
+        lambda s: {"username": "boss", "password": "staffpass9"},
+    ),
+    ("staff-dashboard", "StaffMe", "staff", lambda s: {}),
+    ("staff-dashboard", "PatronLookup", "staff", lambda s: {"cardNumber": s["card"]}),
+    (
+        "staff-dashboard",
+        "CheckOut",
+        "staff",
+        lambda s: {"barcode": s["barcode"], "libraryId": s["lib"], "cardNumber": s["card"]},
+    ),
+    (
+        "staff-dashboard",
+        "CheckIn",
+        "staff",
+        lambda s: {"barcode": s["barcode"], "libraryId": s["lib"]},
+    ),
+    ("staff-dashboard", "PullList", "staff", lambda s: {"libraryId": s["lib"], "day": s["week"]}),
+    ("staff-dashboard", "MarkPulled", "staff", lambda s: {"barcode": s["barcode"]}),
+    (
+        "staff-dashboard",
+        "ReceiveTransit",
+        "staff",
+        lambda s: {"barcode": s["barcode"], "libraryId": s["lib2"]},
+    ),
+    ("staff-dashboard", "Calendar", "staff", lambda s: {"from": s["today"], "to": s["week"]}),
+    (
+        "staff-dashboard",
+        "SetCalendarDay",
+        "staff",
+        lambda s: {"libraryId": s["lib"], "day": s["week"], "open": False, "note": "点検"},
+    ),
+    (
+        "staff-dashboard",
+        "SetClosedWeekdays",
+        "staff",
+        lambda s: {"libraryId": s["lib2"], "weekdays": [1]},
+    ),
+    ("staff-dashboard", "ApplicationsQueue", "staff", lambda s: {"state": "PENDING"}),
+    (
+        "staff-dashboard",
+        "DecideApplication",
+        "staff",
+        lambda s: {"applicationId": s["application"], "approve": False, "note": "本人確認できず"},
+    ),
+    (
+        "staff-dashboard",
+        "IssuePassword",
+        "staff",
+        lambda s: {"cardNumber": s["card3"], "guardianConsent": False, "proxy": False},
+    ),
+    (
+        "staff-dashboard",
+        "InvalidatePassword",
+        "staff",
+        lambda s: {"cardNumber": s["card2"], "leftCity": False},
+    ),
+    ("staff-dashboard", "MailLog", "staff", lambda s: {"cardNumber": s["card"]}),
+    ("staff-dashboard", "StaffAuditLog", "staff", lambda s: {"cardNumber": s["card"]}),
+    ("staff-dashboard", "CatalogueSearch", "staff", lambda s: {"query": "猫", "first": 5}),
+    (
+        "staff-dashboard",
+        "UpdateRecord",
+        "staff",
+        lambda s: {"id": s["spare"], "input": {"title": "直した題名"}},
+    ),
+    ("staff-dashboard", "DeleteRecord", "staff", lambda s: {"id": s["spare"]}),
+    ("staff-dashboard", "Logout", "staff", lambda s: {}),
+]
+
+
+def _remember(state: dict[str, Any], operation: str, data: dict[str, Any]) -> None:
+    """Keep the ids later steps need."""
+    if operation == "AddToBasket" and data["addToBasket"]["entry"]:
+        state["entry"] = data["addToBasket"]["entry"]["id"]
+    if operation == "PlaceHolds":
+        holds = [r["hold"] for r in data["placeHolds"]["results"] if r["hold"]]
+        if holds:
+            state["hold"] = holds[0]["id"]
+    if operation == "CreateBookshelf" and data["createBookshelf"]["bookshelf"]:
+        state["shelf2" if "shelf" in state else "shelf"] = data["createBookshelf"]["bookshelf"][
+            "id"
+        ]
+    if operation == "AddToBookshelf" and data["addToBookshelf"]["bookshelf"]:
+        state["shelf_entry"] = data["addToBookshelf"]["bookshelf"]["entries"][0]["id"]
+    if operation == "BorrowEbook" and data["borrowEbook"]["loan"]:
+        state["eloan"] = data["borrowEbook"]["loan"]["id"]
+    if operation == "PlaceEbookHold" and data["placeEbookHold"]["hold"]:
+        state["ehold"] = data["placeEbookHold"]["hold"]["id"]
+    if operation == "ApplicationsQueue" and data["applications"]:
+        state["application"] = data["applications"][0]["id"]
+
+
+async def test_every_client_operation_runs(api: Api, factory: Factory) -> None:
+    lib, lib2 = await factory.library("central"), await factory.library("kita")
+    rec, rec2 = await factory.record("吾輩は猫である"), await factory.record("ねこの本")
+    lent = await factory.record("こころ")
+    spare = await factory.record("直す前の題名")
+    ebook = await factory.record("電子の猫", material_type="EBOOK")
+    await factory.add(EbookTitle(record_id=ebook.id, licences=1))
+    await factory.copy(rec, lib)
+    await factory.copy(rec2, lib)
+    copy = await factory.copy(lent, lib, status=CopyStatus.ON_LOAN)
+    patron = await factory.patron("yomu2468")
+    other, newcomer = await factory.patron("hoka2468"), await factory.patron(None)
+    loan = await factory.loan(patron, copy, due_in_days=3)
+    await factory.staff("boss", "staffpass9", {StaffRole.ADMIN})
+    state: dict[str, Any] = {
+        "lib": ids.encode("Library", lib.id),
+        "lib2": ids.encode("Library", lib2.id),
+        "rec": ids.encode("Record", rec.id),
+        "rec2": ids.encode("Record", rec2.id),
+        "spare": ids.encode("Record", spare.id),
+        "ebook": ids.encode("Record", ebook.id),
+        "loan": ids.encode("Loan", loan.id),
+        "card": patron.card_number,
+        "card2": other.card_number,
+        "card3": newcomer.card_number,
+        "barcode": copy.barcode,
+        "today": factory.today().isoformat(),
+        "week": (factory.today() + timedelta(days=7)).isoformat(),
+    }
+    tokens = {
+        "anon": None,
+        "patron": await api.login(patron.card_number, "yomu2468"),
+        "staff": await api.staff_login("boss", "staffpass9"),
+    }
+    documents = build_manifest()["documents"]
+    by_name = {
+        (u["client"], u["operation"]): doc_id for doc_id, e in documents.items() for u in e["uses"]
+    }
+    assert {(front, op) for front, op, _, _ in STEPS} == set(by_name), "add a step per operation"
+    for front, operation, viewer, variables in STEPS:
+        if operation == "Logout":  # a fresh session, so later steps keep theirs
+            tokens_now = (
+                await api.login(patron.card_number, "yomu2468")
+                if viewer == "patron"
+                else await api.staff_login("boss", "staffpass9")
+            )
+        else:
+            tokens_now = tokens[viewer]
+        response = await api.by_id(by_name[(front, operation)], variables(state), token=tokens_now)
+        assert response.status_code == 200, (front, operation, response.text)
+        body = response.json()
+        found = {e.get("extensions", {}).get("code") for e in body.get("errors") or []}
+        assert not found & BROKEN, (front, operation, body)
+        assert body.get("data") is not None, (front, operation, body)
+        _remember(state, operation, body["data"])
+        if operation == "ApplicationsQueue":
+            assert "application" in state
