@@ -282,6 +282,7 @@ async def test_every_client_operation_runs(api: Api, factory: Factory) -> None:
     }
     assert {(front, op) for front, op, _, _ in STEPS} == set(by_name), "add a step per operation"
     for front, operation, viewer, variables in STEPS:
+        tokens_now: str | None
         if operation == "Logout":  # a fresh session, so later steps keep theirs
             tokens_now = (
                 await api.login(patron.card_number, "yomu2468")
