@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import (
+    FileResponse,
     HTMLResponse,
     JSONResponse,
     PlainTextResponse,
-    RedirectResponse,
     Response,
 )
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from models.db import create_engine, create_session_factory
 from policies.clock import Clock, SystemClock
@@ -27,6 +29,15 @@ from server.graphql import HondanaGraphQL
 from server.middleware import MaintenanceMiddleware, RequestGuardMiddleware, RequestIdMiddleware
 from server.settings import Settings, get_settings
 from server.trusted import TrustedDocuments
+
+OPAC_DIR = Path(__file__).resolve().parent / "static" / "opac"
+# The OPAC page loads only its own script and stylesheet and talks only to this origin.
+OPAC_HEADERS = {
+    "content-security-policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "form-action 'self'",
+    "cache-control": "no-cache",
+}
 
 
 def _dispatch_nudger() -> Callable[[], None]:
@@ -98,8 +109,13 @@ def create_app(
             headers={"cache-control": "no-store"},
         )
 
-    async def index(_: Request) -> RedirectResponse:
-        return RedirectResponse("/graphql")
+    async def index(_: Request) -> Response:
+        # The reference web OPAC (plain HTML and JavaScript, clients/web-opac operations).
+        return FileResponse(OPAC_DIR / "index.html", headers=OPAC_HEADERS)
+
+    async def opac_operations(_: Request) -> JSONResponse:
+        # Operation name -> trusted-document id, so the page sends ids, never query text.
+        return JSONResponse(trusted.ids_for("web-opac"), headers={"cache-control": "no-store"})
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -109,6 +125,8 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/", index),
+            Route("/opac/operations.json", opac_operations),
+            Mount("/opac/static", StaticFiles(directory=OPAC_DIR), name="opac"),
             Route("/healthz", healthz),
             Route("/ebooks/read/{loan_id}", read_ebook),
             Route("/graphql", graphql, methods=["GET", "POST"]),
