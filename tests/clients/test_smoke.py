@@ -1,4 +1,4 @@
-"""Every front-end operation runs, by its trusted-document id, against a small library:
+"""Every front-end operation runs, by its trusted-document id, against the demo library:
 no transport error, no invalid document, no internal error. Business refusals inside a
 payload are fine; they are the API answering (AUTH-1, BASKET-4, HOLD-2, LOAN-2, STAFF-1)."""
 
@@ -7,13 +7,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from models import EbookTitle
-from policies.enums import CopyStatus, StaffRole
+from sqlalchemy import select
+
+from models import Copy, EbookTitle, Library, Loan, Patron
+from policies.enums import CopyStatus
 from schema import ids
+from server.demo import load_demo
 from server.trusted import build_manifest
-from tests.support import Api, Factory
+from tests.support import Api
 
+PATRON, PASSWORD = "1000000001", "honyomi26"  # demo patron with three loans
+STAFF, STAFF_PASSWORD = "admin", "admin2026x"  # demo staff, ADMIN role
 BROKEN = {"INTERNAL_ERROR", "INVALID_QUERY", "BAD_REQUEST", "UNKNOWN_DOCUMENT", "FORBIDDEN"}
 Vars = Callable[[dict[str, Any]], dict[str, Any]]
 # (front end, operation, viewer, variables from the state so far); run in this order.
@@ -22,7 +28,7 @@ STEPS: list[tuple[str, str, str, Vars]] = [
     ("web-opac", "Search", "anon", lambda s: {"query": "猫", "sort": "RELEVANCE", "first": 10}),
     ("web-opac", "RecordDetail", "anon", lambda s: {"id": s["rec"]}),
     ("web-opac", "NewArrivals", "anon", lambda s: {"since": s["today"], "first": 5}),
-    ("web-opac", "Login", "anon", lambda s: {"cardNumber": s["card"], "password": "yomu2468"}),
+    ("web-opac", "Login", "anon", lambda s: {"cardNumber": s["card"], "password": PASSWORD}),
     ("web-opac", "Me", "patron", lambda s: {}),
     ("web-opac", "AddToBasket", "patron", lambda s: {"recordId": s["rec"]}),
     ("web-opac", "MyBasket", "patron", lambda s: {}),
@@ -120,7 +126,7 @@ STEPS: list[tuple[str, str, str, Vars]] = [
         },
     ),
     ("web-opac", "Logout", "patron", lambda s: {}),
-    ("smartphone", "Login", "anon", lambda s: {"cardNumber": s["card"], "password": "yomu2468"}),
+    ("smartphone", "Login", "anon", lambda s: {"cardNumber": s["card"], "password": PASSWORD}),
     ("smartphone", "Home", "patron", lambda s: {}),
     ("smartphone", "MyCard", "patron", lambda s: {}),
     ("smartphone", "MyLoansCompact", "patron", lambda s: {}),
@@ -150,7 +156,7 @@ STEPS: list[tuple[str, str, str, Vars]] = [
         "staff-dashboard",
         "StaffLogin",
         "anon",
-        lambda s: {"username": "boss", "password": "staffpass9"},
+        lambda s: {"username": STAFF, "password": STAFF_PASSWORD},
     ),
     ("staff-dashboard", "StaffMe", "staff", lambda s: {}),
     ("staff-dashboard", "PatronLookup", "staff", lambda s: {"cardNumber": s["card"]}),
@@ -242,39 +248,47 @@ def _remember(state: dict[str, Any], operation: str, data: dict[str, Any]) -> No
         state["application"] = data["applications"][0]["id"]
 
 
-async def test_every_client_operation_runs(api: Api, factory: Factory) -> None:
-    lib, lib2 = await factory.library("central"), await factory.library("kita")
-    rec, rec2 = await factory.record("吾輩は猫である"), await factory.record("ねこの本")
-    lent = await factory.record("こころ")
-    spare = await factory.record("直す前の題名")
-    ebook = await factory.record("電子の猫", material_type="EBOOK")
-    await factory.add(EbookTitle(record_id=ebook.id, licences=1))
-    await factory.copy(rec, lib)
-    await factory.copy(rec2, lib)
-    copy = await factory.copy(lent, lib, status=CopyStatus.ON_LOAN)
-    patron = await factory.patron("yomu2468")
-    other, newcomer = await factory.patron("hoka2468"), await factory.patron(None)
-    loan = await factory.loan(patron, copy, due_in_days=3)
-    await factory.staff("boss", "staffpass9", {StaffRole.ADMIN})
-    state: dict[str, Any] = {
-        "lib": ids.encode("Library", lib.id),
-        "lib2": ids.encode("Library", lib2.id),
-        "rec": ids.encode("Record", rec.id),
-        "rec2": ids.encode("Record", rec2.id),
-        "spare": ids.encode("Record", spare.id),
-        "ebook": ids.encode("Record", ebook.id),
+async def _demo_world(api: Api) -> dict[str, Any]:
+    """The demo library (all 19,554 sample records), and the ids the steps need."""
+    services = api.app.state.services
+    await load_demo(services.sessions, services.hasher, now=services.clock.now())
+    async with services.sessions() as db:
+        patron = await db.scalar(select(Patron).where(Patron.card_number == PATRON))
+        assert patron is not None
+        loan = await db.scalar(select(Loan).where(Loan.patron_id == patron.id).order_by(Loan.id))
+        assert loan is not None
+        copy = await db.get(Copy, loan.copy_id)
+        libs = list((await db.execute(select(Library).order_by(Library.position))).scalars())
+        on_shelf = select(Copy.record_id).where(
+            Copy.status == CopyStatus.AVAILABLE, ~Copy.reference_only, ~Copy.from_other_city
+        )
+        shelved = list((await db.execute(on_shelf.order_by(Copy.record_id).limit(3))).scalars())
+        ebook = await db.scalar(select(EbookTitle.record_id).order_by(EbookTitle.record_id))
+    assert copy is not None and len(shelved) == 3 and ebook is not None
+    today = services.clock.now().astimezone(ZoneInfo("Asia/Tokyo")).date()
+    return {
+        "lib": ids.encode("Library", libs[0].id),
+        "lib2": ids.encode("Library", libs[1].id),
+        "rec": ids.encode("Record", shelved[0]),
+        "rec2": ids.encode("Record", shelved[1]),
+        "spare": ids.encode("Record", shelved[2]),
+        "ebook": ids.encode("Record", ebook),
         "loan": ids.encode("Loan", loan.id),
-        "card": patron.card_number,
-        "card2": other.card_number,
-        "card3": newcomer.card_number,
+        "card": PATRON,
+        "card2": "1000000006",
+        "card3": "1000000008",
         "barcode": copy.barcode,
-        "today": factory.today().isoformat(),
-        "week": (factory.today() + timedelta(days=7)).isoformat(),
+        "today": today.isoformat(),
+        "week": (today + timedelta(days=7)).isoformat(),
     }
+
+
+async def test_every_client_operation_runs_on_the_demo_library(api: Api) -> None:
+    state = await _demo_world(api)
     tokens = {
         "anon": None,
-        "patron": await api.login(patron.card_number, "yomu2468"),
-        "staff": await api.staff_login("boss", "staffpass9"),
+        "patron": await api.login(PATRON, PASSWORD),
+        "staff": await api.staff_login(STAFF, STAFF_PASSWORD),
     }
     documents = build_manifest()["documents"]
     by_name = {
@@ -285,9 +299,9 @@ async def test_every_client_operation_runs(api: Api, factory: Factory) -> None:
         tokens_now: str | None
         if operation == "Logout":  # a fresh session, so later steps keep theirs
             tokens_now = (
-                await api.login(patron.card_number, "yomu2468")
+                await api.login(PATRON, PASSWORD)
                 if viewer == "patron"
-                else await api.staff_login("boss", "staffpass9")
+                else await api.staff_login(STAFF, STAFF_PASSWORD)
             )
         else:
             tokens_now = tokens[viewer]
