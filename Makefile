@@ -23,7 +23,7 @@ migrate: install
 # on the embedded broker; Ctrl-C stops both.
 demo: install
 	$(BIN)/hondana demo
-	@echo "GraphiQL: http://127.0.0.1:8000/graphql"
+	@echo "Web OPAC: http://127.0.0.1:8000/   GraphiQL: http://127.0.0.1:8000/graphql"
 	@trap 'kill 0' INT TERM EXIT; \
 	  $(BIN)/hondana worker --beat & \
 	  $(BIN)/hondana serve
