@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -154,6 +155,13 @@ class Record:
         return any(r.holdable for r in rows)
 
 
+def record_page(rows: Sequence[RecordRow], has_next: bool) -> tuple[list[Edge[Record]], PageInfo]:
+    """The edges and page info of a page of titles in keyset order."""
+    edges = [Edge(cursor=encode_cursor(r.id), node=Record(row=r)) for r in rows]
+    end = edges[-1].cursor if edges else None
+    return edges, PageInfo(has_next_page=has_next, end_cursor=end)
+
+
 @strawberry.type(description="A page of titles.")
 class RecordConnection:
     edges: list[Edge[Record]] = strawberry.field(description="The titles of this page, in order.")
@@ -178,14 +186,8 @@ async def new_arrivals(
         )
     except RuleViolation as bad:
         raise HondanaError.from_violation(bad, locale) from None
-    edges = [Edge(cursor=encode_cursor(r.id), node=Record(row=r)) for r in page.records]
-    return RecordConnection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
-        ),
-        total_count=page.total,
-    )
+    edges, page_info = record_page(page.records, page.has_next)
+    return RecordConnection(edges=edges, page_info=page_info, total_count=page.total)
 
 
 async def record(info: Info[Context, Any], id: strawberry.ID) -> Record | None:

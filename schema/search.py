@@ -14,11 +14,11 @@ from policies.errors import ErrorCode, RuleViolation
 from resolvers import search as search_resolvers
 from resolvers.context import Context
 from schema import ids
-from schema.catalogue import Record
+from schema.catalogue import Record, record_page
 from schema.enums import MaterialType, SearchSort
 from schema.errors import HondanaError
 from schema.libraries import Library, library_by_id
-from schema.pagination import Edge, PageInfo, check_first, decode_cursor, encode_cursor
+from schema.pagination import Edge, PageInfo, check_first, decode_cursor
 
 
 @strawberry.type(description="How many of the matching titles are of one material type.")
@@ -144,12 +144,7 @@ async def search(
         page = await search_resolvers.search(info.context, request, first, after_id)
     except RuleViolation as bad:
         raise HondanaError.from_violation(bad, locale) from None
-    edges = [Edge(cursor=encode_cursor(r.id), node=Record(row=r)) for r in page.records]
+    edges, page_info = record_page(page.records, page.has_next)
     return SearchConnection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
-        ),
-        total_count=page.total,
-        matches=page.matches,
+        edges=edges, page_info=page_info, total_count=page.total, matches=page.matches
     )
