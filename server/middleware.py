@@ -180,11 +180,11 @@ class RequestGuardMiddleware:
         if body is None:
             await send_error(send, 413, error_body(ErrorCode.PAYLOAD_TOO_LARGE, locale))
             return
-        problem = _shape_problem(body)
-        if problem is not None:
+        request, problem = _parse(body)
+        if request is None:
             await send_error(send, 400, error_body(ErrorCode.BAD_REQUEST, locale, reason=problem))
             return
-        rewrite = self.trusted.rewrite(json.loads(body))
+        rewrite = self.trusted.rewrite(request)
         if rewrite.code is not None:
             await send_error(send, 400, error_body(rewrite.code, locale))
             return
@@ -206,21 +206,21 @@ class RequestGuardMiddleware:
                 return b"".join(chunks)
 
 
-def _shape_problem(body: bytes) -> str | None:
-    """Why ``body`` is not one GraphQL request object, or ``None``."""
+def _parse(body: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    """The request object in ``body``, or ``None`` and why it is not one GraphQL request."""
     try:
         doc = json.loads(body)
     except (ValueError, UnicodeDecodeError):
-        return "MALFORMED_JSON"
+        return None, "MALFORMED_JSON"
     if not isinstance(doc, dict):
-        return "NOT_AN_OBJECT"  # includes batches (arrays): batching is off
+        return None, "NOT_AN_OBJECT"  # includes batches (arrays): batching is off
     if not isinstance(doc.get("query"), str) and not isinstance(doc.get("documentId"), str):
-        return "QUERY_MISSING"
+        return None, "QUERY_MISSING"
     if not isinstance(doc.get("variables") or {}, dict):
-        return "VARIABLES_NOT_AN_OBJECT"
+        return None, "VARIABLES_NOT_AN_OBJECT"
     if not isinstance(doc.get("operationName") or "", str):
-        return "OPERATION_NAME_NOT_A_STRING"
-    return None
+        return None, "OPERATION_NAME_NOT_A_STRING"
+    return doc, None
 
 
 def _replay(body: bytes, upstream: Receive) -> Callable[[], Any]:
