@@ -52,8 +52,11 @@ class ErrorShaping(SchemaExtension):
             if "introspection" in error.message.lower():
                 code = ErrorCode.INTROSPECTION_DISABLED  # production's DisableIntrospection
             extensions.setdefault("code", code.value)
+            text = error.message
+            if extensions["code"] == ErrorCode.ONE_CREDENTIAL_ATTEMPT.value:
+                text = message(ErrorCode.ONE_CREDENTIAL_ATTEMPT, locale)  # our own rule
             return GraphQLError(
-                error.message,
+                text,
                 error.nodes,
                 error.source,
                 error.positions,

@@ -31,6 +31,10 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "この操作は登録された文書IDでのみ実行できます。",
         "Send a registered document id (`documentId`), not query text.",
     ),
+    C.ONE_CREDENTIAL_ATTEMPT: (
+        "ログインやパスワードの操作は1回のリクエストに1つだけです。",
+        "One login or password request per request.",
+    ),
     C.UNKNOWN_DOCUMENT: ("登録されていない文書IDです。", "Unknown document id."),
     C.INTROSPECTION_DISABLED: (
         "スキーマの照会はできません。",

@@ -7,6 +7,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -31,6 +32,7 @@ from schema.mail import MailQueries
 from schema.passwords import PasswordMutations
 from schema.preferences import PreferenceMutations
 from schema.shelves import ShelfMutations, ShelfQueries
+from schema.validation import OneCredentialAttempt
 
 MAX_DEPTH = 10
 MAX_ALIASES = 20
@@ -110,6 +112,7 @@ def make_schema(*, production: bool = False) -> HondanaSchema:
     and ``__type``) and the "did you mean" suggestions that would leak field names."""
     extensions: list[Any] = [
         ErrorShaping,
+        lambda: AddValidationRules([OneCredentialAttempt]),
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
