@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, enum_column
@@ -15,7 +15,17 @@ class Loan(Base):
     """A copy lent to a patron. ``returned_at`` is set on check-in."""
 
     __tablename__ = "loans"
-    __table_args__ = (Index("ix_loans_patron_open", "patron_id", "returned_at"),)
+    __table_args__ = (
+        Index("ix_loans_patron_open", "patron_id", "returned_at"),
+        # A copy is on one open loan at most, whatever a code path forgets to check.
+        Index(
+            "uq_loans_open_copy",
+            "copy_id",
+            unique=True,
+            postgresql_where=text("returned_at IS NULL"),
+            sqlite_where=text("returned_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     copy_id: Mapped[int] = mapped_column(ForeignKey("copies.id"), index=True)

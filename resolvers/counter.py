@@ -91,6 +91,11 @@ async def check_out(ctx: Context, patron_id: int, barcode: str, library_id: int)
             raise RuleViolation(
                 ErrorCode.COPY_UNAVAILABLE, field="barcode", status=copy.status.value
             )
+        if await db.scalar(
+            select(Loan.id).where(Loan.copy_id == copy.id, Loan.returned_at.is_(None))
+        ):
+            # The copy's status says otherwise, but it was never checked in: check it in first.
+            raise RuleViolation(ErrorCode.COPY_UNAVAILABLE, field="barcode", status="ON_LOAN")
         open_loans = (
             await db.execute(
                 select(Loan.due_on, Record.material_type)

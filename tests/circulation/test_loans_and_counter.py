@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from models import Hold, Library, OutboxMessage
@@ -373,3 +374,38 @@ async def test_calendar_is_staff_only_with_role(api: Api, factory: Factory) -> N
         SET_DAY, {"l": gid("Library", central.id), "d": "2026-12-24", "o": False}, token=token
     )
     assert codes(body) == ["FORBIDDEN"]
+
+
+async def test_a_copy_is_never_on_two_open_loans(api: Api, factory: Factory) -> None:
+    # LOAN-5: a copy whose status was left AVAILABLE while a loan is still open is refused
+    # at the counter with a clear code, and the database itself allows one open loan only.
+    from sqlalchemy.exc import IntegrityError
+
+    from models import Loan
+    from policies.enums import StaffRole
+    from schema import ids
+
+    lib = await factory.library("central")
+    record = await factory.record("二重貸出")
+    copy = await factory.copy(record, lib)  # status AVAILABLE, yet lent below
+    first, second = await factory.patron("yomu2468"), await factory.patron("yomu2469")
+    await factory.loan(first, copy, due_in_days=5)
+    await factory.staff("desk", "staffpass1", {StaffRole.COUNTER})
+    desk = await api.staff_login("desk", "staffpass1")
+    body = await api.gql(
+        "mutation($b: String!, $l: ID!, $c: String) { checkOut(barcode: $b, libraryId: $l, "
+        "cardNumber: $c) { loan { id } errors { code } } }",
+        {"b": copy.barcode, "l": ids.encode("Library", lib.id), "c": second.card_number},
+        token=desk,
+    )
+    assert body["data"]["checkOut"] == {"loan": None, "errors": [{"code": "COPY_UNAVAILABLE"}]}
+    with pytest.raises(IntegrityError):
+        await factory.add(
+            Loan(
+                copy_id=copy.id,
+                patron_id=second.id,
+                library_id=lib.id,
+                loaned_at=factory.clock.now(),
+                due_on=factory.today(),
+            )
+        )
