@@ -12,7 +12,7 @@ from models.db import lock_row
 from policies.errors import ErrorCode, RuleViolation
 from policies.preferences import clean_shelf_name
 from resolvers.context import Context, PatronViewer
-from resolvers.holds import check_batch
+from resolvers.holds import MAX_BATCH, check_batch
 
 
 async def shelves(ctx: Context, viewer: PatronViewer) -> Sequence[Bookshelf]:
@@ -110,7 +110,12 @@ async def add(
 ) -> Bookshelf:
     """Put titles on a shelf, from search results (record ids) or the basket (entry ids).
     Titles already there are left as they are; all or nothing."""
-    check_batch([*record_ids, *basket_entry_ids], "recordIds")
+    # Repeats are checked in each list on its own (a record id and a basket entry id may be
+    # the same number); the size limit still counts both together.
+    check_batch(record_ids, "recordIds")
+    check_batch(basket_entry_ids, "basketEntryIds")
+    if len(record_ids) + len(basket_entry_ids) > MAX_BATCH:
+        raise RuleViolation(ErrorCode.TOO_MANY_ITEMS, field="recordIds", max=MAX_BATCH)
     now = ctx.services.clock.now()
     async with ctx.services.sessions() as db, db.begin():
         await lock_row(db, Patron, viewer.patron_id)

@@ -323,7 +323,7 @@ class HoldMutations:
         extensions=PATRON,
     )
     async def pause_hold(
-        self, info: Info[Context, Any], hold_id: strawberry.ID, until: date | None
+        self, info: Info[Context, Any], hold_id: strawberry.ID, until: date | None = None
     ) -> HoldPayload:
         pk = ids.decode("Hold", hold_id) or 0
         return await _hold_change(info, holds.pause(info.context, patron_viewer(info), pk, until))
