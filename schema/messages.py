@@ -35,6 +35,34 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "ログインやパスワードの操作は1回のリクエストに1つだけです。",
         "One login or password request per request.",
     ),
+    C.BATCHING_DISABLED: (
+        "1回のリクエストで送れる操作は1つだけです。",
+        "Batched requests are not accepted: send one operation per request.",
+    ),
+    C.QUERY_TOO_DEEP: (
+        "問い合わせの入れ子が深すぎます(最大{max}段)。",
+        "The query is nested too deeply (at most {max} levels).",
+    ),
+    C.TOO_MANY_ALIASES: (
+        "問い合わせの別名が多すぎます(最大{max}個)。",
+        "The query uses too many aliases (at most {max}).",
+    ),
+    C.TOO_MANY_TOKENS: (
+        "問い合わせが長すぎます(最大{max}トークン)。",
+        "The query is too long (at most {max} tokens).",
+    ),
+    C.PAGE_SIZE_OUT_OF_RANGE: (
+        "一度に取得できる件数は1~{max}件です。",
+        "A page holds 1 to {max} items.",
+    ),
+    C.EXECUTION_TIMEOUT: (
+        "処理に時間がかかりすぎたため中断しました。条件を絞って再度お試しください。",
+        "The request took too long and was stopped. Please narrow it and try again.",
+    ),
+    C.SERVICE_UNAVAILABLE: (
+        "ただいま混み合っているか、一時的に利用できません。しばらくしてから再度お試しください。",
+        "The service is briefly unavailable. Please try again in a few seconds.",
+    ),
     C.UNKNOWN_DOCUMENT: ("登録されていない文書IDです。", "Unknown document id."),
     C.INTROSPECTION_DISABLED: (
         "スキーマの照会はできません。",
