@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Table, event, insert, select, update
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -15,11 +17,22 @@ from sqlalchemy.ext.asyncio import (
 )
 
 
-def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
+def create_engine(
+    url: str,
+    *,
+    echo: bool = False,
+    pool_size: int = 10,
+    statement_timeout_ms: int | None = None,
+    connect_timeout: float = 5.0,
+) -> AsyncEngine:
     """An async engine tuned for the database behind ``url``.
 
     SQLite gets WAL, a busy timeout and enforced foreign keys on every connection;
-    PostgreSQL gets a pool with pre-ping so a restarted server is survived (issue [7/8]).
+    PostgreSQL gets a pool with pre-ping so a restarted server is survived (issue [7/8]),
+    a connect timeout so an unreachable server fails fast instead of holding requests,
+    and, for the API, a server-side ``statement_timeout`` so a runaway statement is
+    cancelled by PostgreSQL and its transaction rolled back cleanly. Imports and
+    maintenance commands pass no statement timeout.
     """
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"echo": echo}
@@ -29,11 +42,65 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Async
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": 30}
     else:
-        kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        kwargs.update(
+            pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_timeout=10
+        )
+        connect_args: dict[str, Any] = {"timeout": connect_timeout}
+        if statement_timeout_ms:
+            connect_args["server_settings"] = {"statement_timeout": str(statement_timeout_ms)}
+        kwargs["connect_args"] = connect_args
     engine = create_async_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
+
+
+# The driver errors that mean "the server is not there right now" (asyncpg's names).
+_ASYNCPG_UNAVAILABLE = frozenset(
+    {
+        "ConnectionDoesNotExistError",
+        "CannotConnectNowError",
+        "ConnectionFailureError",
+        "AdminShutdownError",
+        "CrashShutdownError",
+        "TooManyConnectionsError",
+    }
+)
+
+
+def _chain(exc: BaseException | None) -> list[BaseException]:
+    seen: list[BaseException] = []
+    while exc is not None and exc not in seen:
+        seen.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return seen
+
+
+def is_unavailable(exc: BaseException | None) -> bool:
+    """Whether ``exc`` means the database could not be reached or was too busy (retry
+    later), as opposed to a bug: a refused or timed-out connect, a connection the server
+    dropped (restart, failover), an exhausted pool, SQLite's "database is locked"."""
+    for link in _chain(exc):
+        if isinstance(link, ConnectionError | TimeoutError | sa_exc.TimeoutError):
+            return True
+        if isinstance(link, sa_exc.DBAPIError) and link.connection_invalidated:
+            return True
+        name = type(link).__name__
+        if type(link).__module__.startswith("asyncpg") and name in _ASYNCPG_UNAVAILABLE:
+            return True
+        if isinstance(link, sqlite3.OperationalError) and (
+            "locked" in str(link) or "busy" in str(link)
+        ):
+            return True
+    return False
+
+
+def is_statement_timeout(exc: BaseException | None) -> bool:
+    """Whether PostgreSQL cancelled a statement for running past ``statement_timeout``."""
+    return any(
+        type(link).__name__ == "QueryCanceledError" or getattr(link, "sqlstate", None) == "57014"
+        for link in _chain(exc)
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -3,17 +3,36 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from models.db import is_statement_timeout, is_unavailable
 from policies.errors import ErrorCode
 from schema.errors import HondanaError
 from schema.messages import message
 
 log = logging.getLogger("hondana.graphql")
+
+# The document limits are Strawberry's and graphql-core's own checks; they say which limit
+# failed only in their message, so each is recognised by it and given its own code.
+# tests/api/test_limits.py sends each kind and fails if a library upgrade changes a message.
+LIMIT_MESSAGES = (
+    (re.compile(r"exceeds maximum operation depth of (\d+)"), ErrorCode.QUERY_TOO_DEEP),
+    (re.compile(r"aliases found\. Allowed: (\d+)"), ErrorCode.TOO_MANY_ALIASES),
+    (re.compile(r"Document contains more than (\d+) tokens"), ErrorCode.TOO_MANY_TOKENS),
+)
+
+
+def _limit_code(text: str) -> tuple[ErrorCode, int] | None:
+    """The limit a validation or parse error reports, and that limit's value."""
+    for pattern, code in LIMIT_MESSAGES:
+        if found := pattern.search(text):
+            return code, int(found.group(1))
+    return None
 
 
 def _context_locale_and_id(context: Any) -> tuple[Any, str]:
@@ -29,6 +48,11 @@ class ErrorShaping(SchemaExtension):
     - Document and variable problems (no original error, or graphql-core's own):
       ``INVALID_QUERY``; the message
       from graphql-core is kept because it helps front-end developers fix the document.
+      The document limits get their own codes (``QUERY_TOO_DEEP``, ``TOO_MANY_ALIASES``,
+      ``TOO_MANY_TOKENS``) and our message, with the limit as ``extensions.max``.
+    - The database unreachable (restarting, failing over, pool exhausted):
+      ``SERVICE_UNAVAILABLE``, so clients retry; logged without a traceback. A statement
+      PostgreSQL cancelled for ``statement_timeout``: ``EXECUTION_TIMEOUT``.
     - Anything else is a bug: logged with its traceback and the request id, answered as
       ``INTERNAL_ERROR`` carrying only that request id.
     """
@@ -51,8 +75,11 @@ class ErrorShaping(SchemaExtension):
             code = ErrorCode.INVALID_QUERY
             if "introspection" in error.message.lower():
                 code = ErrorCode.INTROSPECTION_DISABLED  # production's DisableIntrospection
-            extensions.setdefault("code", code.value)
             text = error.message
+            if (limit := _limit_code(text)) is not None:
+                code, extensions["max"] = limit
+                text = message(code, locale, {"max": limit[1]})
+            extensions.setdefault("code", code.value)
             if extensions["code"] == ErrorCode.ONE_CREDENTIAL_ATTEMPT.value:
                 text = message(ErrorCode.ONE_CREDENTIAL_ATTEMPT, locale)  # our own rule
             return GraphQLError(
@@ -62,6 +89,31 @@ class ErrorShaping(SchemaExtension):
                 error.positions,
                 error.path,
                 extensions=extensions,
+            )
+        if is_statement_timeout(original):
+            log.warning("statement timeout", extra={"request_id": request_id})
+            return GraphQLError(
+                message(ErrorCode.EXECUTION_TIMEOUT, locale),
+                error.nodes,
+                error.source,
+                error.positions,
+                error.path,
+                extensions={"code": ErrorCode.EXECUTION_TIMEOUT.value, "requestId": request_id},
+            )
+        if is_unavailable(original):
+            log.warning(
+                "database unavailable in %s: %s",
+                ".".join(str(p) for p in error.path or ()) or "operation",
+                type(original).__name__,
+                extra={"request_id": request_id},
+            )
+            return GraphQLError(
+                message(ErrorCode.SERVICE_UNAVAILABLE, locale),
+                error.nodes,
+                error.source,
+                error.positions,
+                error.path,
+                extensions={"code": ErrorCode.SERVICE_UNAVAILABLE.value, "requestId": request_id},
             )
         log.error(
             "unexpected error in %s",

@@ -48,6 +48,6 @@ def decode_cursor(cursor: str | None, locale: Locale) -> int | None:
 
 
 def check_first(first: int, locale: Locale) -> None:
-    """``first`` must be 1..100 on every connection."""
+    """``first`` must be 1..100 on every connection (``PAGE_SIZE_OUT_OF_RANGE``)."""
     if not 1 <= first <= MAX_PAGE:
-        raise HondanaError(ErrorCode.INVALID_INPUT, locale, field="first", max=MAX_PAGE)
+        raise HondanaError(ErrorCode.PAGE_SIZE_OUT_OF_RANGE, locale, field="first", max=MAX_PAGE)

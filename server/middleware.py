@@ -17,6 +17,7 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from models.db import is_unavailable
 from policies.clock import Clock
 from policies.config import ServicePolicy
 from policies.errors import ErrorCode
@@ -29,6 +30,7 @@ log = logging.getLogger("hondana.access")
 SESSION_COOKIE = "hondana_session"
 CLIENT_HEADER = "x-hondana-client"
 GRAPHQL_PATH = "/graphql"
+OPS_PATHS = ("/healthz", "/readyz", "/metrics")  # answer during maintenance too (server/ops.py)
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
@@ -90,9 +92,12 @@ class RequestIdMiddleware:
         started = time.perf_counter()
         status = 500
 
+        started_response = False
+
         async def send_with_id(msg: Message) -> None:
-            nonlocal status
+            nonlocal status, started_response
             if msg["type"] == "http.response.start":
+                started_response = True
                 status = msg["status"]
                 msg["headers"] = [
                     *msg.get("headers", []),
@@ -103,6 +108,21 @@ class RequestIdMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            # Nothing escapes as a bare 500 with a trace: a database that is not there
+            # answers 503 SERVICE_UNAVAILABLE (retry), anything else INTERNAL_ERROR with
+            # the request id; the log keeps the rest.
+            if started_response:
+                raise
+            unavailable = is_unavailable(exc)
+            if unavailable:
+                log.warning("database unavailable", extra={"request_id": request_id})
+            else:
+                log.exception("unhandled error", extra={"request_id": request_id})
+            code = ErrorCode.SERVICE_UNAVAILABLE if unavailable else ErrorCode.INTERNAL_ERROR
+            body = error_body(code, locale_of(Headers(scope=scope)), requestId=request_id)
+            extra = [(b"retry-after", b"2")] if unavailable else []
+            await send_error(send_with_id, 503 if unavailable else 500, body, extra)
         finally:
             log.info(
                 "request",
@@ -126,7 +146,7 @@ class MaintenanceMiddleware:
         self.policy = policy
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not scope["path"].startswith("/healthz"):
+        if scope["type"] == "http" and not scope["path"].startswith(OPS_PATHS):
             remaining = maintenance_remaining(self.clock.now(), self.policy)
             if remaining is not None:
                 seconds = max(1, int(remaining.total_seconds() + 0.999))
@@ -181,6 +201,9 @@ class RequestGuardMiddleware:
             await send_error(send, 413, error_body(ErrorCode.PAYLOAD_TOO_LARGE, locale))
             return
         request, problem = _parse(body)
+        if problem == "BATCH":
+            await send_error(send, 400, error_body(ErrorCode.BATCHING_DISABLED, locale))
+            return
         if request is None:
             await send_error(send, 400, error_body(ErrorCode.BAD_REQUEST, locale, reason=problem))
             return
@@ -212,8 +235,10 @@ def _parse(body: bytes) -> tuple[dict[str, Any] | None, str | None]:
         doc = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         return None, "MALFORMED_JSON"
+    if isinstance(doc, list):
+        return None, "BATCH"  # batching is off: one operation per request
     if not isinstance(doc, dict):
-        return None, "NOT_AN_OBJECT"  # includes batches (arrays): batching is off
+        return None, "NOT_AN_OBJECT"
     if not isinstance(doc.get("query"), str) and not isinstance(doc.get("documentId"), str):
         return None, "QUERY_MISSING"
     if not isinstance(doc.get("variables") or {}, dict):

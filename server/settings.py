@@ -129,6 +129,10 @@ class Settings(BaseSettings):
     argon2_parallelism: int = Field(1, ge=1)
     hash_threads: int = Field(4, ge=1)
     max_body_bytes: int = Field(100_000, ge=1024)
+    # An operation running longer is cancelled (EXECUTION_TIMEOUT); PostgreSQL cancels a
+    # single statement sooner (statement_timeout), which rolls its transaction back.
+    execution_timeout_seconds: float = Field(15.0, gt=0)
+    db_statement_timeout_ms: int = Field(10_000, ge=0)
     cookie_secure: bool | None = None  # None: Secure everywhere but development
     # Mail (MAIL-7): the send-only From, shown with the library's name.
     mail_from: str = "no-reply@library.example.jp"
@@ -143,6 +147,11 @@ class Settings(BaseSettings):
     dispatch_batch: int = Field(200, ge=1, le=5000)
     # Celery results are not needed in production; tests may name a backend to wait on.
     result_backend: str | None = None
+    # Operations (docs/deploy.md): /metrics wants this bearer token when it is set; a
+    # Celery worker serves its own metrics on this port when it is set.
+    metrics_token: SecretStr | None = None
+    worker_metrics_port: int | None = Field(None, ge=1, le=65535)
+    worker_metrics_addr: str = "127.0.0.1"
     policy: PolicySettings = PolicySettings()
     # The front ends' operations by id (``hondana clients manifest``); production runs only these.
     trusted_documents: Path = Path(__file__).resolve().parents[1] / "clients" / "manifest.json"

@@ -39,7 +39,7 @@ async def _row_counts(api: Api) -> dict[str, int]:
     [
         (b'{"query": "{ libraries { code } }"', "application/json", 400, "BAD_REQUEST"),
         (b"\xff\xfe not json", "application/json", 400, "BAD_REQUEST"),
-        (b'[{"query": "{ libraries { code } }"}]', "application/json", 400, "BAD_REQUEST"),
+        (b'[{"query": "{ libraries { code } }"}]', "application/json", 400, "BATCHING_DISABLED"),
         (b'{"variables": {}}', "application/json", 400, "BAD_REQUEST"),
         (
             b'{"query": "{ libraries { code } }", "variables": [1]}',
@@ -76,8 +76,8 @@ async def test_malformed_requests(
         ("{ libraries { code ", {}, "INVALID_QUERY"),
         (LOGIN, {"c": 12, "p": None}, "INVALID_QUERY"),
         ('{ record(id: "not-an-id") { title } }', {}, None),
-        ('{ search(query: "x", first: 0) { totalCount } }', {}, "INVALID_INPUT"),
-        ('{ search(query: "x", first: 101) { totalCount } }', {}, "INVALID_INPUT"),
+        ('{ search(query: "x", first: 0) { totalCount } }', {}, "PAGE_SIZE_OUT_OF_RANGE"),
+        ('{ search(query: "x", first: 101) { totalCount } }', {}, "PAGE_SIZE_OUT_OF_RANGE"),
         ('{ search(query: "x", after: "garbage!") { totalCount } }', {}, "INVALID_INPUT"),
         ('{ search(query: "x", filters: {libraryId: "bogus"}) { totalCount } }', {}, "NOT_FOUND"),
         ("{ search(query: $q) { totalCount } }", {}, "INVALID_QUERY"),
@@ -86,7 +86,7 @@ async def test_malformed_requests(
             + " ".join(f"c{i}: libraries {{ code }}" for i in range(25))
             + " }",
             {},
-            "INVALID_QUERY",
+            "TOO_MANY_ALIASES",
         ),
     ],
 )
