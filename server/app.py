@@ -26,7 +26,9 @@ from resolvers.context import Services
 from resolvers.passwords import PasswordHasher
 from schema.root import make_schema
 from server.graphql import HondanaGraphQL
+from server.metrics import Metrics, MetricsMiddleware
 from server.middleware import MaintenanceMiddleware, RequestGuardMiddleware, RequestIdMiddleware
+from server.ops import Ops
 from server.settings import Settings, get_settings
 from server.trusted import TrustedDocuments
 
@@ -73,7 +75,10 @@ def create_app(
     clock = clock or SystemClock()
     policy = settings.policy.to_policy()
     engine = create_engine(
-        settings.database_url, echo=settings.db_echo, pool_size=settings.db_pool_size
+        settings.database_url,
+        echo=settings.db_echo,
+        pool_size=settings.db_pool_size,
+        statement_timeout_ms=settings.db_statement_timeout_ms or None,
     )
     services = Services(
         policy=policy,
@@ -86,12 +91,23 @@ def create_app(
         secret_key=settings.secret_key.get_secret_value().encode(),
     )
     graphql = HondanaGraphQL(
-        make_schema(production=settings.is_production), services, ide=not settings.is_production
+        make_schema(
+            production=settings.is_production, execution_timeout=settings.execution_timeout_seconds
+        ),
+        services,
+        ide=not settings.is_production,
     )
     trusted = TrustedDocuments.load(settings.trusted_documents, required=settings.is_production)
 
-    async def healthz(_: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok"})
+    metrics = Metrics()
+    graphql.metrics = metrics
+    ops = Ops(
+        engine=engine,
+        broker_url=settings.broker_url,
+        metrics=metrics,
+        clock=clock,
+        token=settings.metrics_token,
+    )
 
     async def read_ebook(request: Request) -> Response:
         # EBOOK-5: the signed link opens the reader; the book itself is never a download.
@@ -127,11 +143,12 @@ def create_app(
             Route("/", index),
             Route("/opac/operations.json", opac_operations),
             Mount("/opac/static", StaticFiles(directory=OPAC_DIR), name="opac"),
-            Route("/healthz", healthz),
+            *ops.routes(),  # /healthz, /readyz, /metrics
             Route("/ebooks/read/{loan_id}", read_ebook),
             Route("/graphql", graphql, methods=["GET", "POST"]),
         ],
         middleware=[
+            Middleware(MetricsMiddleware, metrics=metrics),  # outermost: sees every refusal
             Middleware(RequestIdMiddleware),
             Middleware(MaintenanceMiddleware, clock=clock, policy=policy.service),
             Middleware(
@@ -143,5 +160,6 @@ def create_app(
     app.state.services = services
     app.state.trusted = trusted
     app.state.engine = engine
+    app.state.metrics = metrics
 
     return app

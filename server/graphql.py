@@ -10,11 +10,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 from resolvers.context import Context, Services
 from resolvers.loaders import Loaders
 from resolvers.sessions import viewer_for_token
 from schema.root import HondanaSchema
+from server.metrics import COUNTED, Metrics, codes_of
 from server.middleware import SESSION_COOKIE, locale_of
 
 log = logging.getLogger("hondana.graphql")
@@ -24,11 +27,19 @@ class HondanaGraphQL(GraphQL[Context, None]):
     """Builds the typed :class:`Context` for each request: the viewer from the session
     cookie (web) or ``Authorization: Bearer`` (app), the locale and fresh loaders."""
 
-    def __init__(self, schema: HondanaSchema, services: Services, *, ide: bool) -> None:
+    def __init__(
+        self,
+        schema: HondanaSchema,
+        services: Services,
+        *,
+        ide: bool,
+        metrics: Metrics | None = None,
+    ) -> None:
         super().__init__(
             schema, graphql_ide="graphiql" if ide else None, allow_queries_via_get=True
         )
         self.services = services
+        self.metrics = metrics
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -52,6 +63,16 @@ class HondanaGraphQL(GraphQL[Context, None]):
             user_agent=headers.get("user-agent"),
             response=response,
         )
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        response = await super().process_result(request, result)
+        if self.metrics is not None:
+            # Top-level error codes; the metrics middleware skips what is counted here.
+            self.metrics.count_codes(codes_of(response))
+            request.scope.setdefault("state", {})[COUNTED] = True
+        return response
 
     def encode_json(self, data: object) -> str:
         # Japanese text as UTF-8, not \u escapes: a third of the bytes and readable.

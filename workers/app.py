@@ -62,3 +62,7 @@ app = create_celery()
 def ping() -> str:
     """Liveness check for a worker."""
     return "pong"
+
+
+# Task-outcome metrics (signal handlers) and the worker's metrics server: workers/metrics.py.
+import workers.metrics  # noqa: E402, F401

@@ -1,0 +1,125 @@
+"""Prometheus metrics of a Celery worker: task outcomes and mail deliveries.
+
+A worker is a process of its own, so it serves its own metrics: with
+``HONDANA_WORKER_METRICS_PORT`` set, ``worker_init`` starts ``prometheus_client``'s HTTP
+server on ``HONDANA_WORKER_METRICS_ADDR`` (default 127.0.0.1) in the worker's main
+process. Tasks run in pool processes under the default prefork pool; there each process
+counts into ``PROMETHEUS_MULTIPROC_DIR`` (``hondana worker`` makes a fresh one when the port
+is set) and the server adds the files up. Under ``--pool solo`` or ``threads`` the tasks run
+in the serving process and its own registry is served.
+
+Series (labels are bounded: ``task`` is a registered task name, ``outcome`` a fixed word):
+
+- ``hondana_celery_tasks_total{task, outcome}``: ``success``, ``failure``, ``retry``;
+- ``hondana_mail_deliveries_total{outcome}``: what the outbox dispatcher did with each
+  claimed mail, ``sent``, ``retried`` (temporary failure), ``failed`` (permanent), ``skipped``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Protocol, TypeVar
+
+from celery import signals
+from prometheus_client import CollectorRegistry, Counter, start_http_server
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from server.settings import get_settings
+
+log = logging.getLogger("hondana.worker.metrics")
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+TASK_OUTCOMES = ("success", "failure", "retry")
+DELIVERY_OUTCOMES = ("sent", "retried", "failed", "skipped")
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+TASKS = Counter(
+    "hondana_celery_tasks",
+    "Celery tasks finished in this worker, by task name and outcome.",
+    ["task", "outcome"],
+    registry=REGISTRY,
+)
+DELIVERIES = Counter(
+    "hondana_mail_deliveries",
+    "Claimed outbox mails by what the dispatcher did with them.",
+    ["outcome"],
+    registry=REGISTRY,
+)
+for _outcome in DELIVERY_OUTCOMES:
+    DELIVERIES.labels(outcome=_outcome)  # every series exists from the start, at 0
+
+
+class _Report(Protocol):
+    """What :func:`count_deliveries` reads (``workers.dispatch.DispatchReport``)."""
+
+    sent: int
+    retried: int
+    failed: int
+    skipped: int
+
+
+R = TypeVar("R", bound=_Report)
+
+
+def count_deliveries(report: R) -> R:
+    """Add one dispatcher run's counts; returns the report so a ``return`` can wrap it."""
+    for outcome in DELIVERY_OUTCOMES:
+        if n := getattr(report, outcome):
+            DELIVERIES.labels(outcome=outcome).inc(n)
+    return report
+
+
+def _task_name(sender: Any) -> str:
+    name = getattr(sender, "name", None)
+    return name if isinstance(name, str) else "unknown"
+
+
+@signals.task_success.connect
+def on_task_success(sender: Any = None, **_: Any) -> None:
+    """A task returned."""
+    TASKS.labels(task=_task_name(sender), outcome="success").inc()
+
+
+@signals.task_failure.connect
+def on_task_failure(sender: Any = None, **_: Any) -> None:
+    """A task raised (and will not be retried)."""
+    TASKS.labels(task=_task_name(sender), outcome="failure").inc()
+
+
+@signals.task_retry.connect
+def on_task_retry(sender: Any = None, **_: Any) -> None:
+    """A task asked to be retried."""
+    TASKS.labels(task=_task_name(sender), outcome="retry").inc()
+
+
+def serving_registry() -> CollectorRegistry:
+    """What the HTTP server exposes: every pool process's files in multiprocess mode,
+    else this process's own registry."""
+    if os.environ.get(MULTIPROC_ENV):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return registry
+    return REGISTRY
+
+
+@signals.worker_init.connect
+def on_worker_init(sender: Any = None, **_: Any) -> None:
+    """Start the metrics server in the worker's main process when a port is configured."""
+    settings = get_settings()
+    if settings.worker_metrics_port is None:
+        return
+    app = getattr(sender, "app", None)
+    for name in getattr(app, "tasks", {}):
+        if name.startswith("hondana."):
+            for outcome in TASK_OUTCOMES:
+                TASKS.labels(task=name, outcome=outcome)
+    start_http_server(
+        settings.worker_metrics_port,
+        addr=settings.worker_metrics_addr,
+        registry=serving_registry(),
+    )
+    log.info(
+        "worker metrics on http://%s:%d/metrics",
+        settings.worker_metrics_addr,
+        settings.worker_metrics_port,
+    )
