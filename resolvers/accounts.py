@@ -41,23 +41,51 @@ def _bad_credentials() -> RuleViolation:
     return RuleViolation(ErrorCode.INVALID_CREDENTIALS, "AUTH-1")
 
 
+def _address_key(ctx: Context) -> str | None:
+    """The throttle key of the client address, if the request has one."""
+    return f"login-ip:{ctx.client_ip}" if ctx.client_ip else None
+
+
+def _as_rate_limited(locked: RuleViolation) -> RuleViolation:
+    """An address over its limit: ``RATE_LIMITED``, saying nothing about any card."""
+    return RuleViolation(ErrorCode.RATE_LIMITED, "AUTH-11", **locked.params)
+
+
 async def _count_failure(ctx: Context, key: str) -> RuleViolation:
-    """Count a failed attempt; the answer says ``ACCOUNT_LOCKED`` once it locks (AUTH-11)."""
+    """Count a failed attempt against the card and the client address; the answer says
+    ``ACCOUNT_LOCKED`` once the card locks (AUTH-11), with ``Retry-After``. The address
+    count (ten times the card's limit) stops one client guessing across many cards."""
     now = ctx.services.clock.now()
+    if (address := _address_key(ctx)) is not None:
+        await throttle.record_failure(
+            ctx.services.sessions, address, now, throttle.address_policy(ctx.policy.accounts)
+        )
     state = await throttle.record_failure(ctx.services.sessions, key, now, ctx.policy.accounts)
     try:
         check_not_locked(state, now)
     except RuleViolation as locked:
+        ctx.advise_retry(locked)
         return locked
     return _bad_credentials()
 
 
 async def _locked(ctx: Context, key: str) -> RuleViolation | None:
+    """``ACCOUNT_LOCKED`` while the card is locked, ``RATE_LIMITED`` while the client
+    address is, else ``None``; checked before any hashing, so a locked attempt is cheap."""
+    now = ctx.services.clock.now()
+    address = _address_key(ctx)
     async with ctx.services.sessions() as db:
         state = await throttle.current(db, key)
+        wide = await throttle.current(db, address) if address is not None else None
     try:
-        check_not_locked(state, ctx.services.clock.now())
+        check_not_locked(state, now)
+        if wide is not None:
+            try:
+                check_not_locked(wide, now)
+            except RuleViolation as over:
+                raise _as_rate_limited(over) from None
     except RuleViolation as locked:
+        ctx.advise_retry(locked)
         return locked
     return None
 

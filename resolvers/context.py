@@ -103,6 +103,13 @@ class Context:
     def policy(self) -> PolicyConfig:
         return self.services.policy
 
+    def advise_retry(self, violation: Exception) -> None:
+        """Put a throttle's wait on the HTTP response as ``Retry-After`` too, so clients and
+        proxies that know HTTP back off without reading the payload."""
+        seconds = getattr(violation, "params", {}).get("retry_after")
+        if isinstance(seconds, int) and self.response is not None:
+            self.response.headers["retry-after"] = str(seconds)
+
     def today(self) -> date:
         """Today as a library day (SVC-2)."""
         return library_today(self.services.clock.now(), self.services.policy.service.timezone)

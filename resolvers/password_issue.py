@@ -10,7 +10,7 @@ outsider nothing about which cards exist or which addresses they have.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -62,10 +62,6 @@ async def _issue(ctx: Context, db: AsyncSession, patron: Patron, *, by_mail: boo
     return password
 
 
-# One address can be a whole library's network (or a school's): it gets more room.
-PER_ADDRESS_FACTOR = 10
-
-
 async def throttled(ctx: Context, kind: str, card_number: str) -> None:
     """Count an anonymous request per key (a card number, an address) and per client
     address; refuse while either is over its limit (the card's limit is the login lockout's, the address's ten times it)."""
@@ -73,16 +69,15 @@ async def throttled(ctx: Context, kind: str, card_number: str) -> None:
     card_policy = ctx.policy.accounts
     keys = [(f"{kind}:{card_number[:50]}", card_policy)]
     if ctx.client_ip:
-        wide = replace(
-            card_policy, lockout_failures=card_policy.lockout_failures * PER_ADDRESS_FACTOR
-        )
-        keys.append((f"{kind}-ip:{ctx.client_ip}", wide))
+        keys.append((f"{kind}-ip:{ctx.client_ip}", throttle.address_policy(card_policy)))
     for key, policy in keys:
         state = await throttle.record_failure(ctx.services.sessions, key, now, policy)
         try:
             check_not_locked(state, now)
         except RuleViolation as locked:
-            raise RuleViolation(ErrorCode.RATE_LIMITED, "AUTH-8", **locked.params) from None
+            limited = RuleViolation(ErrorCode.RATE_LIMITED, "AUTH-8", **locked.params)
+            ctx.advise_retry(limited)
+            raise limited from None
 
 
 async def _patron_by_card(db: AsyncSession, card_number: str) -> Patron | None:

@@ -190,6 +190,42 @@ async def test_repeated_failures_lock_the_card(
         assert await db.get(LoginThrottleRow, f"patron:{patron.card_number}") is None
 
 
+async def test_lockout_sends_retry_after(api: Api, factory: Factory) -> None:
+    # AUTH-11: the locked answer also carries the wait as an HTTP Retry-After header.
+    patron = await factory.patron("yomu2468")
+    for attempt in range(4):
+        await api.gql(LOGIN, {"c": patron.card_number, "p": f"wrong{attempt}x"})
+    response = await api.post(LOGIN, {"c": patron.card_number, "p": "wrong9x"})
+    [locked] = response.json()["data"]["login"]["errors"]
+    assert locked["code"] == "ACCOUNT_LOCKED"
+    assert response.headers["retry-after"] == str(locked["retryAfter"]) == str(15 * 60)
+    again = await api.post(LOGIN, {"c": patron.card_number, "p": "yomu2468"})
+    assert again.headers["retry-after"] == str(15 * 60)
+
+
+async def test_one_address_guessing_across_many_cards_is_throttled(
+    api: Api, factory: Factory, clock: FixedClock
+) -> None:
+    # AUTH-11: failures are also counted per client address, at ten times a card's limit,
+    # so one client cannot try a password or two on every card (credential stuffing).
+    patron = await factory.patron("yomu2468")
+    for n in range(50):  # 4 failures on each of 12.5 cards: no card locks
+        card = f"77700000{n // 4:02d}"
+        body = await api.gql(LOGIN, {"c": card, "p": f"guess{n}x"})
+        assert body["data"]["login"]["errors"][0]["code"] == "INVALID_CREDENTIALS", n
+    response = await api.post(LOGIN, {"c": patron.card_number, "p": "yomu2468"})
+    [limited] = response.json()["data"]["login"]["errors"]
+    assert limited["code"] == "RATE_LIMITED"
+    assert limited["retryAfter"] == 15 * 60
+    assert response.headers["retry-after"] == str(15 * 60)
+    # The card itself was never locked: the address was.
+    async with api.app.state.services.sessions() as db:
+        assert await db.get(LoginThrottleRow, f"patron:{patron.card_number}") is None
+        assert await db.get(LoginThrottleRow, "login-ip:127.0.0.1") is not None
+    clock.advance(timedelta(minutes=15, seconds=1))
+    assert await api.login(patron.card_number, "yomu2468")
+
+
 async def test_failures_spread_over_time_do_not_lock(
     api: Api, factory: Factory, clock: FixedClock
 ) -> None:
