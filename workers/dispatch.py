@@ -23,6 +23,7 @@ from resolvers.mail import Claimed
 from resolvers.notices import stale_hold_mails
 from workers.app import app
 from workers.compose import compose
+from workers.metrics import count_deliveries
 from workers.runtime import moment, run, runtime
 from workers.senders import (
     PermanentFailure,
@@ -136,10 +137,10 @@ def dispatch_once(now_iso: str | None = None, limit: int | None = None) -> Dispa
     while True:
         claimed = run(outbox.claim(rt.sessions, worker, now, size))
         if not claimed:
-            return report
+            return count_deliveries(report)
         batch = _Batch(worker=worker, now=now, sender=make_sender(rt.settings), report=report)
         if not run(_deliver_batch(claimed, batch)) or len(claimed) < size:
-            return report
+            return count_deliveries(report)
 
 
 @app.task(name="hondana.mail.dispatch", ignore_result=False)
