@@ -155,17 +155,25 @@ async def add(
     return shelf
 
 
-async def remove_entries(ctx: Context, viewer: PatronViewer, entry_ids: Sequence[int]) -> int:
-    """Take titles off the patron's shelves; other patrons' entries are not touched."""
+async def remove_entries(
+    ctx: Context, viewer: PatronViewer, entry_ids: Sequence[int | None]
+) -> int:
+    """Take titles off the patron's shelves, all or nothing: an id that is not one of the
+    patron's entries (malformed, gone, or another patron's) answers ``NOT_FOUND`` and
+    removes nothing."""
     check_batch(entry_ids, "entryIds")
+    wanted = {i for i in entry_ids if i is not None}
     async with ctx.services.sessions() as db, db.begin():
         mine = select(Bookshelf.id).where(Bookshelf.patron_id == viewer.patron_id)
         result = await db.execute(
             delete(BookshelfEntry).where(
-                BookshelfEntry.id.in_(list(entry_ids)), BookshelfEntry.shelf_id.in_(mine)
+                BookshelfEntry.id.in_(wanted), BookshelfEntry.shelf_id.in_(mine)
             )
         )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+        removed = int(result.rowcount)  # type: ignore[attr-defined]
+        if removed != len(wanted) or None in entry_ids:
+            raise RuleViolation(ErrorCode.NOT_FOUND, field="entryIds")
+    return removed
 
 
 async def move(

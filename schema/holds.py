@@ -274,16 +274,20 @@ class HoldMutations:
             return AddToBasketPayload(entry=None, errors=user_errors([no], info.context.locale))
         return AddToBasketPayload(entry=BasketEntry(row=row), errors=[])
 
-    @strawberry.mutation(description="Take entries out of the basket.", extensions=PATRON)
+    @strawberry.mutation(
+        description="Take entries out of the basket, all or nothing: an id that is not one of "
+        "your entries answers `NOT_FOUND` and removes nothing.",
+        extensions=PATRON,
+    )
     async def remove_from_basket(
         self, info: Info[Context, Any], basket_entry_ids: list[strawberry.ID]
     ) -> RemoveFromBasketPayload:
         keys = decode_many("BasketEntry", basket_entry_ids)
         try:
             holds.check_batch(basket_entry_ids, "basketEntryIds")
+            removed = await basket.remove(info.context, patron_viewer(info), keys)
         except RuleViolation as no:
             return RemoveFromBasketPayload(removed=0, errors=user_errors([no], info.context.locale))
-        removed = await basket.remove(info.context, patron_viewer(info), [k for k in keys if k])
         return RemoveFromBasketPayload(removed=removed, errors=[])
 
     @strawberry.mutation(

@@ -117,9 +117,7 @@ class HondanaSchema(strawberry.Schema):
 
     execution_timeout: float = EXECUTION_TIMEOUT_SECONDS
 
-    async def execute(
-        self, query: str | None, *args: Any, **kwargs: Any
-    ) -> ExecutionResult:
+    async def execute(self, query: str | None, *args: Any, **kwargs: Any) -> ExecutionResult:
         try:
             async with asyncio.timeout(self.execution_timeout):
                 return await super().execute(query, *args, **kwargs)

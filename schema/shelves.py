@@ -140,11 +140,15 @@ class ShelfMutations:
             ),
         )
 
-    @strawberry.mutation(description="Take titles off the patron's shelves.", extensions=PATRON)
+    @strawberry.mutation(
+        description="Take titles off the patron's shelves, all or nothing: an id that is not "
+        "one of your entries answers `NOT_FOUND` and removes nothing.",
+        extensions=PATRON,
+    )
     async def remove_from_bookshelf(
         self, info: Info[Context, Any], entry_ids: list[strawberry.ID]
     ) -> BookshelfRemovalPayload:
-        keys = [k for k in decode_many("BookshelfEntry", entry_ids) if k is not None]
+        keys = decode_many("BookshelfEntry", entry_ids)
         try:
             removed = await shelves.remove_entries(info.context, patron_viewer(info), keys)
         except RuleViolation as no:

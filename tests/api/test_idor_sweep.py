@@ -70,10 +70,6 @@ PATRON = {
     "cancelEbookHold",
     "ebookReadingLink",
 }
-# Bulk removals are idempotent: ids that are not the viewer's (another patron's, or gone
-# already) are left alone and count as not removed. Issue [7/8] asks for NOT_FOUND here too;
-# that changes BASKET-1's tested behaviour and is left to that issue.
-IDEMPOTENT_REMOVALS = {"removeFromBasket", "removeFromBookshelf"}
 # Ids that name public things (titles, libraries), not anybody's data.
 PUBLIC_IDS = {"recordId", "recordIds", "libraryId", "pickupLibraryId"}
 # Which of patron A's objects an id argument names; field-specific entries first.
@@ -271,10 +267,7 @@ async def test_patron_b_gets_not_found_for_patron_a_ids(api: Api, factory: Facto
             if isinstance(data, dict)
             else []
         )
-        if name in IDEMPOTENT_REMOVALS:
-            assert not top and isinstance(data, dict) and data["removed"] == 0, (name, body)
-        else:
-            assert "NOT_FOUND" in top + payload_codes, (name, body)
+        assert "NOT_FOUND" in top + payload_codes, (name, body)
         assert _empty(
             {
                 k: v

@@ -45,7 +45,8 @@ async def test_paused_hold_keeps_its_place_but_is_skipped(
 
 
 async def test_remove_from_basket_only_touches_own_entries(api: Api, factory: Factory) -> None:
-    # BASKET-1: entries leave the basket on request; another patron's entries are untouched.
+    # BASKET-1: entries leave the basket on request, all or nothing: another patron's entry
+    # (or a malformed id) in the list answers NOT_FOUND and removes nothing.
     mine = await factory.patron("yomu2468")
     theirs = await factory.patron("yomu2468")
     t_mine = await api.login(mine.card_number, "yomu2468")
@@ -53,7 +54,11 @@ async def test_remove_from_basket_only_touches_own_entries(api: Api, factory: Fa
     rec = await factory.record("かごの本")
     e_mine = await basket_add(api, t_mine, rec.id)
     e_theirs = await basket_add(api, t_theirs, rec.id)
-    body = await api.gql(REMOVE, {"e": [e_mine, e_theirs, "junk"]}, token=t_mine)
+    for ids in ([e_mine, e_theirs], [e_mine, "junk"]):
+        body = await api.gql(REMOVE, {"e": ids}, token=t_mine)
+        assert body["data"]["removeFromBasket"] == {"removed": 0, "errors": [{"code": "NOT_FOUND"}]}
+        assert len((await api.gql(BASKET, token=t_mine))["data"]["myBasket"]) == 1
+    body = await api.gql(REMOVE, {"e": [e_mine]}, token=t_mine)
     assert body["data"]["removeFromBasket"] == {"removed": 1, "errors": []}
     assert (await api.gql(BASKET, token=t_mine))["data"]["myBasket"] == []
     assert len((await api.gql(BASKET, token=t_theirs))["data"]["myBasket"]) == 1
