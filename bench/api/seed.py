@@ -1,0 +1,161 @@
+"""The API benchmark's database: the demo libraries, LC's 250,000 titles with copies, and
+the patrons the benchmark logs in as.
+
+The MARC file and the importer are the search benchmark's (``bench/search.py``): the same
+download (sha256-checked) and the same real import. Loading takes minutes, so ``run.py
+--reuse`` measures an already-seeded database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+import search as search_bench  # noqa: E402  (bench/search.py)
+
+from models import Copy, Hold, Library, Loan, Patron, Record  # noqa: E402
+from models.db import create_engine, create_session_factory  # noqa: E402
+from models.migrate import upgrade  # noqa: E402
+from policies.clock import library_today  # noqa: E402
+from policies.enums import (  # noqa: E402
+    ContactMethod,
+    CopyStatus,
+    HoldState,
+    MaterialType,
+    PasswordState,
+)
+from resolvers.catalogue_import import import_records, prepared_file_batches  # noqa: E402
+from resolvers.passwords import PasswordHasher  # noqa: E402
+from server import demo  # noqa: E402
+
+PASSWORD = "bench2468"
+LOANS_CARD = "3000000001"  # 20 loans
+HOLDS_CARD = "3000000002"  # 20 holds
+STORM_PREFIX = "31"  # storm patrons: 31xxxxxxxx, all with PASSWORD
+STORM_PATRONS = 400
+ITEMS = 20
+
+
+def storm_card(n: int) -> str:
+    """The card number of the ``n``-th login-storm patron."""
+    return f"{STORM_PREFIX}{n:08d}"
+
+
+def seed(url: str, workers: int) -> None:
+    """Recreate the database at ``url`` and load everything the benchmark needs."""
+    search_bench._fresh_database(url)
+    upgrade(url)
+    asyncio.run(_seed(url, workers))
+
+
+async def _seed(url: str, workers: int) -> None:
+    engine = create_engine(url)
+    sessions = create_session_factory(engine)
+    now = datetime.now(UTC)
+    today = library_today(now, "Asia/Tokyo")
+    async with sessions() as db, db.begin():
+        libs = await demo._libraries(db, today)
+    started = time.perf_counter()
+    report = await import_records(
+        sessions,
+        prepared_file_batches(search_bench.lc_file(), workers=workers),
+        now=now,
+        copies=demo._copy_plan(libs),
+    )
+    seconds = time.perf_counter() - started
+    print(f"  imported {report.inserted:,} titles in {seconds:.0f} s", flush=True)
+    await _patrons(sessions, libs[0], today, now)
+    await engine.dispose()
+
+
+async def _patrons(
+    sessions: async_sessionmaker[AsyncSession], central: Library, today: date, now: datetime
+) -> None:
+    # One hash for every bench patron: a login still verifies it in full (argon2id).
+    hasher = PasswordHasher(time_cost=2, memory_kib=19456, parallelism=1, threads=1)
+    hashed = await hasher.hash(PASSWORD)
+
+    def patron(card: str, name: str) -> Patron:
+        return Patron(
+            card_number=card,
+            name=name,
+            birth_date=date(1985, 4, 2),
+            card_expires_on=today + timedelta(days=3 * 365),
+            password_hash=hashed,
+            password_state=PasswordState.ACTIVE,
+            contact_method=ContactMethod.NONE,
+            default_pickup_library_id=central.id,
+            created_at=now,
+        )
+
+    async with sessions() as db, db.begin():
+        borrower = patron(LOANS_CARD, "貸出 太郎")
+        holder = patron(HOLDS_CARD, "予約 花子")
+        others = [patron(storm_card(n), f"利用者 {n}") for n in range(STORM_PATRONS)]
+        db.add_all([borrower, holder, *others])
+        await db.flush()
+        # Shelved, lendable book copies at the central library: the first ITEMS are lent to
+        # the borrower; the titles of the next ITEMS are held by the holder.
+        copies = (
+            (
+                await db.execute(
+                    select(Copy)
+                    .join(Record, Record.id == Copy.record_id)
+                    .where(
+                        Copy.library_id == central.id,
+                        Copy.status == CopyStatus.AVAILABLE,
+                        ~Copy.reference_only,
+                        ~Copy.from_other_city,
+                        Record.material_type == MaterialType.BOOK,
+                    )
+                    .order_by(Copy.id)
+                    .limit(2 * ITEMS)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        for n, copy in enumerate(copies[:ITEMS]):
+            copy.status = CopyStatus.ON_LOAN
+            db.add(
+                Loan(
+                    copy_id=copy.id,
+                    patron_id=borrower.id,
+                    library_id=central.id,
+                    loaned_at=now - timedelta(days=5),
+                    due_on=today + timedelta(days=1 + n % 10),
+                )
+            )
+        for n, copy in enumerate(copies[ITEMS:]):
+            # Every other title has someone ahead in the queue (HOLD-7 positions).
+            if n % 2:
+                db.add(
+                    Hold(
+                        patron_id=others[n].id,
+                        record_id=copy.record_id,
+                        pickup_library_id=central.id,
+                        state=HoldState.WAITING,
+                        placed_at=now - timedelta(days=2),
+                    )
+                )
+            db.add(
+                Hold(
+                    patron_id=holder.id,
+                    record_id=copy.record_id,
+                    pickup_library_id=central.id,
+                    state=HoldState.WAITING,
+                    placed_at=now - timedelta(days=1, minutes=n),
+                )
+            )
+    async with sessions() as db:
+        titles = (await db.execute(select(func.count()).select_from(Record))).scalar_one()
+    print(f"  {titles:,} titles; patrons {LOANS_CARD} (loans), {HOLDS_CARD} (holds)", flush=True)
