@@ -71,7 +71,7 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     if "content-length" in fields:
         return status, await reader.readexactly(int(fields["content-length"]))
     if fields.get("transfer-encoding", "").lower() == "chunked":
-        parts = []
+        parts: list[bytes] = []
         while True:
             size = int((await reader.readuntil(b"\r\n")).strip(), 16)
             chunk = await reader.readexactly(size + 2)
