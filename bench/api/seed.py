@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-import search as search_bench  # type: ignore[import-not-found]  # noqa: E402  (bench/search.py)
+import search as search_bench  # noqa: E402  (bench/search.py)
 
 from models import Copy, Hold, Library, Loan, Patron, Record  # noqa: E402
 from models.db import create_engine, create_session_factory  # noqa: E402
