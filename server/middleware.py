@@ -245,21 +245,8 @@ def _parse(body: bytes) -> tuple[dict[str, Any] | None, str | None]:
         return None, "VARIABLES_NOT_AN_OBJECT"
     if not isinstance(doc.get("operationName") or "", str):
         return None, "OPERATION_NAME_NOT_A_STRING"
-    if _has_nul(doc.get("query")) or _has_nul(doc.get("variables")):
-        # PostgreSQL text cannot hold NUL; no library data or form needs it.
-        return None, "NUL_CHARACTER"
     return doc, None
 
-
-def _has_nul(value: Any) -> bool:
-    """Whether a NUL character hides anywhere in ``value`` (nested lists and objects too)."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
 
 
 def _replay(body: bytes, upstream: Receive) -> Callable[[], Any]:

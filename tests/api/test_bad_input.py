@@ -42,18 +42,6 @@ async def _row_counts(api: Api) -> dict[str, int]:
         (b'[{"query": "{ libraries { code } }"}]', "application/json", 400, "BATCHING_DISABLED"),
         (b'{"variables": {}}', "application/json", 400, "BAD_REQUEST"),
         (
-            b'{"query": "{ search(query: \\"a\\u0000\\") { totalCount } }"}',
-            "application/json",
-            400,
-            "BAD_REQUEST",
-        ),
-        (
-            b'{"query": "query($q: String!) { search(query: $q) { totalCount } }", "variables": {"q": ["x\\u0000"]}}',
-            "application/json",
-            400,
-            "BAD_REQUEST",
-        ),
-        (
             b'{"query": "{ libraries { code } }", "variables": [1]}',
             "application/json",
             400,
