@@ -248,7 +248,6 @@ def _parse(body: bytes) -> tuple[dict[str, Any] | None, str | None]:
     return doc, None
 
 
-
 def _replay(body: bytes, upstream: Receive) -> Callable[[], Any]:
     """Hand the already-read body downstream once, then the real channel (disconnects)."""
     sent = False
