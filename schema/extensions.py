@@ -90,42 +90,28 @@ class ErrorShaping(SchemaExtension):
                 error.path,
                 extensions=extensions,
             )
+        where = ".".join(str(p) for p in error.path or ()) or "operation"
+        extra = {"request_id": request_id}
         if is_statement_timeout(original):
-            log.warning("statement timeout", extra={"request_id": request_id})
-            return GraphQLError(
-                message(ErrorCode.EXECUTION_TIMEOUT, locale),
-                error.nodes,
-                error.source,
-                error.positions,
-                error.path,
-                extensions={"code": ErrorCode.EXECUTION_TIMEOUT.value, "requestId": request_id},
-            )
+            log.warning("statement timeout in %s", where, extra=extra)
+            return _masked(error, ErrorCode.EXECUTION_TIMEOUT, locale, request_id)
         if is_unavailable(original):
             log.warning(
-                "database unavailable in %s: %s",
-                ".".join(str(p) for p in error.path or ()) or "operation",
-                type(original).__name__,
-                extra={"request_id": request_id},
+                "database unavailable in %s: %s", where, type(original).__name__, extra=extra
             )
-            return GraphQLError(
-                message(ErrorCode.SERVICE_UNAVAILABLE, locale),
-                error.nodes,
-                error.source,
-                error.positions,
-                error.path,
-                extensions={"code": ErrorCode.SERVICE_UNAVAILABLE.value, "requestId": request_id},
-            )
-        log.error(
-            "unexpected error in %s",
-            ".".join(str(p) for p in error.path or ()) or "operation",
-            exc_info=original,
-            extra={"request_id": request_id},
-        )
-        return GraphQLError(
-            message(ErrorCode.INTERNAL_ERROR, locale),
-            error.nodes,
-            error.source,
-            error.positions,
-            error.path,
-            extensions={"code": ErrorCode.INTERNAL_ERROR.value, "requestId": request_id},
-        )
+            return _masked(error, ErrorCode.SERVICE_UNAVAILABLE, locale, request_id)
+        log.error("unexpected error in %s", where, exc_info=original, extra=extra)
+        return _masked(error, ErrorCode.INTERNAL_ERROR, locale, request_id)
+
+
+def _masked(error: GraphQLError, code: ErrorCode, locale: Any, request_id: str) -> GraphQLError:
+    """``error`` at its place in the document, its cause replaced by ``code``'s message and
+    the request id (the log has the rest)."""
+    return GraphQLError(
+        message(code, locale),
+        error.nodes,
+        error.source,
+        error.positions,
+        error.path,
+        extensions={"code": code.value, "requestId": request_id},
+    )
