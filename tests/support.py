@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import count
@@ -23,6 +25,8 @@ from policies.enums import (
 )
 from resolvers import search_index
 from resolvers.context import Services
+from server.app import create_app
+from server.settings import Settings
 
 CLIENT_HEADERS = {"X-Hondana-Client": "tests"}
 
@@ -100,6 +104,19 @@ class Api:
         token = body["data"]["staffLogin"]["accessToken"]
         assert token, body
         return str(token)
+
+
+@asynccontextmanager
+async def app_client(settings: Settings, clock: FixedClock | None = None) -> AsyncIterator[Api]:
+    """A second app on other settings (a broken database, a tiny timeout) and its client,
+    closed and its engine disposed afterwards."""
+    app = create_app(settings, clock=clock, notify=lambda: None)
+    client = Api(app)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+        await app.state.engine.dispose()
 
 
 def codes(body: dict[str, Any]) -> list[str]:

@@ -15,9 +15,8 @@ from models.db import create_engine, is_statement_timeout, is_unavailable
 from policies.clock import FixedClock
 from schema.ids import encode
 from schema.root import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS
-from server.app import create_app
 from server.settings import Settings
-from tests.support import Api, Factory, codes
+from tests.support import Api, Factory, app_client, codes
 
 
 def _error(body: dict[str, object], code: str) -> dict[str, object]:
@@ -96,9 +95,7 @@ async def test_execution_timeout_cancels_and_writes_nothing(
     record = await factory.record()
     await factory.copy(record, lib)
     token = await api.login("2000000001", "himitsu123")
-    slow_app = create_app(slow_settings, clock=clock, notify=lambda: None)
-    slow = Api(slow_app)
-    try:
+    async with app_client(slow_settings, clock) as slow:
         body = await slow.gql(
             "mutation($r: ID!) { addToBasket(recordId: $r) { entry { id } errors { code } } }",
             {"r": encode("Record", record.id)},
@@ -107,9 +104,6 @@ async def test_execution_timeout_cancels_and_writes_nothing(
         error = _error(body, "EXECUTION_TIMEOUT")
         assert error["extensions"]["requestId"]  # type: ignore[index]
         assert body["data"] is None
-    finally:
-        await slow.aclose()
-        await slow_app.state.engine.dispose()
     async with api.app.state.services.sessions() as db:
         entries = await db.execute(
             select(func.count())
@@ -137,9 +131,7 @@ async def test_database_down_answers_service_unavailable(
     # SEC: a database that is not there is a clean, retryable SERVICE_UNAVAILABLE, never a
     # 500 or a trace: in a resolver (anonymous search) and before execution (a bearer
     # token the server must look up).
-    app = create_app(unreachable_settings, clock=clock, notify=lambda: None)
-    client = Api(app)
-    try:
+    async with app_client(unreachable_settings, clock) as client:
         body = await client.gql("{ libraries { code } }")
         error = _error(body, "SERVICE_UNAVAILABLE")
         assert error["extensions"]["requestId"]  # type: ignore[index]
@@ -148,9 +140,6 @@ async def test_database_down_answers_service_unavailable(
         assert response.status_code == 503
         assert response.headers["retry-after"]
         assert codes(response.json()) == ["SERVICE_UNAVAILABLE"]
-    finally:
-        await client.aclose()
-        await app.state.engine.dispose()
 
 
 async def test_timeouts_and_outages_are_told_apart(database_url: str) -> None:

@@ -10,9 +10,8 @@ from pydantic import SecretStr
 
 from models import OutboxMessage
 from policies.enums import OutboxState
-from server.app import create_app
 from server.settings import Settings
-from tests.support import Api
+from tests.support import Api, app_client
 from workers import metrics as worker_metrics
 
 
@@ -36,13 +35,10 @@ async def test_readyz_ok_when_database_and_broker_answer(api: Api) -> None:
 
 async def test_readyz_503_when_broker_refuses(settings: Settings) -> None:
     # OPS: readiness names the broker when it refuses connections
-    app = create_app(settings.model_copy(update={"broker_url": "redis://127.0.0.1:1/0"}))
-    client = Api(app)
-    try:
+    async with app_client(
+        settings.model_copy(update={"broker_url": "redis://127.0.0.1:1/0"})
+    ) as client:
         response = await client.http.get("/readyz")
-    finally:
-        await client.aclose()
-        await app.state.engine.dispose()
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "database": "ok", "broker": "failed"}
 
@@ -50,13 +46,8 @@ async def test_readyz_503_when_broker_refuses(settings: Settings) -> None:
 async def test_readyz_503_when_database_unreachable(settings: Settings) -> None:
     # OPS: readiness names the database when it is not there
     bad = "postgresql+asyncpg://postgres@127.0.0.1:1/nothing"
-    app = create_app(settings.model_copy(update={"database_url": bad}))
-    client = Api(app)
-    try:
+    async with app_client(settings.model_copy(update={"database_url": bad})) as client:
         response = await client.http.get("/readyz")
-    finally:
-        await client.aclose()
-        await app.state.engine.dispose()
     assert response.status_code == 503
     assert response.json()["database"] == "failed"
     assert response.json()["broker"] == "ok"
@@ -144,15 +135,11 @@ async def test_outbox_backlog_and_age_from_seeded_rows(api: Api, factory, clock)
 
 async def test_metrics_token_required_when_set(settings: Settings) -> None:
     # SEC: /metrics is not world-readable when HONDANA_METRICS_TOKEN is set
-    app = create_app(settings.model_copy(update={"metrics_token": SecretStr("s3cret-token")}))
-    client = Api(app)
-    try:
+    token = SecretStr("s3cret-token")
+    async with app_client(settings.model_copy(update={"metrics_token": token})) as client:
         anonymous = await client.http.get("/metrics")
         wrong = await client.http.get("/metrics", headers={"authorization": "Bearer nope"})
         right = await client.http.get("/metrics", headers={"authorization": "Bearer s3cret-token"})
-    finally:
-        await client.aclose()
-        await app.state.engine.dispose()
     assert anonymous.status_code == 401
     assert wrong.status_code == 401
     assert right.status_code == 200
