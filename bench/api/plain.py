@@ -119,17 +119,7 @@ class Plain:
         holdable, availability = await asyncio.gather(
             self._holdable(ctx, row), self._availability(ctx, row.id)
         )
-        return {
-            "id": gid("Record", row.id),
-            "title": row.title,
-            "responsibility": row.responsibility,
-            "publisher": row.publisher,
-            "year": row.year,
-            "materialType": row.material_type.value,
-            "isbn": row.isbn,
-            "holdable": holdable,
-            "availability": availability,
-        }
+        return _summary_fields(row, holdable, availability)
 
     async def search(self, request: Request) -> Response:
         """``Search`` (clients/web-opac/Search.graphql) with ``query`` and ``first``."""
@@ -204,21 +194,13 @@ class Plain:
         )
         data = {
             "record": {
-                "id": gid("Record", row.id),
-                "title": row.title,
-                "responsibility": row.responsibility,
-                "publisher": row.publisher,
-                "year": row.year,
-                "materialType": row.material_type.value,
-                "isbn": row.isbn,
-                "holdable": holdable,
+                **_summary_fields(row, holdable, availability),
                 "titleReading": row.title_reading,
                 "subjectClass": row.subject_class,
                 "subjects": [s for s in (row.subjects or "").split(" | ") if s],
                 "series": row.series,
                 "volume": row.volume,
                 "isComic": row.is_comic,
-                "availability": availability,
                 "copies": copy_list,
             }
         }
@@ -327,3 +309,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.plain = plain
     return app
+
+
+def _summary_fields(
+    row: Record, holdable: bool, availability: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The fields a search hit and the record detail both select."""
+    return {
+        "id": gid("Record", row.id),
+        "title": row.title,
+        "responsibility": row.responsibility,
+        "publisher": row.publisher,
+        "year": row.year,
+        "materialType": row.material_type.value,
+        "isbn": row.isbn,
+        "holdable": holdable,
+        "availability": availability,
+    }
