@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import select
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from models import Patron, StaffUser
 from policies.accounts import (
     PASSWORD_MAX,
+    LoginThrottle,
     PasswordProblem,
     can_log_in,
     check_new_password,
@@ -46,6 +48,15 @@ def _address_key(ctx: Context) -> str | None:
     return f"login-ip:{ctx.client_ip}" if ctx.client_ip else None
 
 
+def _lock_of(state: LoginThrottle, now: datetime) -> RuleViolation | None:
+    """The ``ACCOUNT_LOCKED`` refusal while ``state`` is locked, else ``None``."""
+    try:
+        check_not_locked(state, now)
+    except RuleViolation as locked:
+        return locked
+    return None
+
+
 def _as_rate_limited(locked: RuleViolation) -> RuleViolation:
     """An address over its limit: ``RATE_LIMITED``, saying nothing about any card."""
     return RuleViolation(ErrorCode.RATE_LIMITED, "AUTH-11", **locked.params)
@@ -61,9 +72,7 @@ async def _count_failure(ctx: Context, key: str) -> RuleViolation:
             ctx.services.sessions, address, now, throttle.address_policy(ctx.policy.accounts)
         )
     state = await throttle.record_failure(ctx.services.sessions, key, now, ctx.policy.accounts)
-    try:
-        check_not_locked(state, now)
-    except RuleViolation as locked:
+    if (locked := _lock_of(state, now)) is not None:
         ctx.advise_retry(locked)
         return locked
     return _bad_credentials()
@@ -77,17 +86,12 @@ async def _locked(ctx: Context, key: str) -> RuleViolation | None:
     async with ctx.services.sessions() as db:
         state = await throttle.current(db, key)
         wide = await throttle.current(db, address) if address is not None else None
-    try:
-        check_not_locked(state, now)
-        if wide is not None:
-            try:
-                check_not_locked(wide, now)
-            except RuleViolation as over:
-                raise _as_rate_limited(over) from None
-    except RuleViolation as locked:
-        ctx.advise_retry(locked)
-        return locked
-    return None
+    refusal = _lock_of(state, now)
+    if refusal is None and wide is not None and (over := _lock_of(wide, now)) is not None:
+        refusal = _as_rate_limited(over)
+    if refusal is not None:
+        ctx.advise_retry(refusal)
+    return refusal
 
 
 Account = TypeVar("Account", Patron, StaffUser)
