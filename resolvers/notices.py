@@ -5,11 +5,13 @@ transaction, so a scan run twice owes nothing twice and a missed day is caught u
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import Copy, Hold, Library, Loan, Patron, Record, SweepRun
@@ -18,6 +20,7 @@ from policies.enums import HoldState
 from resolvers.outbox import queue_mail
 
 NEW_ARRIVALS_MAX = 50  # titles listed in one new-arrivals mail
+NEW_ARRIVALS_PAGE = 1000  # titles the weekly scan reads at a time
 
 
 def _loan_line(loan: Loan, record: Record) -> dict[str, Any]:
@@ -136,12 +139,66 @@ def _matches(record: Record, fields: dict[str, list[str]]) -> bool:
     )
 
 
+@dataclass(slots=True)
+class _Digest:
+    """One patron's new-arrivals mail as the scan builds it: how many titles matched and
+    the first :data:`NEW_ARRIVALS_MAX` of them, in the order they were added."""
+
+    total: int = 0
+    titles: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, record: Record) -> None:
+        self.total += 1
+        if len(self.titles) < NEW_ARRIVALS_MAX:
+            self.titles.append(
+                {
+                    "title": record.title,
+                    "responsibility": record.responsibility,
+                    "record_id": record.id,
+                }
+            )
+
+
+async def _records_added(
+    db: AsyncSession, start: datetime, end: datetime, page_size: int
+) -> AsyncIterator[Sequence[Record]]:
+    """The titles added in ``[start, end)``, oldest first, a page at a time (keyset on
+    ``(created_at, id)``): after a bulk import the week is the whole catalogue."""
+    stmt = (
+        select(Record)
+        .where(Record.created_at >= start, Record.created_at < end)
+        .order_by(Record.created_at, Record.id)
+        .limit(page_size)
+    )
+    page_stmt = stmt
+    while True:
+        page = (await db.execute(page_stmt)).scalars().all()
+        if page:
+            yield page
+        if len(page) < page_size:
+            return
+        # The session's identity map holds rows weakly: a finished page is let go.
+        last = page[-1]
+        page_stmt = stmt.where(
+            or_(
+                Record.created_at > last.created_at,
+                and_(Record.created_at == last.created_at, Record.id > last.id),
+            )
+        )
+
+
 async def queue_new_arrivals(
-    sessions: async_sessionmaker[AsyncSession], policy: PolicyConfig, now: datetime, today: date
+    sessions: async_sessionmaker[AsyncSession],
+    policy: PolicyConfig,
+    now: datetime,
+    today: date,
+    *,
+    page_size: int = NEW_ARRIVALS_PAGE,
 ) -> int:
     """Weekly: titles added since the last run that match each patron's fields; no mail
     when nothing matches (MAIL-4, PREF-6). The window starts where the last run ended, so a
-    missed week is covered by the next run."""
+    missed week is covered by the next run. Titles are read ``page_size`` at a time, so
+    memory holds one page and, per interested patron, the titles their mail will list."""
     tz = ZoneInfo(policy.service.timezone)
     async with sessions() as db, db.begin():
         run = await db.get(SweepRun, "new_arrivals", with_for_update=True)
@@ -150,42 +207,34 @@ async def queue_new_arrivals(
             return 0
         start = datetime.combine(since, time(0), tzinfo=tz)
         end = datetime.combine(today, time(0), tzinfo=tz)
-        records = (
-            (
-                await db.execute(
-                    select(Record)
-                    .where(Record.created_at >= start, Record.created_at < end)
-                    .order_by(Record.created_at, Record.id)
-                )
+        interests = (
+            await db.execute(
+                select(Patron.id, Patron.new_arrival_fields)
+                .where(Patron.new_arrival_fields.is_not(None))
+                .order_by(Patron.id)
             )
-            .scalars()
-            .all()
-        )
-        patrons = (
-            (await db.execute(select(Patron).where(Patron.new_arrival_fields.is_not(None))))
-            .scalars()
-            .all()
-        )
+        ).all()
+        digests = {patron_id: _Digest() for patron_id, _ in interests}
+        async for page in _records_added(db, start, end, page_size):
+            for record in page:
+                for patron_id, fields in interests:
+                    if _matches(record, fields or {}):
+                        digests[patron_id].add(record)
         sent = 0
-        for patron in patrons:
-            fields = patron.new_arrival_fields or {}
-            found = [r for r in records if _matches(r, fields)]
-            if not found:
+        for patron_id, digest in digests.items():
+            if not digest.total:
                 continue
             sent += 1
             await queue_mail(
                 db,
                 kind="new_arrivals",
-                dedupe_key=f"new-arrivals:{patron.id}:{since.isoformat()}:{today.isoformat()}",
-                patron_id=patron.id,
+                dedupe_key=f"new-arrivals:{patron_id}:{since.isoformat()}:{today.isoformat()}",
+                patron_id=patron_id,
                 payload={
                     "from": since.isoformat(),
                     "to": (today - timedelta(days=1)).isoformat(),
-                    "total": len(found),
-                    "titles": [
-                        {"title": r.title, "responsibility": r.responsibility, "record_id": r.id}
-                        for r in found[:NEW_ARRIVALS_MAX]
-                    ],
+                    "total": digest.total,
+                    "titles": digest.titles,
                 },
                 not_before=now,
                 now=now,
