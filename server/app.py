@@ -72,6 +72,7 @@ def create_app(
     """Build the app. Tests pass their own settings (database), a movable clock and a
     stand-in for the dispatcher nudge; by default the nudge goes to the Celery broker."""
     settings = settings or get_settings()
+    settings.check_production()  # before anything is opened: nothing to close on refusal
     clock = clock or SystemClock()
     policy = settings.policy.to_policy()
     engine = create_engine(

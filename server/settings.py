@@ -105,6 +105,10 @@ class PolicySettings(BaseModel):
         )
 
 
+# Anyone can read it here, so anyone could forge digital-card codes and reading links with it.
+DEVELOPMENT_SECRET_KEY = "development-only-not-secret"
+
+
 class Settings(BaseSettings):
     """Everything configurable, read from ``HONDANA_*`` variables (and ``.env`` if present)."""
 
@@ -117,7 +121,7 @@ class Settings(BaseSettings):
     broker_url: str = f"sqla+sqlite:///{VAR_DIR}/celery-broker.db"
     maildir: Path = VAR_DIR / "maildir"
     # Signs short-lived codes (digital card, reading links). Must be set in production.
-    secret_key: SecretStr = SecretStr("development-only-not-secret")
+    secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET_KEY)
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
@@ -159,6 +163,18 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    def check_production(self) -> None:
+        """Refuse to run production on settings that only make sense in development: the
+        development signing key is public (it is in this file)."""
+        if not self.is_production:
+            return
+        key = self.secret_key.get_secret_value()
+        if not key or key == DEVELOPMENT_SECRET_KEY:
+            raise RuntimeError(
+                "HONDANA_SECRET_KEY is the development default: production needs its own long "
+                "random value, the same on every API process (docs/deploy.md)"
+            )
 
     @property
     def secure_cookies(self) -> bool:

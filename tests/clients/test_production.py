@@ -109,3 +109,23 @@ def test_production_refuses_to_start_without_a_manifest(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="manifest"):
         create_app(settings)
     assert json.loads(manifest_text())["version"] == 1
+
+
+@pytest.mark.parametrize("key", [None, "", "development-only-not-secret"])
+def test_production_refuses_to_start_with_the_development_secret_key(
+    tmp_path: Path, key: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SECURITY.md (secrets): the development key is public, so digital-card codes and
+    # reading links signed with it could be forged; production names the variable to set.
+    monkeypatch.delenv("HONDANA_SECRET_KEY", raising=False)  # None: the default applies
+    given = {} if key is None else {"secret_key": SecretStr(key)}
+    settings = Settings(
+        env="production",
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}",
+        _env_file=None,
+        **given,  # type: ignore[arg-type]
+    )
+    with pytest.raises(RuntimeError, match="HONDANA_SECRET_KEY"):
+        create_app(settings)
+    development = Settings(env="development", database_url=settings.database_url, _env_file=None)
+    development.check_production()  # the default is fine outside production
