@@ -6,18 +6,17 @@ Resolvers never see Starlette or Strawberry objects except through these fields.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
-import anyio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from policies.clock import Clock, library_today
 from policies.config import PolicyConfig
 from policies.enums import PasswordState, StaffRole
+from resolvers.nudge import Nudger
 
 if TYPE_CHECKING:
     from resolvers.loaders import Loaders
@@ -74,14 +73,18 @@ class Services:
     notify: Callable[[], None] | None = None
     # Signs short-lived codes (the digital card).
     secret_key: bytes = b""
+    # Runs ``notify`` bounded (resolvers/nudge.py); built from it.
+    nudger: Nudger | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.notify is not None:
+            object.__setattr__(self, "nudger", Nudger(self.notify))  # frozen: set once here
 
     async def nudge(self) -> None:
-        """Ask a worker to dispatch now; never fails the request (the beat is the backstop)."""
-        if self.notify is not None:
-            try:
-                await anyio.to_thread.run_sync(self.notify)
-            except Exception:
-                logging.getLogger("hondana.mail").warning("could not nudge the dispatcher")
+        """Ask a worker to dispatch now. Never fails the request and never holds it longer
+        than a moment, even when the broker hangs: the beat is the backstop."""
+        if self.nudger is not None:
+            await self.nudger()
 
 
 @dataclass(slots=True)

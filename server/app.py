@@ -137,6 +137,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         yield
+        if services.nudger is not None:
+            services.nudger.close()
         await engine.dispose()
 
     app = Starlette(

@@ -32,7 +32,14 @@ def create_celery() -> Celery:
         enable_utc=True,
         broker_connection_retry_on_startup=True,
         task_ignore_result=settings.result_backend is None,
-        broker_transport_options={"visibility_timeout": 3600},
+        # Redis: a broker that stops answering (hung, half-open connection) fails a publish
+        # after socket_timeout instead of holding the caller forever; other transports
+        # ignore these keys.
+        broker_transport_options={
+            "visibility_timeout": 3600,
+            "socket_timeout": 5.0,
+            "socket_connect_timeout": 2.0,
+        },
         beat_schedule={
             # Library time (Asia/Tokyo). Each scan is idempotent and catches up.
             "dispatch-outbox": {"task": "hondana.mail.dispatch", "schedule": 60.0},
