@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -75,12 +76,30 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def worker_metrics_dir(settings: Settings) -> str | None:
+    """With worker metrics on, a fresh directory for prefork children to count into
+    (workers/metrics.py serves their sum); under ``$PROMETHEUS_MULTIPROC_DIR`` when it is
+    set, so the operator picks the place (a tmpfs), but never reused: files left by an
+    earlier run would add that run's counts to this one's."""
+    if settings.worker_metrics_port is None:
+        return None
+    return tempfile.mkdtemp(prefix="hondana-worker-metrics-", dir=os.environ.get(MULTIPROC_ENV))
+
+
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     # The interpreter running us has Celery installed, whatever PATH says.
     argv = [sys.executable, "-m", "celery", "-A", "workers.app", "worker"]
     argv += ["--loglevel", settings.log_level.lower()]
     if args.beat:
         argv.append("--beat")
+    extra = list(args.celery_args)
+    argv += extra[1:] if extra[:1] == ["--"] else extra
+    if metrics_dir := worker_metrics_dir(settings):
+        # Read by prometheus_client when Celery imports it, so set before the exec.
+        os.environ[MULTIPROC_ENV] = metrics_dir
     os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with the Celery worker
 
 
@@ -223,6 +242,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--workers", type=int, default=1)
     worker = sub.add_parser("worker", help="run a Celery worker")
     worker.add_argument("--beat", action="store_true", help="also run the beat scheduler")
+    worker.add_argument(
+        "celery_args",
+        nargs=argparse.REMAINDER,
+        help="after --, passed on to `celery worker` (e.g. -- --concurrency 4 -Q mail)",
+    )
     sub.add_parser("migrate", help="bring the database to the latest migration")
     imp = sub.add_parser("import-marc", help="import MARC21 (binary or MARCXML)")
     imp.add_argument("file")

@@ -5,8 +5,11 @@ A worker is a process of its own, so it serves its own metrics: with
 server on ``HONDANA_WORKER_METRICS_ADDR`` (default 127.0.0.1) in the worker's main
 process. Tasks run in pool processes under the default prefork pool; there each process
 counts into ``PROMETHEUS_MULTIPROC_DIR`` (``hondana worker`` makes a fresh one when the port
-is set) and the server adds the files up. Under ``--pool solo`` or ``threads`` the tasks run
-in the serving process and its own registry is served.
+is set) and the server adds up every process's files, those of children already replaced
+included, so no count is lost when a child is recycled. Under ``--pool solo`` or
+``threads`` the tasks run in the serving process and its own registry is served. Started as
+``celery worker`` (not ``hondana worker``) under prefork without that variable, children's
+counts would not reach the server: the worker says so in its log at start.
 
 Series (labels are bounded: ``task`` is a registered task name, ``outcome`` a fixed word):
 
@@ -22,8 +25,7 @@ import os
 from typing import Any, Protocol, TypeVar
 
 from celery import signals
-from prometheus_client import CollectorRegistry, Counter, start_http_server
-from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client import CollectorRegistry, Counter, multiprocess, start_http_server
 
 from server.settings import get_settings
 
@@ -97,9 +99,24 @@ def serving_registry() -> CollectorRegistry:
     else this process's own registry."""
     if os.environ.get(MULTIPROC_ENV):
         registry = CollectorRegistry()
-        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return registry
     return REGISTRY
+
+
+def _is_prefork(worker: Any) -> bool:
+    """Whether ``worker`` (a WorkController, before it resolves its pool) runs prefork."""
+    pool = getattr(worker, "pool_cls", None)
+    name = pool if isinstance(pool, str) else getattr(pool, "__module__", "")
+    return "prefork" in name
+
+
+@signals.worker_process_shutdown.connect
+def on_worker_process_shutdown(pid: int | None = None, **_: Any) -> None:
+    """A prefork child is going: its live-gauge files go with it (the counters' files stay,
+    so what it counted is still exported)."""
+    if pid is not None and os.environ.get(MULTIPROC_ENV):
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
 
 
 @signals.worker_init.connect
@@ -108,6 +125,12 @@ def on_worker_init(sender: Any = None, **_: Any) -> None:
     settings = get_settings()
     if settings.worker_metrics_port is None:
         return
+    if not os.environ.get(MULTIPROC_ENV) and _is_prefork(sender):
+        log.warning(
+            "%s is not set: task counts of prefork children will not be exported "
+            "(start the worker with `hondana worker`, which sets it)",
+            MULTIPROC_ENV,
+        )
     app = getattr(sender, "app", None)
     for name in getattr(app, "tasks", {}):
         if name.startswith("hondana."):
