@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -43,12 +44,17 @@ OPAC_HEADERS = {
 
 
 def _dispatch_nudger() -> Callable[[], None]:
-    """Send the dispatcher task to the broker (no retries: the beat is the backstop)."""
+    """Send the dispatcher task to the broker (no retries: the beat is the backstop), from a
+    publish-only Celery app whose sends time out on a hung broker. Called only from the
+    nudge thread (resolvers/nudge.py), so the lazy set-up needs no lock."""
+    publisher: list[Any] = []
 
     def send() -> None:
-        from workers.app import app as celery
+        if not publisher:
+            from workers.app import create_celery
 
-        celery.send_task("hondana.mail.dispatch", retry=False)
+            publisher.append(create_celery(publisher=True))
+        publisher[0].send_task("hondana.mail.dispatch", retry=False)
 
     return send
 

@@ -17,8 +17,18 @@ from server.settings import get_settings
 TASK_MODULES = ["workers.dispatch", "workers.scans"]
 
 
-def create_celery() -> Celery:
-    """A Celery app configured from settings."""
+# Redis, for a process that only publishes (the API's nudge): a broker that stops answering
+# (hung, half-open connection) fails a publish after socket_timeout instead of holding the
+# caller forever. Not for the worker: in the Redis-hang drill (bench/drills.py) a worker
+# with a socket timeout had an ack time out and never consumed again after Redis resumed;
+# without one it waits and carries on, and kombu's health checks cover its BRPOP.
+# Other transports ignore these keys.
+PUBLISHER_TRANSPORT_OPTIONS = {"socket_timeout": 5.0, "socket_connect_timeout": 2.0}
+
+
+def create_celery(*, publisher: bool = False) -> Celery:
+    """A Celery app configured from settings; ``publisher``: for sending tasks only, with
+    socket timeouts so a hung broker fails a send instead of holding it."""
     settings = get_settings()
     url = settings.broker_url
     if url.startswith("sqla+sqlite:///"):
@@ -32,13 +42,9 @@ def create_celery() -> Celery:
         enable_utc=True,
         broker_connection_retry_on_startup=True,
         task_ignore_result=settings.result_backend is None,
-        # Redis: a broker that stops answering (hung, half-open connection) fails a publish
-        # after socket_timeout instead of holding the caller forever; other transports
-        # ignore these keys.
         broker_transport_options={
             "visibility_timeout": 3600,
-            "socket_timeout": 5.0,
-            "socket_connect_timeout": 2.0,
+            **(PUBLISHER_TRANSPORT_OPTIONS if publisher else {}),
         },
         beat_schedule={
             # Library time (Asia/Tokyo). Each scan is idempotent and catches up.

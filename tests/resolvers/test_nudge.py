@@ -47,7 +47,7 @@ def closed_port() -> int:
 
 
 def _celery_on(port: int) -> Celery:
-    celery = create_celery()  # our configuration (transport options), another broker
+    celery = create_celery(publisher=True)  # the API's publisher, on another broker
     celery.conf.broker_url = f"redis://127.0.0.1:{port}/0"
     return celery
 
