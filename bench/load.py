@@ -329,6 +329,7 @@ class Stats:
     # (seconds since start, op, verdict) of every request, for the drills' outage timing.
     timeline: list[tuple[float, str, str]] = field(default_factory=list)
     samples: dict[str, str] = field(default_factory=dict)  # first body of each failure kind
+    no_retry_after: int = 0  # 503 answers without a Retry-After header
 
     @property
     def failed(self) -> int:
@@ -407,6 +408,8 @@ class Load:
             )
             if response.status_code != 200:
                 verdict = f"http:{response.status_code}"
+                if response.status_code == 503 and "retry-after" not in response.headers:
+                    stats.no_retry_after += 1
                 stats.samples.setdefault(verdict, response.text[:500])
             else:
                 body = response.json()
