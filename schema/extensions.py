@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Iterator
 from typing import Any
 
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import ParserCache, SchemaExtension
 
 from models.db import is_statement_timeout, is_unavailable
 from policies.errors import ErrorCode
@@ -102,6 +103,22 @@ class ErrorShaping(SchemaExtension):
             return _masked(error, ErrorCode.SERVICE_UNAVAILABLE, locale, request_id)
         log.error("unexpected error in %s", where, exc_info=original, extra=extra)
         return _masked(error, ErrorCode.INTERNAL_ERROR, locale, request_id)
+
+
+class CachedParse(ParserCache):
+    """Strawberry's parser cache, except that a document it cannot parse (a syntax error,
+    more than ``MAX_TOKENS`` tokens) is left to Strawberry's own parse step, which fails it
+    the usual way so that :class:`ErrorShaping` gives it its code. The stock extension
+    raises the error from inside its hook, past every other extension, unshaped. Such a
+    document is parsed twice, within the token limit; failures are never cached."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        with contextlib.suppress(GraphQLError):  # Strawberry parses it again and reports it
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        yield
 
 
 def _masked(error: GraphQLError, code: ErrorCode, locale: Any, request_id: str) -> GraphQLError:

@@ -14,6 +14,7 @@ from strawberry.extensions import (
     MaxAliasesLimiter,
     MaxTokensLimiter,
     QueryDepthLimiter,
+    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult, Info
@@ -27,7 +28,7 @@ from schema.applications import ApplicationMutations, ApplicationQueries
 from schema.cataloguing import CataloguingMutations
 from schema.counter import CounterMutations, CounterQueries
 from schema.ebooks import EbookMutations, EbookQueries
-from schema.extensions import ErrorShaping
+from schema.extensions import CachedParse, ErrorShaping
 from schema.holds import HoldMutations, HoldQueries
 from schema.libraries import Library
 from schema.loans import HistoryQueries, LoanMutations, LoanQueries
@@ -44,6 +45,20 @@ MAX_TOKENS = 2000
 # Longer than any operation the front ends send takes (search p95 is ~12 ms at a million
 # titles); PostgreSQL's statement_timeout (shorter) usually cancels a runaway statement first.
 EXECUTION_TIMEOUT_SECONDS = 15.0
+# Parsed and validated documents kept per process. Production runs only the trusted
+# documents (about a hundred), so every request after the first of its kind skips parsing
+# and validation (a third of the CPU of a request before, bench/README.md). Elsewhere any
+# text may arrive; the caches are bounded, and text over MAX_TOKENS is refused by the
+# parser before anything is cached.
+DOCUMENT_CACHE_SIZE = 256
+# The document limits as validation rules, built once. Strawberry's QueryDepthLimiter and
+# MaxAliasesLimiter create a new rule class in each instance, i.e. on every request, and
+# the validation cache is keyed by the rules: with per-request classes it would never hit.
+LIMIT_RULES = (
+    OneCredentialAttempt,
+    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+)
 log = logging.getLogger("hondana.graphql")
 
 
@@ -153,10 +168,10 @@ def make_schema(
     and ``__type``) and the "did you mean" suggestions that would leak field names."""
     extensions: list[Any] = [
         ErrorShaping,
-        lambda: AddValidationRules([OneCredentialAttempt]),
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),  # a parse option: in the key
+        lambda: CachedParse(maxsize=DOCUMENT_CACHE_SIZE),
+        lambda: AddValidationRules(list(LIMIT_RULES)),
+        lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
     ]
     if production:
         extensions.append(DisableIntrospection)
