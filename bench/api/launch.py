@@ -1,0 +1,195 @@
+"""One server of the API benchmark under uvicorn, as ``hondana serve`` runs it, plus a SQL
+statement counter.
+
+    python bench/api/launch.py api PORT     # server.app:create_app (HONDANA_* settings)
+    python bench/api/launch.py plain PORT   # bench/api/plain.py
+
+Both sides get the same wrapper: every statement SQLAlchemy sends is counted (one listener
+on all engines), and ``GET /_bench/sql`` answers the count, so ``run.py`` can read how many
+statements one request took on each side. The listener and the path check cost
+microseconds per request, the same on both sides. Everything else is ``hondana serve``:
+one worker process, JSON logs at ``HONDANA_LOG_LEVEL`` (the access log included), proxy
+headers, uvicorn's default loop and HTTP parser.
+
+``Server`` and ``RssSampler`` (below) are the load generator's handle on such a process:
+start it on a free port, wait for ``/healthz``, sample its RSS, stop it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import event  # noqa: E402
+from sqlalchemy.engine import Engine  # noqa: E402
+from starlette.types import ASGIApp, Receive, Scope, Send  # noqa: E402
+
+COUNTER_PATH = "/_bench/sql"
+_statements = 0
+
+
+def _count(*_: Any) -> None:
+    global _statements
+    _statements += 1
+
+
+class Counted:
+    """The app, with ``GET /_bench/sql`` answering the statements sent so far."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == COUNTER_PATH:
+            body = json.dumps({"statements": _statements}).encode()
+            headers = [
+                (b"content-type", b"application/json"),
+                (b"content-length", b"%d" % len(body)),
+            ]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)
+
+
+def api() -> Counted:
+    """The real app (``hondana serve``'s factory)."""
+    from server.app import create_app
+
+    return Counted(create_app())
+
+
+def plain() -> Counted:
+    """The plain Starlette baseline."""
+    sys.path.insert(0, str(ROOT / "bench" / "api"))
+    from plain import create_app
+
+    return Counted(create_app())
+
+
+def main() -> None:
+    """Serve ``api`` or ``plain`` on 127.0.0.1:PORT until terminated."""
+    import uvicorn
+
+    from server import logging as hondana_logging
+    from server.settings import get_settings
+
+    side, port = sys.argv[1], int(sys.argv[2])
+    if side not in ("api", "plain"):
+        raise SystemExit("usage: launch.py api|plain PORT")
+    event.listen(Engine, "before_cursor_execute", _count)  # every engine of this process
+    hondana_logging.configure(get_settings().log_level)  # as server/cli.py cmd_serve
+    # The app object itself, not an import string: importing this file a second time
+    # would register a second counter.
+    uvicorn.run(
+        api() if side == "api" else plain(),
+        host="127.0.0.1",
+        port=port,
+        workers=1,
+        proxy_headers=True,
+        log_config=None,
+    )
+
+
+# --- the load generator's side: start, sample and stop a server process ---------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """One side (``api`` or ``plain``) as its own process, its log in a file."""
+
+    def __init__(self, side: str, database_url: str, env: dict[str, str]) -> None:
+        self.side = side
+        self.port = free_port()
+        self.log = Path(tempfile.gettempdir()) / f"hondana-bench-{side}-{os.getpid()}.log"
+        self.env = {
+            **os.environ,
+            "HONDANA_ENV": "production",
+            "HONDANA_SECRET_KEY": secrets.token_hex(16),
+            "HONDANA_DATABASE_URL": database_url,
+            "HONDANA_BROKER_URL": "memory://",
+            **env,
+        }
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.peak_rss = 0
+
+    def start(self, timeout: float = 60.0) -> None:
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, __file__, self.side, str(self.port)],
+                env=self.env,
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"{self.side} exited with {self.proc.returncode}; see {self.log}"
+                )
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1).is_success:
+                    return
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.side} did not answer within {timeout} s; see {self.log}")
+
+    def rss(self) -> int:
+        """Resident bytes of the process and its children, 0 once it is gone."""
+        if self.proc is None or self.proc.poll() is not None:
+            return 0
+        try:
+            top = psutil.Process(self.proc.pid)
+            return sum(p.memory_info().rss for p in [top, *top.children(recursive=True)])
+        except psutil.Error:
+            return 0
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class RssSampler(threading.Thread):
+    """Samples every server's RSS every 0.2 s and keeps each one's peak."""
+
+    def __init__(self, servers: list[Server]) -> None:
+        super().__init__(daemon=True)
+        self.servers = servers
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.2):
+            for server in list(self.servers):
+                server.peak_rss = max(server.peak_rss, server.rss())
+
+
+if __name__ == "__main__":
+    main()

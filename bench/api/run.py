@@ -1,0 +1,319 @@
+"""The API benchmark (issue [8/8]): GraphQL next to plain Starlette, a login storm, memory.
+
+    .venv/bin/python bench/api/run.py                 # seed hondana_bench_api (250,000 titles), run
+    .venv/bin/python bench/api/run.py --reuse         # the database is already seeded
+
+Two servers run as separate processes on loopback, each as ``hondana serve`` runs the API
+(uvicorn, one worker, production mode, JSON access log): the real API
+(``server.app:create_app``) and the plain Starlette baseline (``bench/api/plain.py``), both
+through ``bench/api/launch.py``. This process is the load generator (``http_load.drive``:
+closed loop, keep-alive, one connection per client).
+
+For each of ``search``, ``record``, ``myLoans`` (20 loans) and ``myHolds`` (20 holds) it
+checks once that both sides answer the same ``data``, counts SQL statements per request on
+each side, then alternates GraphQL and plain runs (``--rounds`` x ``--seconds`` each, same
+``--clients``) and prints req/s, p50 and p99 for each side and their ratios. Then the login
+storm: searches at ``--storm-search-clients`` alone, then the same searches while
+``--storm-clients`` clients log storm patrons in back to back (argon2id); once per
+``--hash-threads`` value (the API is restarted with ``HONDANA_HASH_THREADS``). The API
+process's RSS (children included) is sampled throughout; the peak is reported. The end is a
+markdown summary for bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path[:0] = [str(ROOT), str(HERE)]
+
+import workload as wl  # noqa: E402
+from http_load import Sample, drive  # noqa: E402
+from launch import RssSampler, Server  # noqa: E402
+from sqlalchemy import select, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from models import Copy, Record  # noqa: E402
+from models.db import create_engine  # noqa: E402
+from server.trusted import MANIFEST  # noqa: E402
+
+DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/hondana_bench_api"
+
+
+@dataclass
+class OpResult:
+    """Both sides of one operation."""
+
+    op: str
+    graphql: Sample = field(default_factory=Sample)
+    plain: Sample = field(default_factory=Sample)
+    rounds: list[tuple[float, float]] = field(default_factory=list)  # req/s per round
+    sql: tuple[float, float] | None = None
+    difference: str | None = None
+
+
+@dataclass
+class StormResult:
+    """Searches alone and during a login storm, at one ``hash_threads``."""
+
+    threads: int
+    idle: Sample
+    storm: Sample
+    logins: Sample
+
+
+def record_ids(url: str, count: int = 200) -> list[str]:
+    """Global ids of ``count`` titles with copies, spread over the catalogue."""
+    sys.path.insert(0, str(HERE))
+    from plain import gid
+
+    async def fetch() -> list[int]:
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as conn:
+                top = (await conn.execute(text("SELECT max(id) FROM records"))).scalar_one()
+                step = max(1, int(top or 0) // count)
+                rows = await conn.execute(
+                    select(Record.id)
+                    .where(
+                        Record.id % step == 7 % step,
+                        select(Copy.id).where(Copy.record_id == Record.id).exists(),
+                    )
+                    .order_by(Record.id)
+                    .limit(count)
+                )
+                return [int(r) for r in rows.scalars()]
+        finally:
+            await engine.dispose()
+
+    ids = asyncio.run(fetch())
+    if not ids:
+        raise SystemExit(f"no titles in {url}: seed it first (run without --reuse)")
+    return [gid("Record", pk) for pk in ids]
+
+
+def database_exists(url: str) -> bool:
+    parsed = make_url(url)
+    admin = parsed.set(database="postgres").render_as_string(hide_password=False)
+
+    async def check() -> bool:
+        engine = create_engine(admin)
+        try:
+            async with engine.connect() as conn:
+                found = await conn.execute(
+                    text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}
+                )
+                return found.first() is not None
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(check())
+
+
+async def compare_ops(
+    args: argparse.Namespace, api: Server, plain: Server, work: wl.Workload
+) -> list[OpResult]:
+    results: list[OpResult] = []
+    from seed import HOLDS_CARD, LOANS_CARD
+
+    for op in args.ops:
+        if op in ("myLoans", "myHolds"):  # log in just before, well inside AUTH-10's 15 min
+            card = LOANS_CARD if op == "myLoans" else HOLDS_CARD
+            work.tokens[op] = await wl.login(api.port, work.ids, card)
+        res = OpResult(op)
+        sides = {"graphql": (api.port, work.request(op, "graphql")),
+                 "plain": (plain.port, work.request(op, "plain"))}  # fmt: skip
+        for n in range(min(work.variants(op), 25)):  # same data, request by request
+            a, b = [await wl.one(port, req, n) for port, req in sides.values()]
+            res.difference = res.difference or wl.first_difference(a, b)
+        if not args.no_sql_count:
+            count = min(work.variants(op), 25)
+            res.sql = (
+                await wl.statements_per_request(api.port, sides["graphql"][1], count),
+                await wl.statements_per_request(plain.port, sides["plain"][1], count),
+            )
+        for port, req in sides.values():  # warm-up, not counted
+            await drive(port, req, wl.check_data, clients=args.clients, seconds=args.warmup)
+        for _ in range(args.rounds):
+            rates = []
+            for side, (port, req) in sides.items():
+                s = await drive(
+                    port, req, wl.check_data, clients=args.clients, seconds=args.seconds
+                )
+                getattr(res, side).add(s)
+                rates.append(s.rate)
+                if s.failures:
+                    print(f"  {op} {side}: {s.failures} failures, first: {s.first_failure}")
+            res.rounds.append((rates[0], rates[1]))
+        print(op_line(res), flush=True)
+        results.append(res)
+    return results
+
+
+async def storm_run(
+    args: argparse.Namespace, api: Server, work: wl.Workload, threads: int
+) -> StormResult:
+    search = work.request("search", "graphql")
+    c = args.storm_search_clients
+    await drive(api.port, search, wl.check_data, clients=c, seconds=args.warmup)
+    idle = await drive(api.port, search, wl.check_data, clients=c, seconds=args.storm_seconds)
+    storm, logins = await asyncio.gather(
+        drive(api.port, search, wl.check_data, clients=c, seconds=args.storm_seconds),
+        drive(api.port, work.login_request(), wl.check_login, clients=args.storm_clients,
+              seconds=args.storm_seconds),
+    )  # fmt: skip
+    for name, s in (("idle", idle), ("storm", storm), ("logins", logins)):
+        if s.failures:
+            print(f"  storm/{name}: {s.failures} failures, first: {s.first_failure}")
+    result = StormResult(threads, idle, storm, logins)
+    print(storm_line(result), flush=True)
+    return result
+
+
+def ms(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def op_line(r: OpResult) -> str:
+    g, p = r.graphql, r.plain
+    rounds = ", ".join(f"{a:.0f}/{b:.0f}" for a, b in r.rounds)
+    return (
+        f"{r.op}: GraphQL {g.rate:.0f} req/s p50 {ms(g.pct(50))} p99 {ms(g.pct(99))} ms | "
+        f"plain {p.rate:.0f} req/s p50 {ms(p.pct(50))} p99 {ms(p.pct(99))} ms | "
+        f"throughput x{g.rate / p.rate:.2f} (rounds {rounds})"
+        + (f" | SQL/request {r.sql[0]:.1f} vs {r.sql[1]:.1f}" if r.sql else "")
+        + (f" | DATA DIFFERS at {r.difference}" if r.difference else "")
+    )
+
+
+def storm_line(s: StormResult) -> str:
+    ratio = s.storm.pct(99) / s.idle.pct(99)
+    return (
+        f"storm (hash_threads={s.threads}): search p99 idle {ms(s.idle.pct(99))} ms, "
+        f"during storm {ms(s.storm.pct(99))} ms (x{ratio:.2f}); search {s.idle.rate:.0f} -> "
+        f"{s.storm.rate:.0f} req/s; logins {s.logins.rate:.1f}/s p50 {ms(s.logins.pct(50))} ms"
+    )
+
+
+def summary(args: argparse.Namespace, ops: list[OpResult], storms: list[StormResult],
+            peaks: dict[str, int], load: tuple[str, str]) -> str:  # fmt: skip
+    lines = [
+        f"Machine: {os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, "
+        f"Python {platform.python_version()}; load average before {load[0]}, after {load[1]}.",
+        f"{args.clients} clients, {args.rounds} rounds x {args.seconds:g} s per side, "
+        f"alternating; p50/p99 over every request of the rounds.",
+        "",
+        "| operation | GraphQL req/s | plain req/s | ratio | GraphQL p50 / p99 ms | "
+        "plain p50 / p99 ms | p50 ratio | p99 ratio | SQL per request (GraphQL / plain) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in ops:
+        g, p = r.graphql, r.plain
+        sql = f"{r.sql[0]:.1f} / {r.sql[1]:.1f}" if r.sql else "not counted"
+        lines.append(
+            f"| {r.op} | {g.rate:,.0f} | {p.rate:,.0f} | **{g.rate / p.rate:.2f}** | "
+            f"{ms(g.pct(50))} / {ms(g.pct(99))} | {ms(p.pct(50))} / {ms(p.pct(99))} | "
+            f"{g.pct(50) / p.pct(50):.2f} | {g.pct(99) / p.pct(99):.2f} | {sql} |"
+        )
+    lines += [
+        "",
+        f"Login storm: {args.storm_search_clients} search clients, {args.storm_clients} login "
+        f"clients, {args.storm_seconds:g} s each phase.",
+        "",
+        "| hash_threads | search p99 idle | search p99 storm | ratio | search req/s idle / storm "
+        "| logins/s | login p50 / p99 ms |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for s in storms:
+        lines.append(
+            f"| {s.threads} | {ms(s.idle.pct(99))} ms | {ms(s.storm.pct(99))} ms | "
+            f"**{s.storm.pct(99) / s.idle.pct(99):.2f}** | {s.idle.rate:.0f} / {s.storm.rate:.0f} "
+            f"| {s.logins.rate:.1f} | {ms(s.logins.pct(50))} / {ms(s.logins.pct(99))} |"
+        )
+    lines += ["", "Peak RSS: " + ", ".join(f"{k} {v / 2**20:.0f} MiB" for k, v in peaks.items())]
+    return "\n".join(lines)
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--database-url", default=DEFAULT_URL)
+    ap.add_argument("--reuse", action="store_true", help="measure the seeded database as it is")
+    ap.add_argument("--seed-workers", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--seconds", type=float, default=10.0, help="per side per round")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--clients", type=int, default=16)
+    ap.add_argument("--warmup", type=float, default=2.0)
+    ap.add_argument("--ops", nargs="+", choices=wl.OPS, default=list(wl.OPS))
+    ap.add_argument("--no-sql-count", action="store_true")
+    ap.add_argument("--storm-seconds", type=float, default=15.0)
+    ap.add_argument("--storm-search-clients", type=int, default=4)
+    ap.add_argument("--storm-clients", type=int, default=8)
+    ap.add_argument("--hash-threads", type=int, nargs="*", default=None,
+                    help="storm once per value (default: the settings' value only; none: no storm)")  # fmt: skip
+    ap.add_argument("--api-env", action="append", default=[], metavar="HONDANA_X=VALUE",
+                    help="extra settings for the API process (both sides share the rest)")  # fmt: skip
+    return ap.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    url = args.database_url
+    if not args.reuse or not database_exists(url):
+        from seed import seed
+
+        print(f"seeding {make_url(url).database} (250,000 titles) ...", flush=True)
+        seed(url, args.seed_workers)
+    env = dict(item.split("=", 1) for item in args.api_env)
+    load_before = "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+    ids = wl.trusted_ids(json.loads(MANIFEST.read_text(encoding="utf-8")))
+    work = wl.Workload(ids=ids, record_ids=record_ids(url))
+    api, plain = Server("api", url, env), Server("plain", url, {})
+    peaks: dict[str, int] = {}
+    sampler = RssSampler([api, plain])
+    sampler.start()
+    storms: list[StormResult] = []
+    try:
+        api.start()
+        plain.start()
+        ops = asyncio.run(compare_ops(args, api, plain, work))
+        peaks["API under the load run"] = api.peak_rss
+        peaks["plain"] = plain.peak_rss
+        plain.stop()
+        current = int(api.env.get("HONDANA_HASH_THREADS") or settings_threads())
+        for threads in [current] if args.hash_threads is None else args.hash_threads:
+            if threads != current:  # a fresh API process with that many argon2 threads
+                api.stop()
+                api = Server("api", url, env | {"HONDANA_HASH_THREADS": str(threads)})
+                sampler.servers.append(api)
+                api.start()
+                current = threads
+            storms.append(asyncio.run(storm_run(args, api, work, threads)))
+            peaks[f"API in the storm (hash_threads={threads})"] = api.peak_rss
+    finally:
+        sampler.done.set()
+        for server in sampler.servers:
+            server.stop()
+    load_after = "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+    print()
+    print(summary(args, ops, storms, peaks, (load_before, load_after)))
+    return 0
+
+
+def settings_threads() -> int:
+    from server.settings import Settings
+
+    return Settings(_env_file=None).hash_threads
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
