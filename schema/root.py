@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -54,7 +54,7 @@ DOCUMENT_CACHE_SIZE = 256
 # The document limits as validation rules, built once. Strawberry's QueryDepthLimiter and
 # MaxAliasesLimiter create a new rule class in each instance, i.e. on every request, and
 # the validation cache is keyed by the rules: with per-request classes it would never hit.
-LIMIT_RULES = (
+LIMIT_RULES: tuple[type[ASTValidationRule], ...] = (
     OneCredentialAttempt,
     *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
     *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
