@@ -21,16 +21,8 @@ async def record(ctx: Context, record_id: int) -> Record | None:
 
 
 async def libraries(ctx: Context) -> Sequence[Library]:
-    """Every library, in display order."""
-    async with ctx.services.sessions() as db:
-        rows = (
-            (await db.execute(select(Library).order_by(Library.position, Library.id)))
-            .scalars()
-            .all()
-        )
-    for row in rows:
-        ctx.loaders.library.prime(row.id, row)
-    return rows
+    """Every library, in display order (read once per request, shared with the loader)."""
+    return await ctx.loaders.all_libraries()
 
 
 async def calendar_exceptions(ctx: Context, library_id: int) -> dict[date, bool]:

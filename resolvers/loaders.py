@@ -6,6 +6,7 @@ by concurrent tasks and GraphQL resolves sibling fields concurrently.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from aiodataloader import DataLoader
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models import CalendarDay, Copy, Hold, Library, Loan, Patron, Record
+from models import CalendarDay, Copy, Hold, Library, Loan, Patron, Record, StaffUser
 from policies.enums import CopyStatus, HoldState
 
 K = TypeVar("K")
@@ -46,8 +47,10 @@ class Loaders:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self.record = _loader(self._by_id(Record))
-        self.library = _loader(self._by_id(Library))
+        self._libraries: asyncio.Future[Sequence[Library]] | None = None
+        self.library = _loader(self._libraries_by_id)
         self.patron = _loader(self._by_id(Patron))
+        self.staff_user = _loader(self._by_id(StaffUser))  # who read what (audit log)
         self.copy = _loader(self._by_id(Copy))
         self.copies_by_record = _loader(self._grouped(Copy, Copy.record_id, order=Copy.id))
         self.calendar_by_library = _loader(
@@ -59,6 +62,21 @@ class Loaders:
         self.open_loans_by_patron = _loader(
             self._grouped(Loan, Loan.patron_id, order=Loan.due_on, where=Loan.returned_at.is_(None))
         )
+
+    async def all_libraries(self) -> list[Library]:
+        """Every library, in display order, read once per request. A city has tens of
+        them, and one page names them from sibling fields (availability, copies, facets,
+        pickup) that resolve in no fixed order: one read serves them all, so a request
+        costs the same statements however its fields interleave."""
+        if self._libraries is None:
+            stmt = select(Library).order_by(Library.position, Library.id)
+            self._libraries = asyncio.ensure_future(self._all(stmt))
+        # Shielded: one field cancelled must not cancel the read its siblings wait on.
+        return list(await asyncio.shield(self._libraries))
+
+    async def _libraries_by_id(self, ids: list[int]) -> list[Library | None]:
+        found = {row.id: row for row in await self.all_libraries()}
+        return [found.get(i) for i in ids]
 
     async def _all(self, stmt: Select[Any]) -> Sequence[Any]:
         async with self._sessions() as db:

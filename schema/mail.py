@@ -75,8 +75,7 @@ class AuditEntry:
     async def staff_username(self, info: Info[Context, Any]) -> str | None:
         if self.row.staff_id is None:
             return None
-        async with info.context.services.sessions() as db:
-            staff = await db.get(StaffUser, self.row.staff_id)
+        staff: StaffUser | None = await info.context.loaders.staff_user.load(self.row.staff_id)
         return staff.username if staff is not None else None
 
 
