@@ -20,6 +20,7 @@ from policies.accounts import (
 )
 from policies.enums import PasswordState
 from policies.errors import ErrorCode, RuleViolation
+from policies.text import has_nul
 from resolvers import sessions, throttle
 from resolvers.context import Context, PatronViewer, StaffViewer
 
@@ -112,7 +113,12 @@ async def _authenticate(
     """
     if (locked := await _locked(ctx, key)) is not None:
         return None, locked
-    if not login_id or len(login_id) > MAX_LOGIN_ID or len(password) > MAX_LOGIN_SECRET:
+    if (
+        not login_id
+        or len(login_id) > MAX_LOGIN_ID
+        or len(password) > MAX_LOGIN_SECRET
+        or has_nul(login_id)
+    ):
         return None, await _count_failure(ctx, key)
     column = model.card_number if model is Patron else model.username  # type: ignore[attr-defined]
     async with ctx.services.sessions() as db:
@@ -243,7 +249,7 @@ async def get_patron(ctx: Context, patron_id: int) -> Patron | None:
 
 async def find_patron_by_card(ctx: Context, card_number: str) -> Patron | None:
     """A patron by card number, for staff (STAFF-1)."""
-    if not card_number or len(card_number) > MAX_LOGIN_ID:
+    if not card_number or len(card_number) > MAX_LOGIN_ID or has_nul(card_number):
         return None
     async with ctx.services.sessions() as db:
         return (

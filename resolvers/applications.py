@@ -16,6 +16,7 @@ from models.db import lock_row
 from policies.enums import ApplicationKind, ApplicationState, CardKind
 from policies.errors import ErrorCode, RuleViolation
 from policies.preferences import normalize_email
+from policies.text import has_nul
 from resolvers import sessions
 from resolvers.context import Context, StaffViewer
 from resolvers.outbox import queue_mail
@@ -133,7 +134,7 @@ async def decide(
         if approve:
             patron = None
             lookup = card_number or (app.card_number if app.patron_id is not None else None)
-            if lookup is not None:
+            if lookup is not None and not has_nul(lookup):
                 patron = (
                     await db.execute(select(Patron).where(Patron.card_number == lookup))
                 ).scalar_one_or_none()

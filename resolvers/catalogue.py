@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 
 from models import Library, Record
 from policies.errors import ErrorCode, RuleViolation
+from policies.text import has_control
 from resolvers.context import Context
 
 
@@ -50,7 +51,7 @@ async def new_arrivals(
     whose classification starts with one of ``classes`` when any are given (MAIL-4)."""
     tz = ZoneInfo(ctx.services.policy.service.timezone)
     classes = [c.strip() for c in classes if c.strip()]
-    if len(classes) > MAX_CLASSES or any(len(c) > 20 for c in classes):
+    if len(classes) > MAX_CLASSES or any(len(c) > 20 or has_control(c) for c in classes):
         raise RuleViolation(ErrorCode.INVALID_INPUT, field="subjectClasses", max=MAX_CLASSES)
     conds: list[ColumnElement[bool]] = [
         Record.created_at >= datetime.combine(since, time(0), tzinfo=tz)

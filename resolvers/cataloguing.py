@@ -12,6 +12,7 @@ from models.db import lock_row
 from policies.enums import MaterialType
 from policies.errors import ErrorCode, RuleViolation
 from policies.isbn import isbn13
+from policies.text import has_control
 from resolvers import search_index
 from resolvers.context import Context
 
@@ -50,6 +51,11 @@ _OPTIONAL = (
 def _check(changes: RecordChanges) -> dict[str, object]:
     """The column values to write; ``RuleViolation`` for anything out of shape."""
     values: dict[str, object] = {}
+    for name in ("title", *_OPTIONAL, "isbn", "subject_class", "volume"):
+        value = getattr(changes, name)
+        if value is not None and has_control(value):
+            # One-line text; PostgreSQL cannot store a NUL at all.
+            raise RuleViolation(ErrorCode.INVALID_INPUT, field=name)
     if changes.title is not None:
         if not changes.title.strip() or len(changes.title) > MAX_TEXT:
             raise RuleViolation(ErrorCode.INVALID_INPUT, field="title", max_length=MAX_TEXT)

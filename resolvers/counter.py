@@ -16,6 +16,7 @@ from policies.cards import check_card_valid, check_may_collect_holds
 from policies.circulation import category, check_loan_limit, loan_due_date
 from policies.enums import CopyStatus, HoldState
 from policies.errors import ErrorCode, RuleViolation
+from policies.text import has_nul
 from resolvers import privacy
 from resolvers.calendar import opening_test
 from resolvers.context import Context
@@ -35,7 +36,7 @@ async def _library(ctx: Context, library_id: int) -> Library:
 
 async def _copy_by_barcode(ctx: Context, barcode: str) -> Copy:
     barcode = barcode.strip()
-    if not barcode or len(barcode) > 32:
+    if not barcode or len(barcode) > 32 or has_nul(barcode):
         raise RuleViolation(ErrorCode.NOT_FOUND, field="barcode")
     async with ctx.services.sessions() as db:
         copy = (await db.execute(select(Copy).where(Copy.barcode == barcode))).scalar_one_or_none()

@@ -23,6 +23,7 @@ from policies.enums import ContactMethod, PasswordState
 from policies.errors import ErrorCode, RuleViolation
 from policies.preferences import normalize_email
 from policies.school import check_password_age, check_web_application_age
+from policies.text import has_nul
 from resolvers import privacy, sessions, throttle
 from resolvers.context import Context
 from resolvers.outbox import queue_mail
@@ -81,7 +82,7 @@ async def throttled(ctx: Context, kind: str, card_number: str) -> None:
 
 
 async def _patron_by_card(db: AsyncSession, card_number: str) -> Patron | None:
-    if not card_number or len(card_number) > 50:
+    if not card_number or len(card_number) > 50 or has_nul(card_number):
         return None
     return (
         await db.execute(select(Patron).where(Patron.card_number == card_number))

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from models import LoginThrottleRow
 from policies.accounts import LoginThrottle, after_failure
 from policies.config import AccountPolicy
+from policies.text import throttle_safe
 
 # One client address can be a whole library's network (or a school's): it gets ten times
 # the room a single card or e-mail address gets before it is throttled.
@@ -30,7 +31,7 @@ def _state(row: LoginThrottleRow) -> LoginThrottle:
 
 async def current(db: AsyncSession, key: str) -> LoginThrottle:
     """The throttle for ``key`` as it stands."""
-    row = await db.get(LoginThrottleRow, key)
+    row = await db.get(LoginThrottleRow, throttle_safe(key))
     if row is None:
         return LoginThrottle()
     return _state(row)
@@ -45,6 +46,7 @@ async def record_failure(
     nothing else; the row lock (PostgreSQL) or the write lock (SQLite) keeps concurrent
     failures from being lost.
     """
+    key = throttle_safe(key)  # keys carry what clients typed, NUL included
     for _ in range(3):
         try:
             async with sessions() as db, db.begin():
@@ -76,4 +78,4 @@ async def record_failure(
 
 async def clear(db: AsyncSession, key: str) -> None:
     """Forget failures for ``key`` after a successful login."""
-    await db.execute(delete(LoginThrottleRow).where(LoginThrottleRow.key == key))
+    await db.execute(delete(LoginThrottleRow).where(LoginThrottleRow.key == throttle_safe(key)))
