@@ -11,6 +11,7 @@ it too.
 
 from __future__ import annotations
 
+import os
 from datetime import time
 from functools import lru_cache
 from pathlib import Path
@@ -131,7 +132,9 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(2, ge=1)
     argon2_memory_kib: int = Field(19456, ge=8)
     argon2_parallelism: int = Field(1, ge=1)
-    hash_threads: int = Field(4, ge=1)
+    # Half the cores (1 on 2): a login storm then queues logins rather than slowing every
+    # other request; the threads also run at a lower priority (resolvers/passwords.py).
+    hash_threads: int = Field(default_factory=lambda: max(1, (os.cpu_count() or 2) // 2), ge=1)
     max_body_bytes: int = Field(100_000, ge=1024)
     # An operation running longer is cancelled (EXECUTION_TIMEOUT); PostgreSQL cancels a
     # single statement sooner (statement_timeout), which rolls its transaction back.
