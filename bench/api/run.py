@@ -166,12 +166,18 @@ async def storm_run(
     search = work.request("search", "graphql")
     c = args.storm_search_clients
     await drive(api.port, search, wl.check_data, clients=c, seconds=args.warmup)
-    idle = await drive(api.port, search, wl.check_data, clients=c, seconds=args.storm_seconds)
-    storm, logins = await asyncio.gather(
-        drive(api.port, search, wl.check_data, clients=c, seconds=args.storm_seconds),
-        drive(api.port, work.login_request(), wl.check_login, clients=args.storm_clients,
-              seconds=args.storm_seconds),
-    )  # fmt: skip
+    idle, storm, logins = Sample(), Sample(), Sample()
+    for _ in range(args.storm_rounds):  # alternated, so a drifting background hits both
+        idle.add(
+            await drive(api.port, search, wl.check_data, clients=c, seconds=args.storm_seconds)
+        )
+        searched, logged_in = await asyncio.gather(
+            drive(api.port, search, wl.check_data, clients=c, seconds=args.storm_seconds),
+            drive(api.port, work.login_request(), wl.check_login, clients=args.storm_clients,
+                  seconds=args.storm_seconds),
+        )  # fmt: skip
+        storm.add(searched)
+        logins.add(logged_in)
     for name, s in (("idle", idle), ("storm", storm), ("logins", logins)):
         if s.failures:
             print(f"  storm/{name}: {s.failures} failures, first: {s.first_failure}")
@@ -228,7 +234,7 @@ def summary(args: argparse.Namespace, ops: list[OpResult], storms: list[StormRes
     lines += [
         "",
         f"Login storm: {args.storm_search_clients} search clients, {args.storm_clients} login "
-        f"clients, {args.storm_seconds:g} s each phase.",
+        f"clients, {args.storm_rounds} rounds x {args.storm_seconds:g} s idle, then storm.",
         "",
         "| hash_threads | search p99 idle | search p99 storm | ratio | search req/s idle / storm "
         "| logins/s | login p50 / p99 ms |",
@@ -253,9 +259,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--warmup", type=float, default=2.0)
-    ap.add_argument("--ops", nargs="+", choices=wl.OPS, default=list(wl.OPS))
+    ap.add_argument(
+        "--ops", nargs="*", choices=wl.OPS, default=list(wl.OPS), help="none: storm only"
+    )
     ap.add_argument("--no-sql-count", action="store_true")
-    ap.add_argument("--storm-seconds", type=float, default=15.0)
+    ap.add_argument("--storm-seconds", type=float, default=10.0, help="per phase per round")
+    ap.add_argument("--storm-rounds", type=int, default=3)
     ap.add_argument("--storm-search-clients", type=int, default=4)
     ap.add_argument("--storm-clients", type=int, default=8)
     ap.add_argument("--hash-threads", type=int, nargs="*", default=None,
