@@ -1,21 +1,46 @@
 """Fuzz the whole schema with hypothesis-graphql (issue [7/8]).
 
-Queries and mutations over every root field, generated from ``schema/schema.graphql``, go
-through the real ASGI app twice over: as a logged-in patron who has loans, holds, a basket,
-a bookshelf and e-books, and as an anonymous visitor. Whatever the document, the answer is
-never a 5xx and no error is ``INTERNAL_ERROR``: bad input gets its own code.
+Queries and mutations generated from ``schema/schema.graphql`` go through the real ASGI app
+as three viewers: a logged-in patron who has loans, holds, a basket, a bookshelf and
+e-books; an anonymous visitor; and a staff user with the ADMIN role. Whatever the document,
+the answer is never a 5xx and no error is ``INTERNAL_ERROR``: bad input gets its own code.
 
-The documents are drawn first (Hypothesis runs sync, the app runs on the session's event
-loop), with a fixed seed, so a CI run is repeatable. ``HONDANA_FUZZ_EXAMPLES`` sets how
-many operations to send in all (default 5,000) and ``HONDANA_FUZZ_SEED`` the seed, e.g.
+Each document asks for one root field, drawn uniformly from all of them, so a patron's
+``myLoans`` is not nulled by a sibling staff field and most documents execute. One in ten
+breaks the schema on purpose (a wrong type, a missing argument, an unknown enum value) and
+must be refused with ``INVALID_QUERY``. Ids are mostly those of the seeded rows.
+
+What runs where (``HONDANA_FUZZ_EXAMPLES``, default 5,000, sets the SQLite count; PostgreSQL
+runs half as many, with other seeds): SQLite 2,000 as the patron, 2,000 anonymous, 1,000 as
+staff; PostgreSQL 1,000 / 1,000 / 500. The patron and anonymous passes together send 6,000
+operations per full run. Measured on a busy 2-core machine (seed 20261130, 2 December 2026),
+executed = reached the resolvers (in brackets: the share of all sent that an access rule
+refused there); the rest were refused before execution (validation, the limits; one
+document in ten is invalid on purpose):
+
+    SQLite      5,000 in 152 s: patron 83% (26% access), anonymous 82% (68%), staff 85% (50%)
+    PostgreSQL  2,500 in  71 s: patron 82% (22% access), anonymous 84% (74%), staff 85% (46%)
+
+(The first version, several root fields per document, SQLite only: 59% executed, 245 s.)
+
+The documents are drawn in two worker processes (Hypothesis runs sync and is CPU work),
+chunk by chunk while this process sends the chunks already drawn, with fixed seeds, so a run
+is repeatable. For a longer run, e.g.
 
     HONDANA_FUZZ_EXAMPLES=50000 HONDANA_FUZZ_SEED=2 .venv/bin/pytest -s tests/api/test_fuzz.py
 
-Run with ``-s`` to see the split (executed / refused before execution) and the error codes.
+``-s`` prints the split per viewer (executed / of those, refused by an access rule / refused
+before execution) and the error codes.
+
+No warning filter: a resolver coroutine left un-awaited fails the run. (graphql-core 3.2
+dropped the pending coroutines of an object's other fields when one field failed
+synchronously, graphql-python/graphql-core#236; 3.3 settles them, and this fuzz's own
+documents, replayed without the filter the first version needed, leave none.)
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import multiprocessing
 import os
@@ -24,6 +49,7 @@ from collections import Counter
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -32,22 +58,24 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import Mode, from_schema, nodes
+from sqlalchemy import func, select
 
+import models
 from models import EbookTitle
-from policies.enums import CopyStatus, LibraryKind, MaterialType
+from policies.enums import CopyStatus, LibraryKind, MaterialType, StaffRole
 from resolvers import sessions
 from schema import ids
 from tests.support import Api, Factory
 
 SDL_PATH = Path(__file__).resolve().parents[2] / "schema" / "schema.graphql"
-TOTAL = int(os.environ.get("HONDANA_FUZZ_EXAMPLES", "5000"))
+EXAMPLES = int(os.environ.get("HONDANA_FUZZ_EXAMPLES", "5000"))
 SEED = int(os.environ.get("HONDANA_FUZZ_SEED", "20261130"))
-# One document in ten breaks the schema on purpose (a wrong type, a missing argument, an
-# unknown enum value): it must be refused with INVALID_QUERY, never crash.
-NEGATIVE_SHARE = 10
-VIEWERS = ("patron", "anonymous")
-# Every kind of object an id can name; a fresh database numbers rows from 1, so small
-# primary keys name the seeded rows (the patron's own and other people's).
+# Operations per database, as a share of EXAMPLES, and each viewer's share of those.
+PER_DATABASE = {"sqlite": 1.0, "postgresql": 0.5}
+VIEWERS = {"patron": 0.4, "anonymous": 0.4, "staff": 0.2}
+NEGATIVE_SHARE = 10  # one document in ten breaks the schema on purpose
+CHUNK = 250  # documents per draw: sending starts after the first chunk
+# Every kind of object an id can name (the model of the same name holds its rows).
 ID_TYPES = (
     "Application",
     "BasketEntry",
@@ -63,16 +91,10 @@ ID_TYPES = (
     "Record",
     "StaffUser",
 )
-# Codes that refuse a document before anything runs (graphql-core validation, the limits).
-REFUSED_CODES = {
-    "INVALID_QUERY",
-    "ONE_CREDENTIAL_ATTEMPT",
-    "QUERY_TOO_DEEP",
-    "TOO_MANY_ALIASES",
-    "TOO_MANY_TOKENS",
-    "PAGE_SIZE_OUT_OF_RANGE",
-    "BATCHING_DISABLED",
-}
+# Access refusals (ARCHITECTURE.md "Errors"): the field ran its permission checks. A
+# document refused before execution (validation, the limits) has no error with a path.
+ACCESS_CODES = {"UNAUTHENTICATED", "SESSION_EXPIRED", "FORBIDDEN", "TEMPORARY_PASSWORD"}
+ACCESS_CODES |= {"CARD_EXPIRED", "OVERDUE_BLOCK"}
 
 
 def _string(value: object) -> graphql.ValueNode:
@@ -84,15 +106,20 @@ def _raw_id(type_name: str, tail: str) -> str:
     return base64.urlsafe_b64encode(f"{type_name}:{tail}".encode()).decode().rstrip("=")
 
 
-def scalar_strategies() -> dict[str, st.SearchStrategy[graphql.ValueNode]]:
+def scalar_strategies(bases: dict[str, int]) -> dict[str, st.SearchStrategy[graphql.ValueNode]]:
     """Values for ``ID``, ``Date`` and ``DateTime``: mostly valid, some not.
 
-    Ids are mostly real opaque ids of small primary keys (the seeded rows), with some of
+    Ids are mostly real opaque ids of the twelve rows of each type numbered from
+    ``bases[type]`` on (the seeded rows: the patron's own and other people's), with some of
     the wrong type, absurd numbers, malformed base64, plain text and integers. Dates are
     mostly near the test's today, with some far in the past or future and some that are
     not dates at all.
     """
-    real_id = st.builds(ids.encode, st.sampled_from(ID_TYPES), st.integers(1, 12)).map(_string)
+    real_id = st.builds(
+        lambda type_name, n: ids.encode(type_name, bases.get(type_name, 1) + n),
+        st.sampled_from(ID_TYPES),
+        st.integers(0, 11),
+    ).map(_string)
     odd_id = st.one_of(
         st.builds(
             _raw_id,
@@ -101,7 +128,7 @@ def scalar_strategies() -> dict[str, st.SearchStrategy[graphql.ValueNode]]:
                 ["0", "-1", "", "1.5", "x", "999999999999999999", "9" * 19, "1" * 60, "１"]
             ),
         ),
-        st.builds(ids.encode, st.sampled_from(ID_TYPES), st.integers(13, 2**63 - 1)),
+        st.builds(ids.encode, st.sampled_from(ID_TYPES), st.integers(10**6, 2**63 - 1)),
         st.text(max_size=30),
         st.sampled_from(["====", "!!", "a" * 101, "%00", "UmVjb3Jk", "UmVjb3JkOjE"]),
     ).map(_string)
@@ -123,10 +150,30 @@ def scalar_strategies() -> dict[str, st.SearchStrategy[graphql.ValueNode]]:
     return {"ID": id_, "Date": date_, "DateTime": datetime_}
 
 
-def documents(count: int, salt: int, mode: Mode) -> list[str]:
-    """``count`` operations (queries and mutations) over the whole schema, drawn with a
-    fixed seed so every run draws the same ones."""
-    strategy = from_schema(SDL_PATH.read_text(), custom_scalars=scalar_strategies(), mode=mode)
+@cache
+def _schema() -> graphql.GraphQLSchema:
+    return graphql.build_schema(SDL_PATH.read_text())
+
+
+def root_fields(mode: Mode = Mode.POSITIVE) -> list[str]:
+    """Every root field, queries then mutations; for documents that break the schema, those
+    that take arguments (hypothesis-graphql breaks arguments, and a field without any has
+    nothing to break)."""
+    schema = _schema()
+    assert schema.query_type and schema.mutation_type
+    fields = {**schema.query_type.fields, **schema.mutation_type.fields}
+    return [name for name, f in fields.items() if mode == Mode.POSITIVE or f.args]
+
+
+def documents(count: int, salt: int, mode: Mode, bases: dict[str, int]) -> list[str]:
+    """``count`` operations, each a query or mutation of one root field drawn uniformly,
+    drawn with a fixed seed so every run draws the same ones."""
+    scalars = scalar_strategies(bases)
+    per_field = {
+        name: from_schema(_schema(), fields=[name], custom_scalars=scalars, mode=mode)
+        for name in root_fields(mode)
+    }
+    strategy = st.sampled_from(sorted(per_field)).flatmap(per_field.__getitem__)
     drawn: list[str] = []
 
     @seed(SEED + salt)
@@ -147,22 +194,26 @@ def documents(count: int, salt: int, mode: Mode) -> list[str]:
 
 @dataclass
 class Tally:
-    """What the fuzz saw: how many operations, how they ended, which codes came back."""
+    """What the fuzz saw per viewer: how many operations, how they ended, which codes."""
 
     sent: Counter[str] = field(default_factory=Counter)
     executed: Counter[str] = field(default_factory=Counter)
+    denied: Counter[str] = field(default_factory=Counter)
     refused: Counter[str] = field(default_factory=Counter)
     top_codes: Counter[str] = field(default_factory=Counter)
     payload_codes: Counter[str] = field(default_factory=Counter)
     statuses: Counter[int] = field(default_factory=Counter)
     failures: list[tuple[str, str, str]] = field(default_factory=list)
 
-    def report(self, seconds: float) -> str:
-        lines = [
-            f"fuzz: {sum(self.sent.values())} operations in {seconds:.1f} s (seed {SEED})",
-            f"  sent:     {dict(self.sent)}",
-            f"  executed: {dict(self.executed)}",
-            f"  refused before execution: {dict(self.refused)}",
+    def report(self, database: str, seconds: float) -> str:
+        lines = [f"fuzz on {database}: {sum(self.sent.values())} operations in {seconds:.1f} s"]
+        for viewer, sent in self.sent.items():
+            ran, denied, refused = self.executed[viewer], self.denied[viewer], self.refused[viewer]
+            lines.append(
+                f"  {viewer}: {sent} sent, {ran} executed ({ran / sent:.0%}; {denied} of them "
+                f"refused by an access rule), {refused} refused before execution"
+            )
+        lines += [
             f"  HTTP statuses: {dict(self.statuses)}",
             f"  top-level error codes: {dict(self.top_codes.most_common())}",
             f"  payload error codes: {dict(self.payload_codes.most_common())}",
@@ -197,14 +248,24 @@ def check(tally: Tally, viewer: str, document: str, status: int, body: Any) -> N
         tally.refused[viewer] += 1
     else:
         tally.executed[viewer] += 1
+        tally.denied[viewer] += bool(ACCESS_CODES.intersection(codes))
     if status >= 500 or "INTERNAL_ERROR" in codes or "None" in codes:
         tally.failures.append((viewer, document, f"{status}: {body}"[:800]))
 
 
-async def _patron_world(api: Api, factory: Factory) -> tuple[str, int]:
+@dataclass
+class World:
+    """The seeded viewers: the patron's and the staff user's ids and bearer tokens."""
+
+    patron_id: int
+    staff_id: int
+    tokens: dict[str, str | None]
+
+
+async def _world(api: Api, factory: Factory) -> World:
     """A patron with two loans, a waiting hold, a basket entry, a bookshelf with a title,
-    an e-book on loan and an e-book hold; other titles, copies and libraries around them.
-    Returns the patron's bearer token and id."""
+    an e-book on loan and an e-book hold; other titles, copies and libraries around them;
+    an ADMIN staff user."""
     central = await factory.library("central")
     branch = await factory.library("branch", LibraryKind.BRANCH_ROOM)
     await factory.library("mobile", LibraryKind.BOOKMOBILE, takes_holds=False)
@@ -228,6 +289,7 @@ async def _patron_world(api: Api, factory: Factory) -> tuple[str, int]:
     )
     patron = await factory.patron("yomu2468", email1="reader@example.jp")
     other = await factory.patron("otsu2468")
+    staff = await factory.staff("fuzzboss", "staffpass9", {StaffRole.ADMIN})
     for title in ("貸出中の本", "返却期限の近い本"):
         lent = await factory.copy(await factory.record(title), central, status=CopyStatus.ON_LOAN)
         await factory.loan(patron, lent, due_in_days=5)
@@ -264,52 +326,76 @@ async def _patron_world(api: Api, factory: Factory) -> tuple[str, int]:
         {"r": ids.encode("Record", ebook_out.id)},
     )
     assert hold["placeEbookHold"]["hold"], hold
-    return token, patron.id
+    staff_token = await api.staff_login("fuzzboss", "staffpass9")
+    return World(patron.id, staff.id, {"patron": token, "anonymous": None, "staff": staff_token})
 
 
-async def _fresh_token(api: Api, patron_id: int) -> str:
-    """A new session for the patron, as a login opens one (the fuzz may have logged out)."""
+async def _id_bases(api: Api) -> dict[str, int]:
+    """The lowest primary key of each id type: PostgreSQL's sequences go on counting across
+    the tests of a session, so the seeded rows are not always numbered from 1."""
+    bases: dict[str, int] = {}
+    async with api.app.state.services.sessions() as db:
+        for type_name in ID_TYPES:
+            model = getattr(models, type_name)
+            bases[type_name] = await db.scalar(select(func.min(model.id))) or 1
+    return bases
+
+
+async def _fresh_token(api: Api, world: World, viewer: str) -> str:
+    """A new session for ``viewer``, as a login opens one (the fuzz may have logged out)."""
     services = api.app.state.services
     async with services.sessions() as db, db.begin():
-        return await sessions.open_session(db, now=services.clock.now(), patron_id=patron_id)
+        if viewer == "staff":
+            return await sessions.open_session(
+                db, now=services.clock.now(), staff_id=world.staff_id
+            )
+        return await sessions.open_session(db, now=services.clock.now(), patron_id=world.patron_id)
 
 
-# Known, reported to the lead (not fixed here): some generated documents make Strawberry
-# build resolver coroutines (PermissionExtension.resolve_async) that are never awaited and
-# are garbage-collected with a RuntimeWarning; the answers are still correct codes.
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-async def test_fuzz_whole_schema_as_patron_and_anonymous(api: Api, factory: Factory) -> None:
+def _plan(database: str) -> list[tuple[str, int, Mode, int]]:
+    """(viewer, count, mode, salt) per chunk of documents to draw, in sending order."""
+    plan: list[tuple[str, int, Mode, int]] = []
+    for v, (viewer, share) in enumerate(VIEWERS.items()):
+        total = round(EXAMPLES * PER_DATABASE[database] * share)
+        for c, start in enumerate(range(0, total, CHUNK)):
+            size = min(CHUNK, total - start)
+            negative = size // NEGATIVE_SHARE
+            salt = 10_000 * (database == "postgresql") + 100 * v + 2 * c
+            plan += [(viewer, size - negative, Mode.POSITIVE, salt)]
+            plan += [(viewer, negative, Mode.NEGATIVE, salt + 1)] if negative else []
+    return plan
+
+
+@pytest.mark.filterwarnings("error:coroutine .* was never awaited:RuntimeWarning")
+async def test_fuzz_whole_schema(api: Api, factory: Factory, database_url: str) -> None:
     # SEC: fuzzing over the whole schema (issue [7/8]): no 5xx, no INTERNAL_ERROR, ever.
-    per_viewer = TOTAL // len(VIEWERS)
-    negative = per_viewer // NEGATIVE_SHARE
+    database = "sqlite" if database_url.startswith("sqlite") else "postgresql"
     started = time.monotonic()
-    # Drawing is CPU work in Hypothesis; two processes draw while this one seeds and sends.
+    world = await _world(api, factory)
+    bases = await _id_bases(api)
+    tally = Tally()
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
-        drawing: dict[str, list[Future[list[str]]]] = {
-            viewer: [
-                pool.submit(documents, per_viewer - negative, salt, Mode.POSITIVE),
-                pool.submit(documents, negative, salt + 1, Mode.NEGATIVE),
-            ]
-            for salt, viewer in zip((0, 10), VIEWERS, strict=True)
-        }
-        token, patron_id = await _patron_world(api, factory)
-        tally = Tally()
-        for viewer in VIEWERS:
-            batch = [doc for future in drawing[viewer] for doc in future.result()]
-            for document in batch:
-                response = await api.post(document, token=token if viewer == "patron" else None)
+        drawing: list[tuple[str, Future[list[str]]]] = [
+            (viewer, pool.submit(documents, count, salt, mode, bases))
+            for viewer, count, mode, salt in _plan(database)
+        ]
+        for viewer, future in drawing:
+            for document in await asyncio.wrap_future(future):
+                response = await api.post(document, token=world.tokens[viewer])
                 try:
                     body = response.json()
                 except ValueError:
                     body = response.text
                 check(tally, viewer, document, response.status_code, body)
-                if viewer == "patron" and "logout" in document:
-                    token = await _fresh_token(api, patron_id)
-    print("\n" + tally.report(time.monotonic() - started))
+                if viewer != "anonymous" and "logout" in document:
+                    world.tokens[viewer] = await _fresh_token(api, world, viewer)
+    report = tally.report(database, time.monotonic() - started)
+    print("\n" + report)
     assert not tally.failures, "\n\n".join(
         f"[{viewer}] {problem}\n{document}" for viewer, document, problem in tally.failures[:5]
     )
-    assert sum(tally.sent.values()) >= TOTAL - 1, tally.sent
+    expected = round(EXAMPLES * PER_DATABASE[database])
+    assert sum(tally.sent.values()) >= expected - len(VIEWERS), report
     # Most operations must run, not just be refused by validation or the limits.
-    assert sum(tally.executed.values()) > sum(tally.refused.values()), tally.report(0)
+    for viewer in VIEWERS:
+        assert tally.executed[viewer] > 2 * tally.refused[viewer], report
