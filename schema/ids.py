@@ -9,6 +9,9 @@ import binascii
 import strawberry
 
 MAX_ID_LENGTH = 100
+# Primary keys are INTEGER columns: PostgreSQL refuses a larger number as a query argument
+# (SQLite would just find nothing), so an id naming one names no row on either database.
+MAX_PK = 2**31 - 1
 
 
 def encode(type_name: str, pk: int) -> strawberry.ID:
@@ -20,7 +23,8 @@ def encode(type_name: str, pk: int) -> strawberry.ID:
 def decode(type_name: str, global_id: str) -> int | None:
     """The primary key inside ``global_id`` if it names a ``type_name``, else ``None``.
 
-    Callers answer ``None`` with ``NOT_FOUND``: a malformed id and a missing row look alike.
+    Callers answer ``None`` with ``NOT_FOUND``: a malformed id, a number beyond any primary
+    key and a missing row look alike.
     """
     if not global_id or len(global_id) > MAX_ID_LENGTH:
         return None
@@ -29,6 +33,7 @@ def decode(type_name: str, global_id: str) -> int | None:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
     prefix, _, number = raw.partition(":")
-    if prefix != type_name or not number.isdigit() or len(number) > 18:
+    if prefix != type_name or not number.isascii() or not number.isdigit() or len(number) > 18:
         return None
-    return int(number)
+    pk = int(number)
+    return pk if pk <= MAX_PK else None
