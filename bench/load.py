@@ -535,7 +535,11 @@ class Load:
 
     async def run(self, clients: int, duration: float, max_requests: int) -> Stats:
         """Log the patrons in, then run ``clients`` clients until the time or the cap."""
-        limits = httpx.Limits(max_connections=self.connections, max_keepalive_connections=None)
+        # Idle connections are dropped well before uvicorn's 5 s keep-alive timeout: reusing
+        # one the server is closing at that moment fails as a ReadError on the client side.
+        limits = httpx.Limits(
+            max_connections=self.connections, max_keepalive_connections=None, keepalive_expiry=2.0
+        )
         async with httpx.AsyncClient(
             base_url=self.base_url, timeout=self.timeout, limits=limits
         ) as http:
