@@ -263,25 +263,29 @@ class ApiServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> None:
+    label = "the API"
+
+    def command(self) -> list[str]:
+        """What runs the server: ``hondana serve`` on the port."""
         hondana = str(Path(sys.executable).parent / "hondana")
-        out = self.log.open("ab")
-        self.proc = subprocess.Popen(
-            [hondana, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=self.env,
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+        return [hondana, "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+
+    def start(self, timeout: float = 30.0) -> None:
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                self.command(), env=self.env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"the API exited with {self.proc.returncode}; see {self.log}")
+                raise RuntimeError(
+                    f"{self.label} exited with {self.proc.returncode}; see {self.log}"
+                )
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
                     return
             time.sleep(0.2)
-        raise RuntimeError(f"the API did not answer within {timeout} s; see {self.log}")
+        raise RuntimeError(f"{self.label} did not answer within {timeout} s; see {self.log}")
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

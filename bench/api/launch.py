@@ -17,27 +17,23 @@ start it on a free port, wait for ``/healthz``, sample its RSS, stop it.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import secrets
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psutil
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for path in (ROOT, ROOT / "bench"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
 
+from load import ApiServer, free_port  # noqa: E402  (bench/load.py)
 from sqlalchemy import event  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 from starlette.types import ASGIApp, Receive, Scope, Send  # noqa: E402
@@ -117,53 +113,31 @@ def main() -> None:
 # --- the load generator's side: start, sample and stop a server process ---------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    """One side (``api`` or ``plain``) as its own process, its log in a file."""
+class Server(ApiServer):
+    """One side (``api`` or ``plain``) as its own process, its log in a file: the load
+    run's ``ApiServer`` with this file as the command and its RSS sampled."""
 
     def __init__(self, side: str, database_url: str, env: dict[str, str]) -> None:
-        self.side = side
-        self.port = free_port()
-        self.log = Path(tempfile.gettempdir()) / f"hondana-bench-{side}-{os.getpid()}.log"
-        self.env = {
-            **os.environ,
-            "HONDANA_ENV": "production",
-            "HONDANA_SECRET_KEY": secrets.token_hex(16),
-            "HONDANA_DATABASE_URL": database_url,
-            "HONDANA_BROKER_URL": "memory://",
+        super().__init__(
+            database_url,
+            free_port(),
+            Path(tempfile.gettempdir()) / f"hondana-bench-{side}-{os.getpid()}.log",
+            # The access log at INFO, as `hondana serve` runs by default: part of the cost.
+            HONDANA_LOG_LEVEL=os.environ.get("HONDANA_LOG_LEVEL", "INFO"),
             # No maintenance window (SVC-1: 03:50-04:20 Tokyo answers 503): a run at any hour.
-            "HONDANA_POLICY__MAINTENANCE_START": "00:00",
-            "HONDANA_POLICY__MAINTENANCE_END": "00:00",
+            HONDANA_POLICY__MAINTENANCE_START="00:00",
+            HONDANA_POLICY__MAINTENANCE_END="00:00",
             **env,
-        }
-        self.proc: subprocess.Popen[bytes] | None = None
+        )
+        self.side = side
+        self.label = side
         self.peak_rss = 0
 
+    def command(self) -> list[str]:
+        return [sys.executable, __file__, self.side, str(self.port)]
+
     def start(self, timeout: float = 60.0) -> None:
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, __file__, self.side, str(self.port)],
-                env=self.env,
-                cwd=ROOT,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"{self.side} exited with {self.proc.returncode}; see {self.log}"
-                )
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1).is_success:
-                    return
-            time.sleep(0.2)
-        raise RuntimeError(f"{self.side} did not answer within {timeout} s; see {self.log}")
+        super().start(timeout)
 
     def rss(self) -> int:
         """Resident bytes of the process and its children, 0 once it is gone."""
@@ -174,15 +148,6 @@ class Server:
             return sum(p.memory_info().rss for p in [top, *top.children(recursive=True)])
         except psutil.Error:
             return 0
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
 
 class RssSampler(threading.Thread):
