@@ -3,7 +3,7 @@
 Loads LC's "Books All 2016, part 1" (250,000 records, fetched from the pymarc 5.4.0 source
 distribution on first use, checked by sha256) ``--rounds`` times with distinct control
 numbers, timing the import; then runs a fixed query mix through the real search
-(``resolvers.search.run_search``: index, counts, first page of titles) and the same words as
+(``resolvers.catalogue.search.run_search``: index, counts, first page of titles) and the same words as
 plain ``ILIKE`` scans over the same columns (a count and the first page, as the search
 returns), in the same run, and prints p50/p95 of both. See bench/README.md.
 """
@@ -35,12 +35,12 @@ from models import Library, Record  # noqa: E402
 from models.db import create_engine, create_session_factory  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
 from policies.enums import LibraryKind  # noqa: E402
-from resolvers.catalogue_import import (  # noqa: E402
+from resolvers.catalogue.search import SearchRequest, run_search  # noqa: E402
+from server.catalogue_import import (  # noqa: E402
     PreparedBatch,
     import_records,
     prepared_file_batches,
 )
-from resolvers.search import SearchRequest, run_search  # noqa: E402
 
 CACHE = ROOT / "var" / "bench"
 SDIST_SHA = "b2016b1674d1956636c99b9bf95b31840c5cb8f22645672a660e66326371b2f3"

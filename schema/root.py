@@ -20,24 +20,25 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult, Info
 
 from policies.errors import ErrorCode
-from resolvers import catalogue as catalogue_resolvers
-from resolvers.context import Context, Locale
-from schema import accounts, catalogue
-from schema import search as search_schema
-from schema.applications import ApplicationMutations, ApplicationQueries
-from schema.cataloguing import CataloguingMutations
-from schema.counter import CounterMutations, CounterQueries
-from schema.ebooks import EbookMutations, EbookQueries
-from schema.extensions import CachedParse, ErrorShaping
-from schema.holds import HoldMutations, HoldQueries
-from schema.libraries import Library
-from schema.loans import HistoryQueries, LoanMutations, LoanQueries
-from schema.mail import MailQueries
-from schema.messages import message
-from schema.passwords import PasswordMutations
-from schema.preferences import PreferenceMutations
-from schema.shelves import ShelfMutations, ShelfQueries
-from schema.validation import OneCredentialAttempt
+from resolvers.catalogue import catalogue as catalogue_resolvers
+from resolvers.shared.context import Context, Locale
+from schema.accounts import accounts
+from schema.accounts.applications import ApplicationMutations, ApplicationQueries
+from schema.accounts.passwords import PasswordMutations
+from schema.accounts.preferences import PreferenceMutations
+from schema.catalogue import catalogue
+from schema.catalogue import search as search_schema
+from schema.catalogue.libraries import Library
+from schema.circulation.holds import HoldMutations, HoldQueries
+from schema.circulation.loans import HistoryQueries, LoanMutations, LoanQueries
+from schema.ebooks.ebooks import EbookMutations, EbookQueries
+from schema.mail.mail import MailQueries
+from schema.shared.extensions import CachedParse, ErrorShaping
+from schema.shared.messages import message
+from schema.shared.validation import OneCredentialAttempt
+from schema.shelves.shelves import ShelfMutations, ShelfQueries
+from schema.staff.cataloguing import CataloguingMutations
+from schema.staff.counter import CounterMutations, CounterQueries
 
 MAX_DEPTH = 10
 MAX_ALIASES = 20

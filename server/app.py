@@ -22,9 +22,9 @@ from starlette.staticfiles import StaticFiles
 
 from models.db import create_engine, create_session_factory
 from policies.clock import Clock, SystemClock
-from resolvers import ebooks
-from resolvers.context import Services
-from resolvers.passwords import PasswordHasher
+from resolvers.ebooks import ebooks
+from resolvers.shared.context import Services
+from resolvers.shared.passwords import PasswordHasher
 from schema.root import make_schema
 from server.graphql import HondanaGraphQL
 from server.metrics import Metrics, MetricsMiddleware
@@ -46,7 +46,7 @@ OPAC_HEADERS = {
 def _dispatch_nudger() -> Callable[[], None]:
     """Send the dispatcher task to the broker (no retries: the beat is the backstop), from a
     publish-only Celery app whose sends time out on a hung broker. Called only from the
-    nudge thread (resolvers/nudge.py), so the lazy set-up needs no lock."""
+    nudge thread (resolvers/shared/nudge.py), so the lazy set-up needs no lock."""
     publisher: list[Any] = []
 
     def send() -> None:

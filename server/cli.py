@@ -18,11 +18,11 @@ from sqlalchemy import select
 from models import Library
 from models.db import create_engine, create_session_factory
 from models.migrate import upgrade
-from resolvers import search_index
-from resolvers.catalogue_import import CopyPlan, import_records, prepared_file_batches
-from resolvers.marc import RecordData
+from resolvers.catalogue import search_index
+from resolvers.catalogue.marc import RecordData
 from server import logging as hondana_logging
 from server.app import make_hasher
+from server.catalogue_import import CopyPlan, import_records, prepared_file_batches
 from server.settings import Settings, get_settings
 
 
@@ -177,8 +177,8 @@ ERRORS_FILE = Path(__file__).resolve().parents[1] / "docs" / "errors.md"
 
 
 def cmd_export_schema(_: Settings, args: argparse.Namespace) -> int:
-    from schema.error_table import error_table
     from schema.root import schema
+    from schema.shared.error_table import error_table
 
     target = Path(args.output) if args.output else SCHEMA_FILE
     target.write_text(schema.as_str() + "\n", encoding="utf-8")

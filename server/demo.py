@@ -48,16 +48,16 @@ from policies.enums import (
     PasswordState,
     StaffRole,
 )
-from resolvers.catalogue_import import (
+from resolvers.catalogue.marc import RecordData, iter_marc_file
+from resolvers.mail.notices import queue_due_reminders, queue_overdue_notices
+from resolvers.shared.passwords import PasswordHasher
+from server.catalogue_import import (
     CopyPlan,
     ImportReport,
     import_records,
     prepared_batches,
     prepared_file_batches,
 )
-from resolvers.marc import RecordData, iter_marc_file
-from resolvers.notices import queue_due_reminders, queue_overdue_notices
-from resolvers.passwords import PasswordHasher
 
 SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "lc-books-2016-sample.mrc"
 

@@ -22,8 +22,8 @@ from policies.clock import Clock
 from policies.config import ServicePolicy
 from policies.errors import ErrorCode
 from policies.service import maintenance_remaining
-from resolvers.context import Locale
-from schema.messages import message
+from resolvers.shared.context import Locale
+from schema.shared.messages import message
 from server.trusted import TrustedDocuments
 
 log = logging.getLogger("hondana.access")

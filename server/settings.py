@@ -133,7 +133,7 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(19456, ge=8)
     argon2_parallelism: int = Field(1, ge=1)
     # Half the cores (1 on 2): a login storm then queues logins rather than slowing every
-    # other request; the threads also run at a lower priority (resolvers/passwords.py).
+    # other request; the threads also run at a lower priority (resolvers/shared/passwords.py).
     hash_threads: int = Field(default_factory=lambda: max(1, (os.cpu_count() or 2) // 2), ge=1)
     max_body_bytes: int = Field(100_000, ge=1024)
     # An operation running longer is cancelled (EXECUTION_TIMEOUT); PostgreSQL cancels a

@@ -23,8 +23,8 @@ from policies.enums import (
     PasswordState,
     StaffRole,
 )
-from resolvers import search_index
-from resolvers.context import Services
+from resolvers.catalogue import search_index
+from resolvers.shared.context import Services
 from server.app import create_app
 from server.settings import Settings
 

@@ -13,8 +13,8 @@ from sqlalchemy.exc import DBAPIError
 import models
 from models.db import create_engine, is_statement_timeout, is_unavailable
 from policies.clock import FixedClock
-from schema.ids import encode
 from schema.root import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS
+from schema.shared.ids import encode
 from server.settings import Settings
 from tests.support import Api, Factory, app_client, codes
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from models import Copy, EbookTitle, Library, Loan, Patron
 from policies.enums import CopyStatus
-from schema import ids
+from schema.shared import ids
 from server.demo import load_demo
 from server.trusted import build_manifest
 from tests.support import Api

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from resolvers.passwords import HASH_NICENESS, PasswordHasher
+from resolvers.shared.passwords import HASH_NICENESS, PasswordHasher
 
 
 def _hasher(threads: int) -> PasswordHasher:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from models import EbookTitle, OutboxMessage, Record
 from policies.clock import FixedClock
 from policies.enums import CardKind, MaterialType, PasswordState
-from resolvers.ebooks import sweep
+from resolvers.ebooks.ebooks import sweep
 from tests.circulation.ops import gid
 from tests.support import Api, Factory
 
