@@ -121,6 +121,8 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite+aiosqlite:///{VAR_DIR}/hondana.db"
     broker_url: str = f"sqla+sqlite:///{VAR_DIR}/celery-broker.db"
     maildir: Path = VAR_DIR / "maildir"
+    # Celery beat's schedule (shelve files ``<name>.db`` or ``.dat/.dir/.bak``).
+    beat_schedule: Path = VAR_DIR / "celerybeat-schedule"
     # Signs short-lived codes (digital card, reading links). Must be set in production.
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET_KEY)
     host: str = "127.0.0.1"
