@@ -202,6 +202,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
             report = await load_demo(
                 create_session_factory(engine),
                 make_hasher(settings),
+                now=settings.clock().now(),
                 marc_path=Path(args.marc) if args.marc else SAMPLE,
                 limit=args.limit,
                 progress=progress,
