@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 import redis
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
 
 from tests.conftest import PG_ADMIN_URL, REQUIRE, _pg_admin, _pg_available
@@ -80,6 +81,7 @@ class Demo:
                 env={**self.env, **env},
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: nothing outlives the test
             )
         self.wait_for(self._answers, "the API to answer")
 
@@ -95,7 +97,7 @@ class Demo:
             try:
                 self.proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
         self.proc = None
 
@@ -277,11 +279,33 @@ def test_demo_mail_goes_out_on_the_default_setup(demo: Demo) -> None:
     assert password_mail["To"] == "patron1@example.jp"
     assert not demo.mails("hold_ready")  # not before its day
 
-    # The next opening morning comes: the same processes, started with the clock there.
+    # The next opening morning comes: the same processes, started with the clock there
+    # (and the worker's metrics on, which tell when beat's dispatch last ran).
     demo.stop()
-    demo.up(HONDANA_DEV_NOW=(morning + timedelta(minutes=1)).isoformat())
+    metrics_port = _free_port()
+    before = time.time()
+    demo.up(
+        HONDANA_DEV_NOW=(morning + timedelta(minutes=1)).isoformat(),
+        HONDANA_WORKER_METRICS_PORT=str(metrics_port),
+    )
     [ready] = demo.wait_for(lambda: demo.mails("hold_ready"), "the hold-ready mail")
     assert ready["To"] == "patron6@example.jp"
     assert "予約資料確保のお知らせ" in str(ready["Subject"])
     text = _body(ready)
     assert loan["record"]["title"][:10] in text and pickup["name"] in text
+    # docs/deploy.md: operators alert when this stops moving.
+    last_run = demo.wait_for(lambda: _last_dispatch(metrics_port), "a scheduled dispatch run")
+    assert last_run >= before
+
+
+def _last_dispatch(port: int) -> float:
+    """The worker's ``hondana_mail_dispatch_last_run_timestamp_seconds`` (0 if not yet)."""
+    try:
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    except httpx.TransportError:
+        return 0.0
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "hondana_mail_dispatch_last_run_timestamp_seconds":
+                return float(sample.value)
+    return 0.0

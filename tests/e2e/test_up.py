@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 from pathlib import Path
+
+import pytest
 
 from tests.e2e.test_demo_mail import HONDANA, _hondana_free_env
 from tests.workers.conftest import _free_port
@@ -18,10 +22,23 @@ def test_up_exits_non_zero_with_the_workers_error_when_the_worker_dies(tmp_path:
         "HONDANA_PORT": str(_free_port()),
         "HONDANA_BROKER_URL": "sqla+nosuchdialect:///var/broker.db",
     }
-    done = subprocess.run(  # noqa: S603 - our own CLI
-        [*HONDANA, "up"], cwd=tmp_path, env=env, capture_output=True, timeout=180, check=False
+    up = subprocess.Popen(  # noqa: S603 - our own CLI
+        [*HONDANA, "up"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: nothing outlives a failed test
     )
-    output = done.stdout.decode(errors="replace") + done.stderr.decode(errors="replace")
-    assert done.returncode != 0, output
+    try:
+        out, _ = up.communicate(timeout=180)
+    except subprocess.TimeoutExpired:
+        os.killpg(up.pid, signal.SIGKILL)
+        out, _ = up.communicate()
+        pytest.fail(
+            "hondana up kept running with its worker dead:\n" + out.decode(errors="replace")
+        )
+    output = out.decode(errors="replace")
+    assert up.returncode != 0, output
     assert "NoSuchModuleError" in output  # the worker's own error reaches the terminal
     assert "hondana up: the worker stopped" in output
