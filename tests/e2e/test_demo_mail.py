@@ -11,14 +11,13 @@ Issue 16: the worker died at start on the embedded broker and no test ran it the
 
 from __future__ import annotations
 
-import asyncio
 import os
-import secrets
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from datetime import date, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -32,7 +31,7 @@ import redis
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
 
-from tests.conftest import PG_ADMIN_URL, REQUIRE, _pg_admin, _pg_available
+from tests.conftest import _pg_available, scratch_pg_database, skip_unless_up
 from tests.workers.conftest import REDIS_URL, _free_port
 
 # Generous: a loaded machine takes a while to start a worker; a broken one never gets there.
@@ -153,32 +152,24 @@ def _hondana_free_env() -> dict[str, str]:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def demo(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Demo]:
     env = _hondana_free_env()
-    name = None
-    if request.param == "postgresql":
-        problem = _pg_available()
-        try:
-            redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-        except redis.RedisError as exc:
-            problem = problem or f"Redis not reachable at {REDIS_URL}: {exc}"
-        if problem:
-            if REQUIRE:
-                pytest.fail(f"{problem} (HONDANA_REQUIRE_SERVICES is set)")
-            pytest.skip(problem)
-        name = f"hondana_e2e_{os.getpid()}_{secrets.token_hex(3)}"
-        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-        env["HONDANA_DATABASE_URL"] = (
-            make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-        )
-        # A Redis database of its own: the demo's tasks go to Celery's default queue.
-        env["HONDANA_BROKER_URL"] = str(make_url(REDIS_URL).set(database="9"))
-    running = Demo(tmp_path, env)
-    try:
+    with ExitStack() as stack:
+        if request.param == "postgresql":
+            skip_unless_up(_pg_available() or _redis_problem())
+            env["HONDANA_DATABASE_URL"] = stack.enter_context(scratch_pg_database("hondana_e2e"))
+            # A Redis database of its own: the demo's tasks go to Celery's default queue.
+            env["HONDANA_BROKER_URL"] = str(make_url(REDIS_URL).set(database="9"))
+        running = Demo(tmp_path, env)
+        stack.callback(running.http.close)
+        stack.callback(running.stop)
         yield running
-    finally:
-        running.stop()
-        running.http.close()
-        if name:
-            asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _redis_problem() -> str | None:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        return f"Redis not reachable at {REDIS_URL}: {exc}"
+    return None
 
 
 LOGIN = """mutation($card: String!, $password: String!) {
