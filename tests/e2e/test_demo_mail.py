@@ -119,7 +119,9 @@ class Demo:
                     f"for {what}; its log:\n{self.output()}"
                 )
             if time.monotonic() > deadline:
-                pytest.fail(f"no {what} within {DEADLINE:.0f} s; the log:\n{self.output()}")
+                pytest.fail(
+                    f"waited {DEADLINE:.0f} s in vain for {what}; the log:\n{self.output()}"
+                )
             time.sleep(0.5)
 
     def gql(self, query: str, token: str | None = None, **variables: Any) -> dict[str, Any]:
