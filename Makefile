@@ -11,7 +11,7 @@ UV_VERSION = $(shell sed -n '/^name = "uv"$$/{n;s/^version = "\(.*\)"$$/\1/p;}' 
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet 'uv==$(UV_VERSION)'
+	$(BIN)/python -m pip install --quiet 'uv$(if $(UV_VERSION),==$(UV_VERSION))'
 
 # Exactly the versions in uv.lock, each checked against its hash; refuses a uv.lock that
 # no longer matches pyproject.toml (then run `make lock`).
