@@ -21,8 +21,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from models.db import create_engine, create_session_factory
-from policies.clock import Clock, SystemClock
-from resolvers.ebooks import ebooks
+from policies.clock import Clock
+from resolvers.ebooks.ebooks import ebooks
 from resolvers.shared.context import Services
 from resolvers.shared.passwords import PasswordHasher
 from schema.root import make_schema
@@ -79,7 +79,7 @@ def create_app(
     stand-in for the dispatcher nudge; by default the nudge goes to the Celery broker."""
     settings = settings or get_settings()
     settings.check_production()  # before anything is opened: nothing to close on refusal
-    clock = clock or SystemClock()
+    clock = clock or settings.clock()
     policy = settings.policy.to_policy()
     engine = create_engine(
         settings.database_url,

@@ -5,8 +5,8 @@ SQLite file, the SQLite Celery broker and a maildir, all under ``var/``. Setting
 ``HONDANA_DATABASE_URL=postgresql+asyncpg://...`` and ``HONDANA_BROKER_URL=redis://...``
 is the production switch; no code changes.
 
-This module imports nothing of the project but ``policies.config``, so the workers may use
-it too.
+This module imports nothing of the project but ``policies.config`` and ``policies.clock``,
+so the workers may use it too.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import AwareDatetime, BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from policies.clock import Clock, OffsetClock, SystemClock
 from policies.config import (
     AccountPolicy,
     CategoryLimits,
@@ -121,6 +122,8 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite+aiosqlite:///{VAR_DIR}/hondana.db"
     broker_url: str = f"sqla+sqlite:///{VAR_DIR}/celery-broker.db"
     maildir: Path = VAR_DIR / "maildir"
+    # Celery beat's schedule (shelve files ``<name>.db`` or ``.dat/.dir/.bak``).
+    beat_schedule: Path = VAR_DIR / "celerybeat-schedule"
     # Signs short-lived codes (digital card, reading links). Must be set in production.
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET_KEY)
     host: str = "127.0.0.1"
@@ -160,6 +163,10 @@ class Settings(BaseSettings):
     worker_metrics_port: int | None = Field(None, ge=1, le=65535)
     worker_metrics_addr: str = "127.0.0.1"
     policy: PolicySettings = PolicySettings()
+    # Development only, refused in production: the API's and the workers' clocks start at
+    # this instant (ISO 8601 with a zone) and run on from there, e.g. to see the mail owed
+    # "on the next opening day" (MAIL-1) go out without waiting for that day.
+    dev_now: AwareDatetime | None = None
     # The front ends' operations by id (``hondana clients manifest``); production runs only these.
     trusted_documents: Path = Path(__file__).resolve().parents[1] / "clients" / "manifest.json"
 
@@ -172,12 +179,18 @@ class Settings(BaseSettings):
         development signing key is public (it is in this file)."""
         if not self.is_production:
             return
+        if self.dev_now is not None:
+            raise RuntimeError("HONDANA_DEV_NOW moves the clock: never in production")
         key = self.secret_key.get_secret_value()
         if not key or key == DEVELOPMENT_SECRET_KEY:
             raise RuntimeError(
                 "HONDANA_SECRET_KEY is the development default: production needs its own long "
                 "random value, the same on every API process (docs/deploy.md)"
             )
+
+    def clock(self) -> Clock:
+        """The clock the API and the workers read: the machine's, or from ``dev_now`` on."""
+        return OffsetClock(self.dev_now) if self.dev_now is not None else SystemClock()
 
     @property
     def secure_cookies(self) -> bool:

@@ -249,7 +249,7 @@ def _remember(state: dict[str, Any], operation: str, data: dict[str, Any]) -> No
 
 
 async def _demo_world(api: Api) -> dict[str, Any]:
-    """The demo library (all 19,554 sample records), and the ids the steps need."""
+    """The demo library (the shipped catalogue), and the ids the steps need."""
     services = api.app.state.services
     await load_demo(services.sessions, services.hasher, now=services.clock.now())
     async with services.sessions() as db:
