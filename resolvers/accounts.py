@@ -63,36 +63,60 @@ def _as_rate_limited(locked: RuleViolation) -> RuleViolation:
     return RuleViolation(ErrorCode.RATE_LIMITED, "AUTH-11", **locked.params)
 
 
-async def _count_failure(ctx: Context, key: str) -> RuleViolation:
-    """Count a failed attempt against the card and the client address; the answer says
-    ``ACCOUNT_LOCKED`` once the card locks (AUTH-11), with ``Retry-After``. The address
-    count (ten times the card's limit) stops one client guessing across many cards."""
+# Verifications one card's attempts may run at once in this process, next to the count in
+# the database (which bounds them across processes).
+_VERIFYING = throttle.KeyedLimiter()
+
+
+async def _admit(ctx: Context, key: str) -> datetime | RuleViolation:
+    """Count this attempt against the client address and the card *before* verifying it,
+    each in its own committed transaction (AUTH-11): however many arrive at once, in however
+    many processes, only the lockout's number are verified. ``RATE_LIMITED`` while the
+    address is over its limit (ten times the card's), ``ACCOUNT_LOCKED`` while the card is
+    locked; else the instant the attempt was counted at."""
     now = ctx.services.clock.now()
+    policy = ctx.policy.accounts
     if (address := _address_key(ctx)) is not None:
-        await throttle.record_failure(
-            ctx.services.sessions, address, now, throttle.address_policy(ctx.policy.accounts)
-        )
-    state = await throttle.record_failure(ctx.services.sessions, key, now, ctx.policy.accounts)
-    if (locked := _lock_of(state, now)) is not None:
+        sessions, wide = ctx.services.sessions, throttle.address_policy(policy)
+        counted, state = await throttle.admit(sessions, address, now, wide)
+        if not counted and (over := _lock_of(state, now)) is not None:
+            refusal = _as_rate_limited(over)
+            ctx.advise_retry(refusal)
+            return refusal
+    counted, state = await throttle.admit(ctx.services.sessions, key, now, policy)
+    if not counted and (locked := _lock_of(state, now)) is not None:
+        ctx.advise_retry(locked)
+        return locked
+    return now
+
+
+async def verify_counted(
+    ctx: Context, key: str, stored: str | None, password: str, *, plausible: bool = True
+) -> RuleViolation | None:
+    """Verify ``password`` against ``stored`` as one counted attempt for ``key`` (a card or
+    staff user): ``None`` if it matched (the attempt is taken back), else the refusal:
+    ``ACCOUNT_LOCKED`` once the card is locked (with ``Retry-After``), ``RATE_LIMITED``,
+    or ``INVALID_CREDENTIALS``. An implausible input is counted but never hashed."""
+    admitted = await _admit(ctx, key)
+    if isinstance(admitted, RuleViolation):
+        return admitted
+    ok = False
+    if plausible and len(password) <= MAX_LOGIN_SECRET:
+        async with _VERIFYING.hold(throttle.db_key(key), ctx.policy.accounts.lockout_failures):
+            ok = await ctx.services.hasher.verify(stored, password)
+    if ok:
+        policy = ctx.policy.accounts
+        await throttle.forgive(ctx.services.sessions, key, admitted, policy)
+        if (address := _address_key(ctx)) is not None:
+            wide = throttle.address_policy(policy)
+            await throttle.forgive(ctx.services.sessions, address, admitted, wide)
+        return None
+    async with ctx.services.sessions() as db:
+        state = await throttle.current(db, key)
+    if (locked := _lock_of(state, ctx.services.clock.now())) is not None:
         ctx.advise_retry(locked)
         return locked
     return _bad_credentials()
-
-
-async def _locked(ctx: Context, key: str) -> RuleViolation | None:
-    """``ACCOUNT_LOCKED`` while the card is locked, ``RATE_LIMITED`` while the client
-    address is, else ``None``; checked before any hashing, so a locked attempt is cheap."""
-    now = ctx.services.clock.now()
-    address = _address_key(ctx)
-    async with ctx.services.sessions() as db:
-        state = await throttle.current(db, key)
-        wide = await throttle.current(db, address) if address is not None else None
-    refusal = _lock_of(state, now)
-    if refusal is None and wide is not None and (over := _lock_of(wide, now)) is not None:
-        refusal = _as_rate_limited(over)
-    if refusal is not None:
-        ctx.advise_retry(refusal)
-    return refusal
 
 
 Account = TypeVar("Account", Patron, StaffUser)
@@ -111,21 +135,18 @@ async def _authenticate(
     An unknown id, an unusable account and a wrong password give the same
     ``INVALID_CREDENTIALS`` after the same hashing work, so nothing tells them apart.
     """
-    if (locked := await _locked(ctx, key)) is not None:
-        return None, locked
-    if (
-        not login_id
-        or len(login_id) > MAX_LOGIN_ID
-        or len(password) > MAX_LOGIN_SECRET
-        or has_nul(login_id)
-    ):
-        return None, await _count_failure(ctx, key)
-    column = model.card_number if model is Patron else model.username  # type: ignore[attr-defined]
-    async with ctx.services.sessions() as db:
-        account = (await db.execute(select(model).where(column == login_id))).scalar_one_or_none()
+    plausible = bool(login_id) and len(login_id) <= MAX_LOGIN_ID and not has_nul(login_id)
+    account = None
+    if plausible:
+        column = model.card_number if model is Patron else model.username  # type: ignore[attr-defined]
+        async with ctx.services.sessions() as db:
+            found = await db.execute(select(model).where(column == login_id))
+            account = found.scalar_one_or_none()
     stored = account.password_hash if account is not None and usable(account) else None
-    if not await ctx.services.hasher.verify(stored, password):
-        return None, await _count_failure(ctx, key)
+    if (
+        refusal := await verify_counted(ctx, key, stored, password, plausible=plausible)
+    ) is not None:
+        return None, refusal
     return account, None
 
 
@@ -191,20 +212,14 @@ async def change_password(
     other session and replaces this session's token.
     """
     key = f"patron:{viewer.card_number}"
-    if (locked := await _locked(ctx, key)) is not None:
-        return LoginResult(errors=[locked])
     async with ctx.services.sessions() as db:
         patron = await db.get(Patron, viewer.patron_id)
     if patron is None:
         return LoginResult(errors=[RuleViolation(ErrorCode.NOT_FOUND)])
-    if len(current_password) > MAX_LOGIN_SECRET:
-        ok = False
-    else:
-        ok = await ctx.services.hasher.verify(patron.password_hash, current_password)
-    if not ok:
-        failure = await _count_failure(ctx, key)
-        if failure.code is ErrorCode.ACCOUNT_LOCKED:
-            return LoginResult(errors=[failure])
+    refusal = await verify_counted(ctx, key, patron.password_hash, current_password)
+    if refusal is not None:
+        if refusal.code is not ErrorCode.INVALID_CREDENTIALS:
+            return LoginResult(errors=[refusal])  # locked, or the address over its limit
         return LoginResult(
             errors=[
                 RuleViolation(ErrorCode.WRONG_CURRENT_PASSWORD, "AUTH-7", field="currentPassword")
