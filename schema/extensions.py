@@ -28,6 +28,17 @@ LIMIT_MESSAGES = (
 )
 
 
+OWN_RULE_CODES = frozenset(
+    c.value
+    for c in (
+        ErrorCode.ONE_CREDENTIAL_ATTEMPT,
+        ErrorCode.QUERY_TOO_DEEP,
+        ErrorCode.TOO_MANY_ALIASES,
+        ErrorCode.QUERY_TOO_COMPLEX,
+    )
+)
+
+
 def _limit_code(text: str) -> tuple[ErrorCode, int] | None:
     """The limit a validation or parse error reports, and that limit's value."""
     for pattern, code in LIMIT_MESSAGES:
@@ -81,8 +92,8 @@ class ErrorShaping(SchemaExtension):
                 code, extensions["max"] = limit
                 text = message(code, locale, {"max": limit[1]})
             extensions.setdefault("code", code.value)
-            if extensions["code"] == ErrorCode.ONE_CREDENTIAL_ATTEMPT.value:
-                text = message(ErrorCode.ONE_CREDENTIAL_ATTEMPT, locale)  # our own rule
+            if extensions["code"] in OWN_RULE_CODES:  # schema/validation.py's rules
+                text = message(ErrorCode(extensions["code"]), locale, {"max": extensions["max"]})
             return GraphQLError(
                 text,
                 error.nodes,
