@@ -28,7 +28,12 @@ from resolvers.passwords import PasswordHasher
 from schema.root import make_schema
 from server.graphql import HondanaGraphQL
 from server.metrics import Metrics, MetricsMiddleware
-from server.middleware import MaintenanceMiddleware, RequestGuardMiddleware, RequestIdMiddleware
+from server.middleware import (
+    ClientAddressMiddleware,
+    MaintenanceMiddleware,
+    RequestGuardMiddleware,
+    RequestIdMiddleware,
+)
 from server.ops import Ops
 from server.settings import Settings, get_settings
 from server.trusted import TrustedDocuments
@@ -159,6 +164,7 @@ def create_app(
         middleware=[
             Middleware(MetricsMiddleware, metrics=metrics),  # outermost: sees every refusal
             Middleware(RequestIdMiddleware),
+            Middleware(ClientAddressMiddleware, trusted_proxies=settings.proxy_networks),
             Middleware(MaintenanceMiddleware, clock=clock, policy=policy.service),
             Middleware(
                 RequestGuardMiddleware, max_body_bytes=settings.max_body_bytes, trusted=trusted

@@ -7,6 +7,7 @@ them like any other error.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import secrets
@@ -134,6 +135,54 @@ class RequestIdMiddleware:
                     "ms": round((time.perf_counter() - started) * 1000, 1),
                 },
             )
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+MAX_FORWARDED_HOPS = 20  # proxies in front of the API: a handful at most
+
+
+def _ip(text: str) -> str | None:
+    """``text`` as a normalised IP address, or ``None`` if it is not one."""
+    try:
+        return str(ipaddress.ip_address(text.strip()))
+    except ValueError:
+        return None
+
+
+def client_address(
+    peer: str | None, forwarded_for: str | None, trusted: tuple[Network, ...]
+) -> str | None:
+    """The client's address: the peer's, unless the peer is a trusted proxy, in which case
+    the nearest ``X-Forwarded-For`` hop that is not one (read from the right, since only
+    the hops our proxies appended are true). A hop that is not an IP address ends the walk
+    at the proxy that passed it on. With no proxy trusted (the default) the header is
+    ignored, so a client cannot choose the address its login failures count against."""
+    client = _ip(peer) if peer else None
+    hops = (forwarded_for or "").split(",")[-MAX_FORWARDED_HOPS:] if trusted else []
+    for hop in reversed(hops):
+        if client is None or not any(ipaddress.ip_address(client) in net for net in trusted):
+            break
+        if (ip := _ip(hop)) is None:
+            break
+        client = ip
+    return client
+
+
+class ClientAddressMiddleware:
+    """Put the client's address (:func:`client_address`) in the ASGI scope, where the
+    login throttle reads it; uvicorn's own proxy handling is off (``hondana serve``)."""
+
+    def __init__(self, app: ASGIApp, *, trusted_proxies: tuple[Network, ...]) -> None:
+        self.app = app
+        self.trusted = trusted_proxies
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            peer, port = scope.get("client") or (None, 0)
+            forwarded = Headers(scope=scope).get("x-forwarded-for")
+            address = client_address(peer, forwarded, self.trusted)
+            scope["client"] = (address, port) if address is not None else None
+        await self.app(scope, receive, send)
 
 
 class MaintenanceMiddleware:

@@ -14,10 +14,11 @@ from __future__ import annotations
 import os
 from datetime import time
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from policies.config import (
@@ -110,6 +111,10 @@ class PolicySettings(BaseModel):
 DEVELOPMENT_SECRET_KEY = "development-only-not-secret"
 
 
+def _networks(text: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    return tuple(ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip())
+
+
 class Settings(BaseSettings):
     """Everything configurable, read from ``HONDANA_*`` variables (and ``.env`` if present)."""
 
@@ -159,9 +164,23 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = None
     worker_metrics_port: int | None = Field(None, ge=1, le=65535)
     worker_metrics_addr: str = "127.0.0.1"
+    # Proxies whose X-Forwarded-For is believed (comma-separated addresses or networks,
+    # e.g. "10.0.0.5,10.1.0.0/24"). None by default: the peer's address is the client's.
+    trusted_proxies: str = ""
     policy: PolicySettings = PolicySettings()
     # The front ends' operations by id (``hondana clients manifest``); production runs only these.
     trusted_documents: Path = Path(__file__).resolve().parents[1] / "clients" / "manifest.json"
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: str) -> str:
+        _networks(value)  # refuse a typo at startup, not at the first request
+        return value
+
+    @property
+    def proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """:attr:`trusted_proxies` as networks."""
+        return _networks(self.trusted_proxies)
 
     @property
     def is_production(self) -> bool:

@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import pytest
@@ -26,8 +27,15 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class Served(NamedTuple):
+    """The server's URL and its SQLite database file."""
+
+    url: str
+    database: Path
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """`hondana migrate` and `hondana serve` (development, the default) on a free port."""
     home = tmp_path_factory.mktemp("probe")
     env = {
@@ -50,7 +58,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
-        yield url
+        yield Served(url, home / "probe.db")
     finally:
         process.terminate()
         try:
@@ -58,6 +66,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:  # a server frozen by a request it cannot refuse
             process.kill()
             process.wait()
+
+
+@pytest.fixture
+def server(served: Served) -> str:
+    return served.url
 
 
 def ladder(levels: int) -> str:
@@ -70,7 +83,8 @@ async def _while_healthz(server: str, request: dict[str, Any]) -> httpx.Response
     """Send ``request`` to /graphql and, while it is in flight, ask /healthz; both must
     answer (a client timeout ends a server that froze: the test then fails)."""
     async with httpx.AsyncClient(base_url=server, timeout=10) as client:
-        probe = asyncio.create_task(client.post("/graphql", headers=HEADERS, **request))
+        request = {**request, "headers": {**HEADERS, **request.get("headers", {})}}
+        probe = asyncio.create_task(client.post("/graphql", **request))
         await asyncio.sleep(0)  # the probe's request goes out first
         health = await client.get("/healthz")
         assert health.status_code == 200
@@ -85,3 +99,24 @@ async def test_fragment_ladder_is_refused_and_healthz_answers(server: str, level
     codes = {e["extensions"]["code"] for e in answer.json()["errors"]}
     assert "QUERY_TOO_COMPLEX" in codes, codes
     assert answer.json()["data"] is None
+
+
+LOGIN = 'mutation { login(cardNumber: "2000000001", password: "guess-1234") { errors { code } } }'
+
+
+def _throttle_keys(database: Path) -> set[str]:
+    with sqlite3.connect(database) as db:
+        return {key for (key,) in db.execute("SELECT key FROM login_throttle")}
+
+
+@pytest.mark.parametrize(
+    "forwarded", ["1" * 200, "203.0.113.9", "not-an-address", "203.0.113.9, 198.51.100.7"]
+)
+async def test_forwarded_for_is_not_trusted_by_default(served: Served, forwarded: str) -> None:
+    # AUTH-11: no proxy is trusted unless configured, so a client cannot pick the address
+    # its failures count against (nor break the count with an address the key can't hold).
+    headers = {**HEADERS, "X-Forwarded-For": forwarded}
+    answer = await _while_healthz(served.url, {"json": {"query": LOGIN}, "headers": headers})
+    assert answer.json()["data"]["login"]["errors"] == [{"code": "INVALID_CREDENTIALS"}]
+    keys = _throttle_keys(served.database)
+    assert {k for k in keys if k.startswith("login-ip:")} == {"login-ip:127.0.0.1"}, keys
