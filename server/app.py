@@ -119,6 +119,7 @@ def create_app(
         metrics=metrics,
         clock=clock,
         token=settings.metrics_token,
+        closed=settings.is_production,
     )
 
     async def read_ebook(request: Request) -> Response:
