@@ -103,9 +103,8 @@ async def request_reset(ctx: Context, card_number: str, email: str) -> None:
         patron = await _patron_by_card(db, card_number)
         matched = (
             patron is not None
-            and address is not None
             and patron.password_state in (PasswordState.ACTIVE, PasswordState.TEMPORARY)
-            and address.lower() in {(patron.email1 or "").lower(), (patron.email2 or "").lower()}
+            and _holds_address(patron, address)
         )
         if matched and patron is not None:
             await lock_row(db, Patron, patron.id)
@@ -116,11 +115,20 @@ async def request_reset(ctx: Context, card_number: str, email: str) -> None:
         await ctx.services.nudge()
 
 
+def _holds_address(patron: Patron, address: str | None) -> bool:
+    """Whether ``address`` is one the library already holds for ``patron``."""
+    held = {(patron.email1 or "").lower(), (patron.email2 or "").lower()} - {""}
+    return address is not None and address.lower() in held
+
+
 async def apply_on_web(ctx: Context, card_number: str, birth_date: date, email: str) -> None:
     """AUTH-3: a card holder of middle-school age or older applies on the web with card
-    number, birth date and an address; a temporary password is mailed to that address.
-    Younger applicants are told to come to the counter (judged on the birth date they
-    typed, so the answer reveals nothing about the card)."""
+    number, birth date and an address; a temporary password is mailed only when that
+    address is one the library already holds for the card, and nothing is stored from the
+    application (a typed address is never written to the card). With no address on file
+    it is a matter for the counter, where staff issue the password (AUTH-2): the answer,
+    the same for everyone, says so. Younger applicants are told to come to the counter
+    (judged on the birth date they typed, so the answer reveals nothing about the card)."""
     card_number = card_number.strip()
     check_web_application_age(birth_date, ctx.today())
     address = normalize_email(email, "email")
@@ -131,11 +139,10 @@ async def apply_on_web(ctx: Context, card_number: str, birth_date: date, email: 
             patron is not None
             and patron.birth_date == birth_date
             and patron.password_state is PasswordState.NONE
+            and _holds_address(patron, address)
         )
         if matched and patron is not None:
             await lock_row(db, Patron, patron.id)
-            patron.email1 = address
-            patron.email1_failure = None
             await _issue(ctx, db, patron, by_mail=True)
         else:
             await ctx.services.hasher.hash(temporary_password("0", date(2000, 1, 1)))
