@@ -120,3 +120,22 @@ async def test_forwarded_for_is_not_trusted_by_default(served: Served, forwarded
     assert answer.json()["data"]["login"]["errors"] == [{"code": "INVALID_CREDENTIALS"}]
     keys = _throttle_keys(served.database)
     assert {k for k in keys if k.startswith("login-ip:")} == {"login-ip:127.0.0.1"}, keys
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ('{"query": "{ libraries { code } }", "variables": {"c": "\\ud800"}}', "INVALID_UNICODE"),
+        ("[" * 20_000 + "]" * 20_000, "TOO_DEEP"),
+    ],
+    ids=["lone-surrogate", "deep-json"],
+)
+async def test_malformed_bodies_are_refused_and_healthz_answers(
+    server: str, body: str, reason: str
+) -> None:
+    # SEC: clear 400 BAD_REQUEST refusals, never a 500, the server answering meanwhile.
+    request = {"content": body, "headers": {"content-type": "application/json"}}
+    answer = await _while_healthz(server, request)
+    assert answer.status_code == 400, answer.text
+    error = answer.json()["errors"][0]["extensions"]
+    assert (error["code"], error["reason"]) == ("BAD_REQUEST", reason)
