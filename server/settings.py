@@ -109,6 +109,10 @@ class PolicySettings(BaseModel):
 
 # Anyone can read it here, so anyone could forge digital-card codes and reading links with it.
 DEVELOPMENT_SECRET_KEY = "development-only-not-secret"
+# A production key signs digital-card codes and reading links: 32 bytes or more, and not
+# one character repeated (a placeholder, not a random value).
+MIN_SECRET_BYTES = 32
+MIN_SECRET_DISTINCT = 8
 
 
 def _networks(text: str) -> tuple[IPv4Network | IPv6Network, ...]:
@@ -192,10 +196,12 @@ class Settings(BaseSettings):
         if not self.is_production:
             return
         key = self.secret_key.get_secret_value()
-        if not key or key == DEVELOPMENT_SECRET_KEY:
+        weak = len(key.encode()) < MIN_SECRET_BYTES or len(set(key)) < MIN_SECRET_DISTINCT
+        if key == DEVELOPMENT_SECRET_KEY or weak:
             raise RuntimeError(
-                "HONDANA_SECRET_KEY is the development default: production needs its own long "
-                "random value, the same on every API process (docs/deploy.md)"
+                "HONDANA_SECRET_KEY is the development default or too weak: production needs "
+                f"its own random value of {MIN_SECRET_BYTES}+ bytes (e.g. `openssl rand -hex "
+                "32`), the same on every API process (docs/deploy.md)"
             )
 
     @property

@@ -45,7 +45,7 @@ async def test_metrics_closed_in_production_without_a_token(
     production = settings.model_copy(
         update={
             "env": "production",
-            "secret_key": SecretStr("k" * 16 + "production-test-secret-0123456789"),
+            "secret_key": SecretStr("production-test-secret-0123456789-abcdef"),
             "trusted_documents": manifest,
         }
     )
