@@ -130,7 +130,9 @@ def create_app(
         except ValueError:
             return PlainTextResponse("not found", status_code=404)
         sig = request.query_params.get("sig", "")
-        if not ebooks.link_is_valid(services.secret_key, loan_id, expires, sig, clock.now()):
+        if not ebooks.link_is_valid(
+            services.secret_key, loan_id, expires, sig, clock.now()
+        ) or not await ebooks.loan_is_open(services.sessions, loan_id):
             return PlainTextResponse("this reading link has expired", status_code=403)
         return HTMLResponse(
             "<!doctype html><meta charset=utf-8><title>電子書籍リーダー</title>"
