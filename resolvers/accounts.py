@@ -10,6 +10,7 @@ from typing import TypeVar
 from sqlalchemy import select
 
 from models import Patron, StaffUser
+from models.db import lock_row
 from policies.accounts import (
     PASSWORD_MAX,
     LoginThrottle,
@@ -97,20 +98,37 @@ async def verify_counted(
     staff user): ``None`` if it matched (the attempt is taken back), else the refusal:
     ``ACCOUNT_LOCKED`` once the card is locked (with ``Retry-After``), ``RATE_LIMITED``,
     or ``INVALID_CREDENTIALS``. An implausible input is counted but never hashed."""
+    matched = await _verify_any(ctx, key, (stored,), password, plausible=plausible)
+    return matched if isinstance(matched, RuleViolation) else None
+
+
+async def _verify_any(
+    ctx: Context,
+    key: str,
+    hashes: tuple[str | None, ...],
+    password: str,
+    *,
+    plausible: bool = True,
+) -> int | RuleViolation:
+    """:func:`verify_counted` against each of ``hashes`` in turn (the current password,
+    then a reset's waiting one): the index of the one that matched, or the refusal."""
     admitted = await _admit(ctx, key)
     if isinstance(admitted, RuleViolation):
         return admitted
-    ok = False
+    matched: int | None = None
     if plausible and len(password) <= MAX_LOGIN_SECRET:
         async with _VERIFYING.hold(throttle.db_key(key), ctx.policy.accounts.lockout_failures):
-            ok = await ctx.services.hasher.verify(stored, password)
-    if ok:
+            for index, stored in enumerate(hashes):
+                if await ctx.services.hasher.verify(stored, password):
+                    matched = index
+                    break
+    if matched is not None:
         policy = ctx.policy.accounts
         await throttle.forgive(ctx.services.sessions, key, admitted, policy)
         if (address := _address_key(ctx)) is not None:
             wide = throttle.address_policy(policy)
             await throttle.forgive(ctx.services.sessions, address, admitted, wide)
-        return None
+        return matched
     async with ctx.services.sessions() as db:
         state = await throttle.current(db, key)
     if (locked := _lock_of(state, ctx.services.clock.now())) is not None:
@@ -142,12 +160,37 @@ async def _authenticate(
         async with ctx.services.sessions() as db:
             found = await db.execute(select(model).where(column == login_id))
             account = found.scalar_one_or_none()
-    stored = account.password_hash if account is not None and usable(account) else None
-    if (
-        refusal := await verify_counted(ctx, key, stored, password, plausible=plausible)
-    ) is not None:
-        return None, refusal
+    hashes: tuple[str | None, ...] = (None,)
+    if account is not None and usable(account):
+        waiting = getattr(account, "pending_password_hash", None)
+        hashes = (account.password_hash, waiting) if waiting else (account.password_hash,)
+    matched = await _verify_any(ctx, key, hashes, password, plausible=plausible)
+    if isinstance(matched, RuleViolation):
+        return None, matched
+    if isinstance(account, Patron):
+        await _settle_reset(ctx, account, used_temporary=matched == 1)
     return account, None
+
+
+async def _settle_reset(ctx: Context, patron: Patron, *, used_temporary: bool) -> None:
+    """A reset's waiting temporary password (AUTH-8) is settled by the first login after
+    it: used, it becomes the password (temporary, AUTH-5) and every other session ends;
+    the current password used instead voids it."""
+    if patron.pending_password_hash is None:
+        return
+    async with ctx.services.sessions() as db, db.begin():
+        await lock_row(db, Patron, patron.id)
+        fresh = await db.get(Patron, patron.id, populate_existing=True)
+        if fresh is None or fresh.pending_password_hash is None:
+            return
+        if used_temporary:
+            fresh.password_hash = fresh.pending_password_hash
+            fresh.password_state = PasswordState.TEMPORARY
+            fresh.password_changed_at = ctx.services.clock.now()
+            await sessions.end_other_sessions(db, fresh.id, keep_session_id=None)
+        fresh.pending_password_hash = None
+    patron.password_hash, patron.password_state = fresh.password_hash, fresh.password_state
+    patron.pending_password_hash = None
 
 
 async def _start_session(ctx: Context, account: Patron | StaffUser, key: str, password: str) -> str:
@@ -246,6 +289,7 @@ async def change_password(
         if fresh is None:
             return LoginResult(errors=[RuleViolation(ErrorCode.NOT_FOUND)])
         fresh.password_hash = new_hash
+        fresh.pending_password_hash = None  # a reset still waiting is void
         fresh.password_state = PasswordState.ACTIVE
         fresh.password_changed_at = now
         await throttle.clear(db, key)

@@ -42,14 +42,24 @@ def temporary_password(card_number: str, birth: date) -> str:
             return candidate
 
 
-async def _issue(ctx: Context, db: AsyncSession, patron: Patron, *, by_mail: bool) -> str:
-    """Give ``patron`` a new temporary password (ending their sessions); mail it if asked."""
+async def _issue(
+    ctx: Context, db: AsyncSession, patron: Patron, *, by_mail: bool, pending: bool = False
+) -> str:
+    """Give ``patron`` a new temporary password (ending their sessions); mail it if asked.
+    ``pending``: it waits beside the current password until it is used (a reset)."""
     now = ctx.services.clock.now()
     password = temporary_password(patron.card_number, patron.birth_date)
-    patron.password_hash = await ctx.services.hasher.hash(password)
-    patron.password_state = PasswordState.TEMPORARY
-    patron.password_changed_at = now
-    await sessions.end_other_sessions(db, patron.id, keep_session_id=None)
+    new_hash = await ctx.services.hasher.hash(password)
+    if pending:
+        # An anonymous request locks nobody out: the current password and sessions stay
+        # until the temporary password is used (resolvers/accounts.py, AUTH-8).
+        patron.pending_password_hash = new_hash
+    else:
+        patron.password_hash = new_hash
+        patron.pending_password_hash = None
+        patron.password_state = PasswordState.TEMPORARY
+        patron.password_changed_at = now
+        await sessions.end_other_sessions(db, patron.id, keep_session_id=None)
     if by_mail:
         await queue_mail(
             db,
@@ -108,7 +118,7 @@ async def request_reset(ctx: Context, card_number: str, email: str) -> None:
         )
         if matched and patron is not None:
             await lock_row(db, Patron, patron.id)
-            await _issue(ctx, db, patron, by_mail=True)
+            await _issue(ctx, db, patron, by_mail=True, pending=True)
         else:
             await ctx.services.hasher.hash(temporary_password("0", date(2000, 1, 1)))
     if matched:
@@ -187,6 +197,7 @@ async def invalidate(ctx: Context, card_number: str, *, left_city: bool) -> Patr
             raise RuleViolation(ErrorCode.NOT_FOUND, field="cardNumber")
         await lock_row(db, Patron, patron.id)
         patron.password_hash = None
+        patron.pending_password_hash = None
         patron.password_state = PasswordState.INVALIDATED
         await sessions.end_other_sessions(db, patron.id, keep_session_id=None)
         if left_city:
