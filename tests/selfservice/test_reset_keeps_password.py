@@ -27,9 +27,7 @@ async def _login(api: Api, card: str, password: str) -> dict[str, object]:
     return result
 
 
-async def test_the_temporary_password_takes_over_only_when_used(
-    api: Api, factory: Factory
-) -> None:
+async def test_the_temporary_password_takes_over_only_when_used(api: Api, factory: Factory) -> None:
     # AUTH-8 / AUTH-5: the reset waits; its first use ends the old password and sessions.
     patron = await factory.patron("yomu2468", email1="hanako@example.jp")
     session = await api.login(patron.card_number, "yomu2468")
