@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import sqlite3
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -17,14 +14,9 @@ from typing import Any, NamedTuple
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support import HONDANA, ROOT, hondana_serve
+
 HEADERS = {"X-Hondana-Client": "tests"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Served(NamedTuple):
@@ -44,28 +36,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         "HONDANA_MAILDIR": str(home / "maildir"),
         "HONDANA_BROKER_URL": "memory://",
     }
-    hondana = [sys.executable, "-m", "server.cli"]
-    subprocess.run([*hondana, "migrate"], env=env, cwd=ROOT, check=True)  # noqa: S603
-    port = _free_port()
-    process = subprocess.Popen(  # noqa: S603
-        [*hondana, "serve", "--port", str(port)], env=env, cwd=ROOT
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{url}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+    subprocess.run([*HONDANA, "migrate"], env=env, cwd=ROOT, check=True)  # noqa: S603
+    with hondana_serve(env) as url:
         yield Served(url, home / "probe.db")
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # a server frozen by a request it cannot refuse
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture

@@ -8,12 +8,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 
 from policies.clock import FixedClock
 from server.settings import Settings
-from server.trusted import build_manifest, manifest_text
-from tests.support import CLIENT_HEADERS, Api, Factory, app_client, codes
+from server.trusted import build_manifest
+from tests.support import CLIENT_HEADERS, Api, Factory, app_client, codes, production_settings
 
 JSON = {"content-type": "application/json"}
 
@@ -93,15 +92,7 @@ async def test_csrf_cookie_is_matched_by_name(api: Api, factory: Factory) -> Non
 
 @pytest.fixture
 async def production(settings: Settings, tmp_path: Path, clock: FixedClock) -> AsyncIterator[Api]:
-    manifest = tmp_path / "manifest.json"
-    manifest.write_text(manifest_text(), encoding="utf-8")
-    production = settings.model_copy(
-        update={
-            "env": "production",
-            "secret_key": SecretStr("production-test-secret-0123456789-abcdef"),
-            "trusted_documents": manifest,
-        }
-    )
+    production = production_settings(settings, tmp_path)
     async with app_client(production, clock) as client:
         yield client
 

@@ -9,8 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
 from server.settings import Settings
-from server.trusted import manifest_text
-from tests.support import Api, Factory, app_client
+from tests.support import Api, Factory, app_client, production_settings
 
 RESET = """mutation($c: String!, $e: String!) { requestPasswordReset(cardNumber: $c, email: $e) {
   accepted } }"""
@@ -40,15 +39,7 @@ async def test_metrics_closed_in_production_without_a_token(
     settings: Settings, tmp_path: Path
 ) -> None:
     # SEC: production serves /metrics only to the configured bearer token.
-    manifest = tmp_path / "manifest.json"
-    manifest.write_text(manifest_text(), encoding="utf-8")
-    production = settings.model_copy(
-        update={
-            "env": "production",
-            "secret_key": SecretStr("production-test-secret-0123456789-abcdef"),
-            "trusted_documents": manifest,
-        }
-    )
+    production = production_settings(settings, tmp_path)
     async with app_client(production) as client:
         assert (await client.http.get("/metrics")).status_code == 404
     with_token = production.model_copy(update={"metrics_token": SecretStr("s3cret-token")})
