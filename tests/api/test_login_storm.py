@@ -5,14 +5,17 @@ API processes, cost at most five verifications and leave no room for a right one
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from policies.clock import FixedClock
 from server.settings import Settings
-from tests.support import Api, Factory, app_client
+from tests.support import Api, Factory, app_client, hondana_serve
 
 LOGIN = (
     "mutation($c: String!, $p: String!) { login(cardNumber: $c, password: $p, delivery: BEARER)"
@@ -98,3 +101,41 @@ async def test_sixty_parallel_staff_logins(
         "staffLogin"
     ]
     await _check(codes, right, len(counted), retry)
+
+
+async def test_sixty_parallel_logins_over_two_hondana_serve_processes(
+    api: Api, factory: Factory, database_url: str, tmp_path: Path
+) -> None:
+    # AUTH-11 across real processes: two `hondana serve` over one database. Four wrong
+    # passwords are verified and answered INVALID_CREDENTIALS, the fifth locks the card
+    # (ACCOUNT_LOCKED); every other attempt is refused unverified, so at most five
+    # INVALID_CREDENTIALS-or-token answers come back in all.
+    patron = await factory.patron("yomu2468")
+    env = {
+        **os.environ,
+        "HONDANA_DATABASE_URL": database_url,
+        "HONDANA_MAILDIR": str(tmp_path / "maildir"),
+        "HONDANA_BROKER_URL": "memory://",
+    }
+    with hondana_serve(env) as first, hondana_serve(env) as second:
+        async with (
+            httpx.AsyncClient(base_url=first, timeout=60) as one,
+            httpx.AsyncClient(base_url=second, timeout=60) as two,
+        ):
+
+            async def attempt(client: httpx.AsyncClient, password: str) -> dict[str, Any]:
+                variables = {"c": patron.card_number, "p": password}
+                answer = await client.post(
+                    "/graphql", json={"query": LOGIN, "variables": variables}
+                )
+                body = answer.json()
+                if body.get("data") is None:  # refused whole: keep its code for the checks
+                    return {"accessToken": None, "errors": [body["errors"][0]["extensions"]]}
+                result: dict[str, Any] = body["data"]["login"]
+                return result
+
+            wrong = [attempt((one, two)[n % 2], f"wrong-{n}") for n in range(WRONG)]
+            *answers, right = await asyncio.gather(*wrong, attempt(two, "yomu2468"))
+            retry = await attempt(one, "yomu2468")
+    codes = [a["errors"][0]["code"] for a in answers]
+    await _check(codes, right, 0, retry)
