@@ -22,7 +22,7 @@ from starlette.staticfiles import StaticFiles
 
 from models.db import create_engine, create_session_factory
 from policies.clock import Clock
-from resolvers.ebooks.ebooks import ebooks
+from resolvers.ebooks import ebooks
 from resolvers.shared.context import Services
 from resolvers.shared.passwords import PasswordHasher
 from schema.root import make_schema

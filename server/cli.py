@@ -18,8 +18,8 @@ from sqlalchemy import select
 from models import Library
 from models.db import create_engine, create_session_factory
 from models.migrate import upgrade
-from resolvers.catalogue.catalogue import search_index
-from resolvers.catalogue.catalogue.marc import RecordData
+from resolvers.catalogue import search_index
+from resolvers.catalogue.marc import RecordData
 from server import logging as hondana_logging
 from server.app import make_hasher
 from server.catalogue_import import CopyPlan, import_records, prepared_file_batches

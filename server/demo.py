@@ -51,8 +51,8 @@ from policies.enums import (
     PasswordState,
     StaffRole,
 )
-from resolvers.catalogue.catalogue.marc import RecordData, iter_marc_file
-from resolvers.mail.mail.notices import queue_due_reminders, queue_overdue_notices
+from resolvers.catalogue.marc import RecordData, iter_marc_file
+from resolvers.mail.notices import queue_due_reminders, queue_overdue_notices
 from resolvers.shared.passwords import PasswordHasher
 from server.catalogue_import import (
     CopyPlan,

@@ -14,10 +14,11 @@ from __future__ import annotations
 import os
 from datetime import time
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, SecretStr
+from pydantic import AwareDatetime, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from policies.clock import Clock, OffsetClock, SystemClock
@@ -109,6 +110,14 @@ class PolicySettings(BaseModel):
 
 # Anyone can read it here, so anyone could forge digital-card codes and reading links with it.
 DEVELOPMENT_SECRET_KEY = "development-only-not-secret"
+# A production key signs digital-card codes and reading links: 32 bytes or more, and not
+# one character repeated (a placeholder, not a random value).
+MIN_SECRET_BYTES = 32
+MIN_SECRET_DISTINCT = 8
+
+
+def _networks(text: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    return tuple(ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip())
 
 
 class Settings(BaseSettings):
@@ -162,6 +171,9 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = None
     worker_metrics_port: int | None = Field(None, ge=1, le=65535)
     worker_metrics_addr: str = "127.0.0.1"
+    # Proxies whose X-Forwarded-For is believed (comma-separated addresses or networks,
+    # e.g. "10.0.0.5,10.1.0.0/24"). None by default: the peer's address is the client's.
+    trusted_proxies: str = ""
     policy: PolicySettings = PolicySettings()
     # Development only, refused in production: the API's and the workers' clocks start at
     # this instant (ISO 8601 with a zone) and run on from there, e.g. to see the mail owed
@@ -169,6 +181,17 @@ class Settings(BaseSettings):
     dev_now: AwareDatetime | None = None
     # The front ends' operations by id (``hondana clients manifest``); production runs only these.
     trusted_documents: Path = Path(__file__).resolve().parents[1] / "clients" / "manifest.json"
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: str) -> str:
+        _networks(value)  # refuse a typo at startup, not at the first request
+        return value
+
+    @property
+    def proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """:attr:`trusted_proxies` as networks."""
+        return _networks(self.trusted_proxies)
 
     @property
     def is_production(self) -> bool:
@@ -182,10 +205,12 @@ class Settings(BaseSettings):
         if self.dev_now is not None:
             raise RuntimeError("HONDANA_DEV_NOW moves the clock: never in production")
         key = self.secret_key.get_secret_value()
-        if not key or key == DEVELOPMENT_SECRET_KEY:
+        weak = len(key.encode()) < MIN_SECRET_BYTES or len(set(key)) < MIN_SECRET_DISTINCT
+        if key == DEVELOPMENT_SECRET_KEY or weak:
             raise RuntimeError(
-                "HONDANA_SECRET_KEY is the development default: production needs its own long "
-                "random value, the same on every API process (docs/deploy.md)"
+                "HONDANA_SECRET_KEY is the development default or too weak: production needs "
+                f"its own random value of {MIN_SECRET_BYTES}+ bytes (e.g. `openssl rand -hex "
+                "32`), the same on every API process (docs/deploy.md)"
             )
 
     def clock(self) -> Clock:

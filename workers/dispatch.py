@@ -18,9 +18,9 @@ from datetime import datetime
 
 from celery.utils.log import get_task_logger
 
-from resolvers.mail.mail import mail as outbox
-from resolvers.mail.mail.mail import Claimed
-from resolvers.mail.mail.notices import stale_hold_mails
+from resolvers.mail import mail as outbox
+from resolvers.mail.mail import Claimed
+from resolvers.mail.notices import stale_hold_mails
 from workers.app import app
 from workers.compose import compose
 from workers.metrics import count_deliveries, mark_scheduled_run

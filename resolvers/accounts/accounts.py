@@ -10,6 +10,7 @@ from typing import TypeVar
 from sqlalchemy import select
 
 from models import Patron, StaffUser
+from models.db import lock_row
 from policies.accounts import (
     PASSWORD_MAX,
     LoginThrottle,
@@ -63,36 +64,77 @@ def _as_rate_limited(locked: RuleViolation) -> RuleViolation:
     return RuleViolation(ErrorCode.RATE_LIMITED, "AUTH-11", **locked.params)
 
 
-async def _count_failure(ctx: Context, key: str) -> RuleViolation:
-    """Count a failed attempt against the card and the client address; the answer says
-    ``ACCOUNT_LOCKED`` once the card locks (AUTH-11), with ``Retry-After``. The address
-    count (ten times the card's limit) stops one client guessing across many cards."""
+# Verifications one card's attempts may run at once in this process, next to the count in
+# the database (which bounds them across processes).
+_VERIFYING = throttle.KeyedLimiter()
+
+
+async def _admit(ctx: Context, key: str) -> datetime | RuleViolation:
+    """Count this attempt against the client address and the card *before* verifying it,
+    each in its own committed transaction (AUTH-11): however many arrive at once, in however
+    many processes, only the lockout's number are verified. ``RATE_LIMITED`` while the
+    address is over its limit (ten times the card's), ``ACCOUNT_LOCKED`` while the card is
+    locked; else the instant the attempt was counted at."""
     now = ctx.services.clock.now()
+    policy = ctx.policy.accounts
     if (address := _address_key(ctx)) is not None:
-        await throttle.record_failure(
-            ctx.services.sessions, address, now, throttle.address_policy(ctx.policy.accounts)
-        )
-    state = await throttle.record_failure(ctx.services.sessions, key, now, ctx.policy.accounts)
-    if (locked := _lock_of(state, now)) is not None:
+        sessions, wide = ctx.services.sessions, throttle.address_policy(policy)
+        counted, state = await throttle.admit(sessions, address, now, wide)
+        if not counted and (over := _lock_of(state, now)) is not None:
+            refusal = _as_rate_limited(over)
+            ctx.advise_retry(refusal)
+            return refusal
+    counted, state = await throttle.admit(ctx.services.sessions, key, now, policy)
+    if not counted and (locked := _lock_of(state, now)) is not None:
+        ctx.advise_retry(locked)
+        return locked
+    return now
+
+
+async def verify_counted(
+    ctx: Context, key: str, stored: str | None, password: str, *, plausible: bool = True
+) -> RuleViolation | None:
+    """Verify ``password`` against ``stored`` as one counted attempt for ``key`` (a card or
+    staff user): ``None`` if it matched (the attempt is taken back), else the refusal:
+    ``ACCOUNT_LOCKED`` once the card is locked (with ``Retry-After``), ``RATE_LIMITED``,
+    or ``INVALID_CREDENTIALS``. An implausible input is counted but never hashed."""
+    matched = await _verify_any(ctx, key, (stored,), password, plausible=plausible)
+    return matched if isinstance(matched, RuleViolation) else None
+
+
+async def _verify_any(
+    ctx: Context,
+    key: str,
+    hashes: tuple[str | None, ...],
+    password: str,
+    *,
+    plausible: bool = True,
+) -> int | RuleViolation:
+    """:func:`verify_counted` against each of ``hashes`` in turn (the current password,
+    then a reset's waiting one): the index of the one that matched, or the refusal."""
+    admitted = await _admit(ctx, key)
+    if isinstance(admitted, RuleViolation):
+        return admitted
+    matched: int | None = None
+    if plausible and len(password) <= MAX_LOGIN_SECRET:
+        async with _VERIFYING.hold(throttle.db_key(key), ctx.policy.accounts.lockout_failures):
+            for index, stored in enumerate(hashes):
+                if await ctx.services.hasher.verify(stored, password):
+                    matched = index
+                    break
+    if matched is not None:
+        policy = ctx.policy.accounts
+        await throttle.forgive(ctx.services.sessions, key, admitted, policy)
+        if (address := _address_key(ctx)) is not None:
+            wide = throttle.address_policy(policy)
+            await throttle.forgive(ctx.services.sessions, address, admitted, wide)
+        return matched
+    async with ctx.services.sessions() as db:
+        state = await throttle.current(db, key)
+    if (locked := _lock_of(state, ctx.services.clock.now())) is not None:
         ctx.advise_retry(locked)
         return locked
     return _bad_credentials()
-
-
-async def _locked(ctx: Context, key: str) -> RuleViolation | None:
-    """``ACCOUNT_LOCKED`` while the card is locked, ``RATE_LIMITED`` while the client
-    address is, else ``None``; checked before any hashing, so a locked attempt is cheap."""
-    now = ctx.services.clock.now()
-    address = _address_key(ctx)
-    async with ctx.services.sessions() as db:
-        state = await throttle.current(db, key)
-        wide = await throttle.current(db, address) if address is not None else None
-    refusal = _lock_of(state, now)
-    if refusal is None and wide is not None and (over := _lock_of(wide, now)) is not None:
-        refusal = _as_rate_limited(over)
-    if refusal is not None:
-        ctx.advise_retry(refusal)
-    return refusal
 
 
 Account = TypeVar("Account", Patron, StaffUser)
@@ -111,22 +153,44 @@ async def _authenticate(
     An unknown id, an unusable account and a wrong password give the same
     ``INVALID_CREDENTIALS`` after the same hashing work, so nothing tells them apart.
     """
-    if (locked := await _locked(ctx, key)) is not None:
-        return None, locked
-    if (
-        not login_id
-        or len(login_id) > MAX_LOGIN_ID
-        or len(password) > MAX_LOGIN_SECRET
-        or has_nul(login_id)
-    ):
-        return None, await _count_failure(ctx, key)
-    column = model.card_number if model is Patron else model.username  # type: ignore[attr-defined]
-    async with ctx.services.sessions() as db:
-        account = (await db.execute(select(model).where(column == login_id))).scalar_one_or_none()
-    stored = account.password_hash if account is not None and usable(account) else None
-    if not await ctx.services.hasher.verify(stored, password):
-        return None, await _count_failure(ctx, key)
+    plausible = bool(login_id) and len(login_id) <= MAX_LOGIN_ID and not has_nul(login_id)
+    account = None
+    if plausible:
+        column = model.card_number if model is Patron else model.username  # type: ignore[attr-defined]
+        async with ctx.services.sessions() as db:
+            found = await db.execute(select(model).where(column == login_id))
+            account = found.scalar_one_or_none()
+    hashes: tuple[str | None, ...] = (None,)
+    if account is not None and usable(account):
+        waiting = getattr(account, "pending_password_hash", None)
+        hashes = (account.password_hash, waiting) if waiting else (account.password_hash,)
+    matched = await _verify_any(ctx, key, hashes, password, plausible=plausible)
+    if isinstance(matched, RuleViolation):
+        return None, matched
+    if isinstance(account, Patron):
+        await _settle_reset(ctx, account, used_temporary=matched == 1)
     return account, None
+
+
+async def _settle_reset(ctx: Context, patron: Patron, *, used_temporary: bool) -> None:
+    """A reset's waiting temporary password (AUTH-8) is settled by the first login after
+    it: used, it becomes the password (temporary, AUTH-5) and every other session ends;
+    the current password used instead voids it."""
+    if patron.pending_password_hash is None:
+        return
+    async with ctx.services.sessions() as db, db.begin():
+        await lock_row(db, Patron, patron.id)
+        fresh = await db.get(Patron, patron.id, populate_existing=True)
+        if fresh is None or fresh.pending_password_hash is None:
+            return
+        if used_temporary:
+            fresh.password_hash = fresh.pending_password_hash
+            fresh.password_state = PasswordState.TEMPORARY
+            fresh.password_changed_at = ctx.services.clock.now()
+            await sessions.end_other_sessions(db, fresh.id, keep_session_id=None)
+        fresh.pending_password_hash = None
+    patron.password_hash, patron.password_state = fresh.password_hash, fresh.password_state
+    patron.pending_password_hash = None
 
 
 async def _start_session(ctx: Context, account: Patron | StaffUser, key: str, password: str) -> str:
@@ -191,20 +255,14 @@ async def change_password(
     other session and replaces this session's token.
     """
     key = f"patron:{viewer.card_number}"
-    if (locked := await _locked(ctx, key)) is not None:
-        return LoginResult(errors=[locked])
     async with ctx.services.sessions() as db:
         patron = await db.get(Patron, viewer.patron_id)
     if patron is None:
         return LoginResult(errors=[RuleViolation(ErrorCode.NOT_FOUND)])
-    if len(current_password) > MAX_LOGIN_SECRET:
-        ok = False
-    else:
-        ok = await ctx.services.hasher.verify(patron.password_hash, current_password)
-    if not ok:
-        failure = await _count_failure(ctx, key)
-        if failure.code is ErrorCode.ACCOUNT_LOCKED:
-            return LoginResult(errors=[failure])
+    refusal = await verify_counted(ctx, key, patron.password_hash, current_password)
+    if refusal is not None:
+        if refusal.code is not ErrorCode.INVALID_CREDENTIALS:
+            return LoginResult(errors=[refusal])  # locked, or the address over its limit
         return LoginResult(
             errors=[
                 RuleViolation(ErrorCode.WRONG_CURRENT_PASSWORD, "AUTH-7", field="currentPassword")
@@ -231,6 +289,7 @@ async def change_password(
         if fresh is None:
             return LoginResult(errors=[RuleViolation(ErrorCode.NOT_FOUND)])
         fresh.password_hash = new_hash
+        fresh.pending_password_hash = None  # a reset still waiting is void
         fresh.password_state = PasswordState.ACTIVE
         fresh.password_changed_at = now
         await throttle.clear(db, key)

@@ -43,14 +43,24 @@ def temporary_password(card_number: str, birth: date) -> str:
             return candidate
 
 
-async def _issue(ctx: Context, db: AsyncSession, patron: Patron, *, by_mail: bool) -> str:
-    """Give ``patron`` a new temporary password (ending their sessions); mail it if asked."""
+async def _issue(
+    ctx: Context, db: AsyncSession, patron: Patron, *, by_mail: bool, pending: bool = False
+) -> str:
+    """Give ``patron`` a new temporary password (ending their sessions); mail it if asked.
+    ``pending``: it waits beside the current password until it is used (a reset)."""
     now = ctx.services.clock.now()
     password = temporary_password(patron.card_number, patron.birth_date)
-    patron.password_hash = await ctx.services.hasher.hash(password)
-    patron.password_state = PasswordState.TEMPORARY
-    patron.password_changed_at = now
-    await sessions.end_other_sessions(db, patron.id, keep_session_id=None)
+    new_hash = await ctx.services.hasher.hash(password)
+    if pending:
+        # An anonymous request locks nobody out: the current password and sessions stay
+        # until the temporary password is used (resolvers/accounts/accounts.py, AUTH-8).
+        patron.pending_password_hash = new_hash
+    else:
+        patron.password_hash = new_hash
+        patron.pending_password_hash = None
+        patron.password_state = PasswordState.TEMPORARY
+        patron.password_changed_at = now
+        await sessions.end_other_sessions(db, patron.id, keep_session_id=None)
     if by_mail:
         await queue_mail(
             db,
@@ -104,24 +114,32 @@ async def request_reset(ctx: Context, card_number: str, email: str) -> None:
         patron = await _patron_by_card(db, card_number)
         matched = (
             patron is not None
-            and address is not None
             and patron.password_state in (PasswordState.ACTIVE, PasswordState.TEMPORARY)
-            and address.lower() in {(patron.email1 or "").lower(), (patron.email2 or "").lower()}
+            and _holds_address(patron, address)
         )
         if matched and patron is not None:
             await lock_row(db, Patron, patron.id)
-            await _issue(ctx, db, patron, by_mail=True)
+            await _issue(ctx, db, patron, by_mail=True, pending=True)
         else:
             await ctx.services.hasher.hash(temporary_password("0", date(2000, 1, 1)))
     if matched:
         await ctx.services.nudge()
 
 
+def _holds_address(patron: Patron, address: str | None) -> bool:
+    """Whether ``address`` is one the library already holds for ``patron``."""
+    held = {(patron.email1 or "").lower(), (patron.email2 or "").lower()} - {""}
+    return address is not None and address.lower() in held
+
+
 async def apply_on_web(ctx: Context, card_number: str, birth_date: date, email: str) -> None:
     """AUTH-3: a card holder of middle-school age or older applies on the web with card
-    number, birth date and an address; a temporary password is mailed to that address.
-    Younger applicants are told to come to the counter (judged on the birth date they
-    typed, so the answer reveals nothing about the card)."""
+    number, birth date and an address; a temporary password is mailed only when that
+    address is one the library already holds for the card, and nothing is stored from the
+    application (a typed address is never written to the card). With no address on file
+    it is a matter for the counter, where staff issue the password (AUTH-2): the answer,
+    the same for everyone, says so. Younger applicants are told to come to the counter
+    (judged on the birth date they typed, so the answer reveals nothing about the card)."""
     card_number = card_number.strip()
     check_web_application_age(birth_date, ctx.today())
     address = normalize_email(email, "email")
@@ -132,11 +150,10 @@ async def apply_on_web(ctx: Context, card_number: str, birth_date: date, email: 
             patron is not None
             and patron.birth_date == birth_date
             and patron.password_state is PasswordState.NONE
+            and _holds_address(patron, address)
         )
         if matched and patron is not None:
             await lock_row(db, Patron, patron.id)
-            patron.email1 = address
-            patron.email1_failure = None
             await _issue(ctx, db, patron, by_mail=True)
         else:
             await ctx.services.hasher.hash(temporary_password("0", date(2000, 1, 1)))
@@ -181,6 +198,7 @@ async def invalidate(ctx: Context, card_number: str, *, left_city: bool) -> Patr
             raise RuleViolation(ErrorCode.NOT_FOUND, field="cardNumber")
         await lock_row(db, Patron, patron.id)
         patron.password_hash = None
+        patron.pending_password_hash = None
         patron.password_state = PasswordState.INVALIDATED
         await sessions.end_other_sessions(db, patron.id, keep_session_id=None)
         if left_city:

@@ -10,7 +10,7 @@ from models.db import lock_row
 from policies.enums import ContactMethod
 from policies.errors import ErrorCode, RuleViolation
 from policies.preferences import check_contact, check_reminder_days, clean_terms, normalize_email
-from resolvers.accounts import throttle
+from resolvers.accounts.accounts import verify_counted
 from resolvers.shared import privacy
 from resolvers.shared.context import Context, PatronViewer
 
@@ -54,14 +54,16 @@ async def update(ctx: Context, viewer: PatronViewer, change: PreferenceChange) -
         if value is not UNCHANGED:
             emails[name] = _address(value, name)
     if any(emails[n] != getattr(current, n) for n in emails):
-        password = change.current_password or ""
-        if not await ctx.services.hasher.verify(current.password_hash, password[:128]):
-            await throttle.record_failure(
-                ctx.services.sessions,
-                f"patron:{viewer.card_number}",
-                ctx.services.clock.now(),
-                ctx.policy.accounts,
-            )
+        # Counted like a login of the card (AUTH-11): a stolen session cannot guess it.
+        refusal = await verify_counted(
+            ctx,
+            f"patron:{viewer.card_number}",
+            current.password_hash,
+            change.current_password or "",
+        )
+        if refusal is not None:
+            if refusal.code is not ErrorCode.INVALID_CREDENTIALS:
+                raise refusal  # the card is locked, or the client address over its limit
             raise RuleViolation(ErrorCode.WRONG_CURRENT_PASSWORD, "PREF-2", field="currentPassword")
     if change.due_reminder_days not in (UNCHANGED, None):
         assert isinstance(change.due_reminder_days, int)

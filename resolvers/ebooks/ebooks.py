@@ -298,3 +298,12 @@ async def reading_link(ctx: Context, viewer: PatronViewer, loan_id: int) -> Read
 def link_is_valid(key: bytes, loan_id: int, expires: int, sig: str, now: datetime) -> bool:
     """Whether a reading link is genuine and current (the reader endpoint asks)."""
     return hmac.compare_digest(_signature(key, loan_id, expires), sig) and now.timestamp() < expires
+
+
+async def loan_is_open(sessions: async_sessionmaker[AsyncSession], loan_id: int) -> bool:
+    """Whether the loan a reading link was signed for is still out: returning the book
+    (or the sweep's automatic return) ends every link to it at once, not ten minutes on.
+    Asked only after the signature is verified, so ``loan_id`` is one we issued."""
+    async with sessions() as db:
+        loan = await db.get(EbookLoan, loan_id)
+    return loan is not None and loan.returned_at is None

@@ -83,7 +83,10 @@ class PasswordMutations:
 
     @strawberry.mutation(
         description="Apply on the web for a first password (AUTH-3, middle-school age and "
-        "older): card number, birth date and the address to mail the temporary password to."
+        "older): card number, birth date and an e-mail address the library already holds for "
+        "the card; the temporary password is mailed only to such an address, and the typed "
+        "address is never stored. Without an address on file the password is issued at the "
+        "counter. The answer is the same whether or not anything matched."
     )
     async def apply_for_password(
         self, info: Info[Context, Any], card_number: str, birth_date: date, email: str

@@ -28,6 +28,17 @@ LIMIT_MESSAGES = (
 )
 
 
+OWN_RULE_CODES = frozenset(
+    c.value
+    for c in (
+        ErrorCode.ONE_CREDENTIAL_ATTEMPT,
+        ErrorCode.QUERY_TOO_DEEP,
+        ErrorCode.TOO_MANY_ALIASES,
+        ErrorCode.QUERY_TOO_COMPLEX,
+    )
+)
+
+
 def _limit_code(text: str) -> tuple[ErrorCode, int] | None:
     """The limit a validation or parse error reports, and that limit's value."""
     for pattern, code in LIMIT_MESSAGES:
@@ -65,7 +76,10 @@ class ErrorShaping(SchemaExtension):
         if result is None or not errors:
             return
         locale, request_id = _context_locale_and_id(self.execution_context.context)
-        result.errors = [self._shape(e, locale, request_id) for e in errors]
+        shaped = [self._shape(e, locale, request_id) for e in errors]
+        if self.execution_context.schema.config.disable_field_suggestions:
+            shaped = [_without_suggestions(e) for e in shaped]
+        result.errors = shaped
 
     def _shape(self, error: GraphQLError, locale: Any, request_id: str) -> GraphQLError:
         original = error.original_error
@@ -81,8 +95,8 @@ class ErrorShaping(SchemaExtension):
                 code, extensions["max"] = limit
                 text = message(code, locale, {"max": limit[1]})
             extensions.setdefault("code", code.value)
-            if extensions["code"] == ErrorCode.ONE_CREDENTIAL_ATTEMPT.value:
-                text = message(ErrorCode.ONE_CREDENTIAL_ATTEMPT, locale)  # our own rule
+            if extensions["code"] in OWN_RULE_CODES:  # schema/shared/validation.py's rules
+                text = message(ErrorCode(extensions["code"]), locale, {"max": extensions["max"]})
             return GraphQLError(
                 text,
                 error.nodes,
@@ -119,6 +133,25 @@ class CachedParse(ParserCache):
                 context.query, **context.parse_options
             )
         yield
+
+
+# graphql-core suggests names in variable errors ("Did you mean 'cardNumber'?") whatever
+# the schema's disable_field_suggestions says; production must not teach the schema.
+SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
+def _without_suggestions(error: GraphQLError) -> GraphQLError:
+    """``error`` without graphql-core's "Did you mean ...?" hints."""
+    if not SUGGESTION.search(error.message):
+        return error
+    return GraphQLError(
+        SUGGESTION.sub("", error.message),
+        error.nodes,
+        error.source,
+        error.positions,
+        error.path,
+        extensions=error.extensions,
+    )
 
 
 def _masked(error: GraphQLError, code: ErrorCode, locale: Any, request_id: str) -> GraphQLError:

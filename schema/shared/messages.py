@@ -51,6 +51,10 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "問い合わせが長すぎます(最大{max}トークン)。",
         "The query is too long (at most {max} tokens).",
     ),
+    C.QUERY_TOO_COMPLEX: (
+        "問い合わせで取得する項目が多すぎます(フラグメントを展開して最大{max}項目)。",
+        "The query selects too many fields (at most {max}, fragments expanded).",
+    ),
     C.PAGE_SIZE_OUT_OF_RANGE: (
         "一度に取得できる件数は1~{max}件です。",
         "A page holds 1 to {max} items.",

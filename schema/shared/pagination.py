@@ -14,6 +14,7 @@ from schema.shared.errors import HondanaError
 
 T = TypeVar("T")
 MAX_PAGE = 100
+MAX_KEY = 2**31 - 1  # keys are INTEGER primary keys
 
 
 @strawberry.type(description="Where a page stands in the whole list.")
@@ -42,7 +43,9 @@ def decode_cursor(cursor: str | None, locale: Locale) -> int | None:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raw = ""
     prefix, _, number = raw.partition(":")
-    if len(cursor) > 64 or prefix != "k" or not number.isdigit():
+    # ASCII digits only: str.isdigit() takes "²" and "١٢", which int() refuses or reads.
+    valid = number.isascii() and number.isdigit() and len(number) <= 10
+    if len(cursor) > 64 or prefix != "k" or not valid or int(number) > MAX_KEY:
         raise HondanaError(ErrorCode.INVALID_INPUT, locale, field="after")
     return int(number)
 
