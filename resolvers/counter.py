@@ -145,6 +145,7 @@ async def check_out(ctx: Context, patron_id: int, barcode: str, library_id: int)
             collected.state = HoldState.COLLECTED
             collected.copy_id = copy.id
             collected.closed_at = at.now
+            await privacy.settle(db, patron.id, ctx.policy.service.timezone)
     return CheckoutResult(loan=loan, collected=collected)
 
 
@@ -176,10 +177,12 @@ async def check_in(ctx: Context, barcode: str, library_id: int) -> CheckinResult
         ).scalar_one_or_none()
         if loan is not None:
             loan.returned_at = at.now
-            await privacy.on_return(db, loan)
         hold = await trap(db, copy, library_id, at)
         if hold is None:
             shelve(copy, library_id)
+        if loan is not None:
+            # Last, so the patron's lock is held for the shortest time (an opt-out waits).
+            await privacy.settle(db, loan.patron_id, ctx.policy.service.timezone)
     return CheckinResult(copy=copy, loan=loan, hold=hold)
 
 

@@ -19,6 +19,7 @@ from policies.config import PolicyConfig
 from policies.ebooks import check_borrow, check_ebook_patron, check_hold, free_licences
 from policies.enums import EbookHoldState
 from policies.errors import ErrorCode, RuleViolation
+from resolvers import privacy
 from resolvers.context import Context, PatronViewer
 from resolvers.outbox import queue_mail
 
@@ -111,6 +112,8 @@ async def borrow(ctx: Context, viewer: PatronViewer, record_id: int) -> EbookLoa
             due_at=now + timedelta(days=policy.loan_days),
         )
         db.add(loan)
+        if mine is not None:
+            await privacy.settle(db, viewer.patron_id, ctx.policy.service.timezone)
     return loan
 
 
@@ -165,6 +168,7 @@ async def give_back(ctx: Context, viewer: PatronViewer, loan_id: int) -> EbookLo
         loan.returned_at = now
         await db.flush()
         await secure_next(db, loan.record_id, ctx.policy, now)
+        await privacy.settle(db, viewer.patron_id, ctx.policy.service.timezone)
     return loan
 
 
@@ -204,6 +208,7 @@ async def cancel_hold(ctx: Context, viewer: PatronViewer, hold_id: int) -> Ebook
         hold.closed_at = now
         await db.flush()
         await secure_next(db, hold.record_id, ctx.policy, now)
+        await privacy.settle(db, viewer.patron_id, ctx.policy.service.timezone)
     return hold
 
 
@@ -235,6 +240,7 @@ async def sweep(
             .scalars()
             .all()
         )
+        ended = {loan.patron_id for loan in loans} | {hold.patron_id for hold in holds}
         for loan in loans:
             loan.returned_at = loan.due_at
         for hold in holds:
@@ -243,6 +249,9 @@ async def sweep(
         await db.flush()
         for record_id in {loan.record_id for loan in loans} | {hold.record_id for hold in holds}:
             await secure_next(db, record_id, policy, now)
+        # Patrons in id order: two sweeps lock them in the same order.
+        for patron_id in sorted(p for p in ended if p is not None):
+            await privacy.settle(db, patron_id, policy.service.timezone)
     return len(loans), len(holds)
 
 

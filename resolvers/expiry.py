@@ -15,6 +15,7 @@ from models.db import lock_row
 from policies.circulation import VolumeHold, kept_for_earlier_volume, volume_rank
 from policies.config import PolicyConfig
 from policies.enums import HoldState
+from resolvers import privacy
 from resolvers.trapping import Clockwork, shelve, trap
 
 
@@ -85,4 +86,5 @@ async def expire_ready_holds(
                 shelve(copy, at_library)
             else:
                 report.passed_on.append(nxt.id)
+            await privacy.settle(db, hold.patron_id, policy.service.timezone)
     return report

@@ -24,10 +24,12 @@ from policies.circulation import (
 )
 from policies.enums import CopyStatus, HoldState
 from policies.errors import ErrorCode, RuleViolation
+from resolvers import privacy
 from resolvers.context import Context, PatronViewer
 
 MAX_BATCH = 100
 MAX_PAUSE_DAYS = 365
+CLOSED_HOLD_STATES = (HoldState.COLLECTED, HoldState.CANCELLED, HoldState.EXPIRED)
 
 
 @dataclass(slots=True)
@@ -196,6 +198,8 @@ async def _modify(ctx: Context, viewer: PatronViewer, hold_id: int, **values: ob
         check_modifiable(hold.state)
         for name, value in values.items():
             setattr(hold, name, value)
+        if hold.state in CLOSED_HOLD_STATES:
+            await privacy.settle(db, viewer.patron_id, ctx.policy.service.timezone)
     return hold
 
 

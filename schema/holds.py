@@ -21,7 +21,7 @@ from schema import ids
 from schema.accounts import Patron
 from schema.catalogue import Record
 from schema.enums import HoldState
-from schema.errors import UserError, user_errors
+from schema.errors import HondanaError, UserError, user_errors
 from schema.libraries import Library, library_by_id
 from schema.permissions import (
     ActivePassword,
@@ -121,8 +121,13 @@ class Hold:
         extensions=guard(StaffOnly(Role.COUNTER, Role.PATRONS)),
     )
     async def patron(self, info: Info[Context, Any]) -> Patron:
-        await privacy.audit(info.context, "hold_patron", self.row.patron_id)
-        return Patron(row=await info.context.loaders.patron.load(self.row.patron_id))
+        patron_id = self.row.patron_id
+        if patron_id is None:  # a closed hold that forgot its patron (reading privacy)
+            raise HondanaError.from_violation(
+                RuleViolation(Code.NOT_FOUND, field="patron"), info.context.locale
+            )
+        await privacy.audit(info.context, "hold_patron", patron_id)
+        return Patron(row=await info.context.loaders.patron.load(patron_id))
 
 
 @strawberry.type(description="One title's verdict (preview) or result (placement).")

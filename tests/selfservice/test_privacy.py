@@ -75,3 +75,16 @@ async def test_staff_reads_are_audited(api: Api, factory: Factory) -> None:
         token=desk,
     )
     assert codes(denied) == ["FORBIDDEN"]
+
+
+async def test_login_answers_the_patrons_own_privacy_setting(api: Api, factory: Factory) -> None:
+    # Reading privacy / AUTH-1: the login payload's patron is the viewer's own record, so
+    # the app reads `keepReadingHistory` in the same round trip (was UNAUTHENTICATED).
+    patron = await factory.patron("yomu2468", keep_reading_history=True)
+    body = await api.gql(
+        """mutation($c: String!, $p: String!) { login(cardNumber: $c, password: $p,
+        delivery: BEARER) { patron { keepReadingHistory email1 } errors { code } } }""",
+        {"c": patron.card_number, "p": "yomu2468"},
+    )
+    assert "errors" not in body, body
+    assert body["data"]["login"]["patron"] == {"keepReadingHistory": True, "email1": None}
