@@ -151,7 +151,11 @@ async def secure_next(
                 kind="ebook_hold_ready",
                 dedupe_key=f"ebook-hold-ready:{hold.id}",
                 patron_id=patron.id,
-                payload={"title": record.title, "deadline": deadline.isoformat()},
+                payload={
+                    "hold_id": hold.id,  # re-checked before sending, dropped once sent
+                    "title": record.title,
+                    "deadline": deadline.isoformat(),
+                },
                 not_before=now,
                 now=now,
             )

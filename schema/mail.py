@@ -58,6 +58,15 @@ class MailLogEntry:
     def last_error(self) -> str | None:
         return self.row.last_error
 
+    @strawberry.field(
+        description="Staff: the mail as the patron read it (subject, blank line, body; a "
+        "temporary password masked), while it is retained. Null before it is sent, for a mail "
+        "never sent, and once the retention period (`HONDANA_MAIL_RETENTION_DAYS`, 30 days by "
+        "default) has scrubbed it (reading privacy)."
+    )
+    def body(self) -> str | None:
+        return self.row.body
+
 
 @strawberry.type(description="One staff read of a patron's personal data.")
 class AuditEntry:
