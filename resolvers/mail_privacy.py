@@ -46,8 +46,8 @@ def _hold_ids(batch: Sequence[Claimed], kind: str) -> dict[int, int]:
     }
 
 
-async def _open_loans(db: AsyncSession, batch: Sequence[Claimed]) -> set[tuple[int, int]]:
-    """(loan id, patron id) of the loans the batch's notices name that are still out."""
+async def _returned_loans(db: AsyncSession, batch: Sequence[Claimed]) -> set[int]:
+    """The loans the batch's notices name that have been returned since."""
     ids = {
         int(line["loan_id"])
         for m in batch
@@ -57,10 +57,8 @@ async def _open_loans(db: AsyncSession, batch: Sequence[Claimed]) -> set[tuple[i
     }
     if not ids:
         return set()
-    rows = await db.execute(
-        select(Loan.id, Loan.patron_id).where(Loan.id.in_(ids), Loan.returned_at.is_(None))
-    )
-    return {(loan_id, patron_id) for loan_id, patron_id in rows.all() if patron_id is not None}
+    rows = await db.execute(select(Loan.id).where(Loan.id.in_(ids), Loan.returned_at.is_not(None)))
+    return set(rows.scalars())
 
 
 async def recheck(db: AsyncSession, batch: Sequence[Claimed]) -> Recheck:
@@ -84,12 +82,12 @@ async def recheck(db: AsyncSession, batch: Sequence[Claimed]) -> Recheck:
         for mail_id, hold_id in ebook.items():
             if hold_id not in ready:
                 found.stale[mail_id] = "e-book hold no longer ready"
-    still_out = await _open_loans(db, batch)
+    returned = await _returned_loans(db, batch)
     for mail in batch:
         if mail.kind not in LOAN_NOTICES:
             continue
         lines: list[dict[str, Any]] = list(mail.payload.get("loans", []))  # type: ignore[call-overload]
-        kept = [line for line in lines if (line.get("loan_id"), mail.patron_id) in still_out]
+        kept = [line for line in lines if line.get("loan_id") not in returned]
         if not kept:
             found.stale[mail.id] = "loans returned"
         elif len(kept) < len(lines):
