@@ -165,6 +165,13 @@ async def check_in(ctx: Context, barcode: str, library_id: int) -> CheckinResult
     copy = await _copy_by_barcode(ctx, barcode)
     at = _clockwork(ctx)
     async with ctx.services.sessions() as db, db.begin():
+        # The borrower first, then the copy: the order check-out takes them in, so a return
+        # and a loan to the same patron never wait for each other (privacy.settle locks them).
+        borrower = await db.scalar(
+            select(Loan.patron_id).where(Loan.copy_id == copy.id, Loan.returned_at.is_(None))
+        )
+        if borrower is not None:
+            await lock_row(db, Patron, borrower)
         copy = await _locked(db, copy.id)
         if copy.status not in (CopyStatus.ON_LOAN, CopyStatus.AVAILABLE, CopyStatus.MISSING):
             raise RuleViolation(
