@@ -221,30 +221,24 @@ async def sweep(
 ) -> tuple[int, int]:
     """Automatic return after 15 days (EBOOK-2) and expiry of secured holds not borrowed in
     a week (EBOOK-3); freed licences go to the next holds. Idempotent; catches up."""
+    due_loans = select(EbookLoan).where(EbookLoan.returned_at.is_(None), EbookLoan.due_at <= now)
+    due_holds = select(EbookHold).where(
+        EbookHold.state == EbookHoldState.READY, EbookHold.expires_at < now
+    )
     async with sessions() as db, db.begin():
-        loans = (
-            (
-                await db.execute(
-                    select(EbookLoan).where(
-                        EbookLoan.returned_at.is_(None), EbookLoan.due_at <= now
-                    )
-                )
-            )
-            .scalars()
-            .all()
+        # Their patrons first, in id order (as a borrow takes the patron before the hold),
+        # then the rows read afresh: each return or expiry is then settled (privacy.settle).
+        patrons = set(
+            (await db.execute(due_loans.with_only_columns(EbookLoan.patron_id))).scalars()
         )
-        holds = (
-            (
-                await db.execute(
-                    select(EbookHold).where(
-                        EbookHold.state == EbookHoldState.READY, EbookHold.expires_at < now
-                    )
-                )
-            )
-            .scalars()
-            .all()
+        patrons |= set(
+            (await db.execute(due_holds.with_only_columns(EbookHold.patron_id))).scalars()
         )
-        ended = {loan.patron_id for loan in loans} | {hold.patron_id for hold in holds}
+        for patron_id in sorted(p for p in patrons if p is not None):
+            await lock_row(db, Patron, patron_id)
+        fresh = {"populate_existing": True}
+        loans = (await db.execute(due_loans.execution_options(**fresh))).scalars().all()
+        holds = (await db.execute(due_holds.execution_options(**fresh))).scalars().all()
         for loan in loans:
             loan.returned_at = loan.due_at
         for hold in holds:
@@ -253,7 +247,7 @@ async def sweep(
         await db.flush()
         for record_id in {loan.record_id for loan in loans} | {hold.record_id for hold in holds}:
             await secure_next(db, record_id, policy, now)
-        # Patrons in id order: two sweeps lock them in the same order.
+        ended = {loan.patron_id for loan in loans} | {hold.patron_id for hold in holds}
         for patron_id in sorted(p for p in ended if p is not None):
             await privacy.settle(db, patron_id, policy.service.timezone)
     return len(loans), len(holds)
