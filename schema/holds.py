@@ -117,7 +117,8 @@ class Hold:
         return self.row.state is HoldStateValue.WAITING
 
     @strawberry.field(
-        description="Staff: the patron who placed the hold.",
+        description="Staff: the patron who placed the hold. A closed hold of a patron without a "
+        "reading history has forgotten them: `NOT_FOUND` (docs/privacy.md).",
         extensions=guard(StaffOnly(Role.COUNTER, Role.PATRONS)),
     )
     async def patron(self, info: Info[Context, Any]) -> Patron:

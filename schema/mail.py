@@ -76,7 +76,10 @@ class AuditEntry:
     def action(self) -> str:
         return self.row.action
 
-    @strawberry.field(description="When.")
+    @strawberry.field(
+        description="When, to the hour: an exact instant would line the read up with the loan "
+        "made a moment later (reading privacy, docs/privacy.md)."
+    )
     def at(self) -> datetime:
         return self.row.at
 
