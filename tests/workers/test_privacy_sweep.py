@@ -1,6 +1,7 @@
 """The privacy sweep (issue [R2 4/9]): after a scripted day of an opted-out patron — holds
-placed, collected, cancelled and expired; loans renewed, reminded, overdue and returned;
-e-books borrowed, held and returned; every notice sent, then the mail retention passed — no
+placed, collected (lent by the digital card), cancelled and expired; loans renewed, reminded,
+overdue and returned; e-books borrowed, held and returned; every notice sent (new arrivals
+too), then the mail retention passed — no
 row of any table links that patron to a title, a copy or a loan.
 
 The tables and columns come from the SQLAlchemy metadata, so a table added later is swept
@@ -28,7 +29,7 @@ import models
 from models import EbookTitle, Patron, Record
 from policies.clock import FixedClock
 from policies.enums import ContactMethod, CopyStatus, MaterialType, StaffRole
-from tests.circulation.ops import CHECK_IN, CHECK_OUT, PULLED, RENEW, gid, hold_for
+from tests.circulation.ops import CHECK_IN, PULLED, RENEW, gid, hold_for
 from tests.support import Api, Factory
 from tests.workers.conftest import Sink, Workers
 
@@ -36,6 +37,9 @@ CANCEL = "mutation($h: ID!) { cancelHold(holdId: $h) { hold { state } errors { c
 BORROW = "mutation($r: ID!) { borrowEbook(recordId: $r) { loan { id } errors { code } } }"
 RETURN = "mutation($l: ID!) { returnEbook(loanId: $l) { loan { id } errors { code } } }"
 HOLD = "mutation($r: ID!) { placeEbookHold(recordId: $r) { hold { id } errors { code } } }"
+CARD = "{ myCard { code } }"
+BY_CARD = """mutation($k: String!, $b: String!, $l: ID!) {
+  checkOut(cardCode: $k, barcode: $b, libraryId: $l) { loan { id } errors { code } } }"""
 ID_MENTION = re.compile(r"(hold|loan|record|copy)\w*[\"':\s=-]*\d+", re.IGNORECASE)
 # Monday 30 November 2026, 10:00:07.123 in Tokyo: odd instants, so nothing meets by chance.
 DAY0 = datetime(2026, 11, 30, 1, 0, 7, 123000, tzinfo=UTC)
@@ -94,16 +98,13 @@ async def _script(day: Day, other: Patron) -> None:
     await day.at(timedelta(days=1))
     assert day.task("hondana.mail.dispatch", timedelta(days=1))["sent"] == 2
     await day.ok(CHECK_IN, day.desk, b=late.barcode, l=gid("Library", lib))
-    await day.ok(
-        CHECK_OUT,
-        day.desk,
-        c=day.patron.card_number,
-        b=copies["受け取る本"].barcode,
-        l=gid("Library", lib),
-    )
+    code = (await day.api.gql(CARD, token=day.token))["data"]["myCard"]["code"]
+    await day.ok(BY_CARD, day.desk, k=code, b=copies["受け取る本"].barcode, l=gid("Library", lib))
     await _ebooks(day, other)
     for copy in (copies["受け取る本"], renewed):
         await day.ok(CHECK_IN, day.desk, b=copy.barcode, l=gid("Library", lib))
+    # Monday: the weekly new-arrivals mail lists the week's titles.
+    assert day.task("hondana.mail.new_arrivals", timedelta(days=7))["sent"] == 1
     # Three weeks on, the uncollected hold expires; every mail is out.
     assert day.task("hondana.holds.expire", timedelta(days=20))["expired"] == 1
     day.task("hondana.mail.dispatch", timedelta(days=20, minutes=1))
@@ -244,17 +245,19 @@ async def test_no_row_links_an_opted_out_patron_to_what_they_read(
         email1="yomi@example.jp",
         due_reminder=True,
         due_reminder_days=3,
+        new_arrival_fields={"keywords": ["本"]},
     )
     other = await factory.patron("yomu2468")
     day = Day(api, factory, clock, workers, patron)
     await _script(day, other)
-    assert len(smtp.messages) == 5  # reminder, overdue, two hold-ready, e-book hold-ready
+    # Reminder, overdue notice, two hold-ready, e-book hold-ready, new arrivals.
+    assert len(smtp.messages) == 6
     async with api.app.state.services.sessions() as db:
         before = Sweep(await _all_rows(db), patron).links()
     assert before, "the sweep sees the mails while they are retained"
     assert (
         workers.call("hondana.mail.scrub", now=(DAY0 + timedelta(days=52)).isoformat())["scrubbed"]
-        == 5
+        == 6
     )
     async with api.app.state.services.sessions() as db:
         rows = await _all_rows(db)
