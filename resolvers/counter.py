@@ -188,7 +188,7 @@ async def check_in(ctx: Context, barcode: str, library_id: int) -> CheckinResult
         if hold is None:
             shelve(copy, library_id)
         if loan is not None:
-            # Last, so the patron's lock is held for the shortest time (an opt-out waits).
+            # Keep or forget, decided under the borrower's lock (an opt-out waits for it).
             await privacy.settle(db, loan.patron_id, ctx.policy.service.timezone)
     return CheckinResult(copy=copy, loan=loan, hold=hold)
 
