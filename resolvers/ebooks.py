@@ -151,11 +151,7 @@ async def secure_next(
                 kind="ebook_hold_ready",
                 dedupe_key=f"ebook-hold-ready:{hold.id}",
                 patron_id=patron.id,
-                payload={
-                    "hold_id": hold.id,  # re-checked before sending, dropped once sent
-                    "title": record.title,
-                    "deadline": deadline.isoformat(),
-                },
+                payload={"hold_id": hold.id, "title": record.title, "deadline": str(deadline)},
                 not_before=now,
                 now=now,
             )
@@ -228,17 +224,12 @@ async def sweep(
     async with sessions() as db, db.begin():
         # Their patrons first, in id order (as a borrow takes the patron before the hold),
         # then the rows read afresh: each return or expiry is then settled (privacy.settle).
-        patrons = set(
-            (await db.execute(due_loans.with_only_columns(EbookLoan.patron_id))).scalars()
-        )
-        patrons |= set(
-            (await db.execute(due_holds.with_only_columns(EbookHold.patron_id))).scalars()
-        )
-        for patron_id in sorted(p for p in patrons if p is not None):
+        seen = [*(await db.execute(due_loans)).scalars(), *(await db.execute(due_holds)).scalars()]
+        for patron_id in sorted({r.patron_id for r in seen if r.patron_id is not None}):
             await lock_row(db, Patron, patron_id)
-        fresh = {"populate_existing": True}
-        loans = (await db.execute(due_loans.execution_options(**fresh))).scalars().all()
-        holds = (await db.execute(due_holds.execution_options(**fresh))).scalars().all()
+        fresh = {"populate_existing": True}  # as they are now, under the patrons' locks
+        loans = (await db.execute(due_loans, execution_options=fresh)).scalars().all()
+        holds = (await db.execute(due_holds, execution_options=fresh)).scalars().all()
         for loan in loans:
             loan.returned_at = loan.due_at
         for hold in holds:
