@@ -56,7 +56,8 @@ class Hold(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    patron_id: Mapped[int] = mapped_column(ForeignKey("patrons.id", ondelete="CASCADE"))
+    # Null once a closed hold has forgotten its patron (reading privacy, resolvers/shared/privacy.py).
+    patron_id: Mapped[int | None] = mapped_column(ForeignKey("patrons.id", ondelete="CASCADE"))
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
     pickup_library_id: Mapped[int] = mapped_column(ForeignKey("libraries.id"))
     state: Mapped[HoldState] = mapped_column(enum_column(HoldState), default=HoldState.WAITING)

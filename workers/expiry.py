@@ -10,12 +10,13 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models import Copy, Hold, Record
+from models import Copy, Hold, Patron, Record
 from models.db import lock_row
 from policies.circulation import VolumeHold, kept_for_earlier_volume, volume_rank
 from policies.config import PolicyConfig
 from policies.enums import HoldState
 from resolvers.circulation.trapping import Clockwork, shelve, trap
+from resolvers.shared import privacy
 
 
 @dataclass(slots=True)
@@ -60,6 +61,10 @@ async def expire_ready_holds(
     at = Clockwork(policy=policy, now=now, today=today)
     for hold_id in due:
         async with sessions() as db, db.begin():
+            # The patron before the hold, the order every other path takes them in.
+            patron_id = await db.scalar(select(Hold.patron_id).where(Hold.id == hold_id))
+            if patron_id is not None:
+                await lock_row(db, Patron, patron_id)
             await lock_row(db, Hold, hold_id)
             hold = await db.get(Hold, hold_id, populate_existing=True)
             if hold is None or hold.state is not HoldState.READY or hold.copy_id is None:
@@ -85,4 +90,5 @@ async def expire_ready_holds(
                 shelve(copy, at_library)
             else:
                 report.passed_on.append(nxt.id)
+            await privacy.settle(db, hold.patron_id, policy.service.timezone)
     return report

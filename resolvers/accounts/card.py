@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +16,19 @@ from resolvers.accounts.accounts import find_patron_by_card
 from resolvers.shared.context import Context, PatronViewer
 
 KEEP_USED = timedelta(minutes=5)  # longer than any code lives
+# A use is stored to the hour: an exact instant would line the scan up with the loan the
+# desk makes a moment later (reading privacy). Kept that much longer to stay a replay guard.
+USE_GRAIN = timedelta(hours=1)
+
+
+def use_hour(now: datetime) -> datetime:
+    """When a code was used, as stored: the hour it was used in."""
+    return now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def stale_before(now: datetime) -> datetime:
+    """Uses stored before this are of codes long dead: they can go."""
+    return now - KEEP_USED - USE_GRAIN
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +55,8 @@ async def patron_for_code(ctx: Context, code: str) -> Patron:
     digest = hashlib.sha256(code.strip().encode()).digest()
     try:
         async with ctx.services.sessions() as db, db.begin():
-            await db.execute(delete(UsedCardCode).where(UsedCardCode.used_at < now - KEEP_USED))
-            db.add(UsedCardCode(code_hash=digest, used_at=now))
+            await db.execute(delete(UsedCardCode).where(UsedCardCode.used_at < stale_before(now)))
+            db.add(UsedCardCode(code_hash=digest, used_at=use_hour(now)))
     except IntegrityError:
         raise RuleViolation(ErrorCode.CARD_CODE_USED, field="cardCode") from None
     patron = await find_patron_by_card(ctx, card_number)

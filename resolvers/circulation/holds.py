@@ -24,10 +24,12 @@ from policies.circulation import (
 )
 from policies.enums import CopyStatus, HoldState
 from policies.errors import ErrorCode, RuleViolation
+from resolvers.shared import privacy
 from resolvers.shared.context import Context, PatronViewer
 
 MAX_BATCH = 100
 MAX_PAUSE_DAYS = 365
+CLOSED_HOLD_STATES = (HoldState.COLLECTED, HoldState.CANCELLED, HoldState.EXPIRED)
 
 
 @dataclass(slots=True)
@@ -189,6 +191,9 @@ async def _modify(ctx: Context, viewer: PatronViewer, hold_id: int, **values: ob
     """Change the patron's own WAITING hold under a lock; another patron's hold is
     ``NOT_FOUND`` (no leak), a hold past WAITING ``HOLD_NOT_MODIFIABLE`` (HOLD-6)."""
     async with ctx.services.sessions() as db, db.begin():
+        # The patron before the hold, as check-out takes them: a cancellation settles
+        # (privacy.settle locks the patron) while a desk may be collecting this hold.
+        await lock_row(db, Patron, viewer.patron_id)
         await lock_row(db, Hold, hold_id)
         hold = await db.get(Hold, hold_id, populate_existing=True)
         if hold is None or hold.patron_id != viewer.patron_id:
@@ -196,6 +201,8 @@ async def _modify(ctx: Context, viewer: PatronViewer, hold_id: int, **values: ob
         check_modifiable(hold.state)
         for name, value in values.items():
             setattr(hold, name, value)
+        if hold.state in CLOSED_HOLD_STATES:
+            await privacy.settle(db, viewer.patron_id, ctx.policy.service.timezone)
     return hold
 
 

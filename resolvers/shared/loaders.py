@@ -124,13 +124,14 @@ class Loaders:
                 groups[rid].append(Availability(rid, lid, total, int(avail or 0), int(hold or 0)))
         return [groups.get(r, []) for r in record_ids]
 
-    async def _queues(self, record_ids: list[int]) -> list[list[tuple[int, int]]]:
+    async def _queues(self, record_ids: list[int]) -> list[list[tuple[int, int | None]]]:
+        # A waiting hold always has its patron (only closed ones forget theirs).
         stmt = (
             select(Hold.record_id, Hold.id, Hold.patron_id)
             .where(Hold.record_id.in_(record_ids), Hold.state == HoldState.WAITING)
             .order_by(Hold.record_id, Hold.placed_at, Hold.id)
         )
-        groups: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        groups: dict[int, list[tuple[int, int | None]]] = defaultdict(list)
         async with self._sessions() as db:
             for rid, hold_id, patron_id in (await db.execute(stmt)).all():
                 groups[rid].append((hold_id, patron_id))

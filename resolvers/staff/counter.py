@@ -145,6 +145,7 @@ async def check_out(ctx: Context, patron_id: int, barcode: str, library_id: int)
             collected.state = HoldState.COLLECTED
             collected.copy_id = copy.id
             collected.closed_at = at.now
+            await privacy.settle(db, patron.id, ctx.policy.service.timezone)
     return CheckoutResult(loan=loan, collected=collected)
 
 
@@ -164,6 +165,13 @@ async def check_in(ctx: Context, barcode: str, library_id: int) -> CheckinResult
     copy = await _copy_by_barcode(ctx, barcode)
     at = _clockwork(ctx)
     async with ctx.services.sessions() as db, db.begin():
+        # The borrower first, then the copy: the order check-out takes them in, so a return
+        # and a loan to the same patron never wait for each other (privacy.settle locks them).
+        borrower = await db.scalar(
+            select(Loan.patron_id).where(Loan.copy_id == copy.id, Loan.returned_at.is_(None))
+        )
+        if borrower is not None:
+            await lock_row(db, Patron, borrower)
         copy = await _locked(db, copy.id)
         if copy.status not in (CopyStatus.ON_LOAN, CopyStatus.AVAILABLE, CopyStatus.MISSING):
             raise RuleViolation(
@@ -176,10 +184,12 @@ async def check_in(ctx: Context, barcode: str, library_id: int) -> CheckinResult
         ).scalar_one_or_none()
         if loan is not None:
             loan.returned_at = at.now
-            await privacy.on_return(db, loan)
         hold = await trap(db, copy, library_id, at)
         if hold is None:
             shelve(copy, library_id)
+        if loan is not None:
+            # Keep or forget, decided under the borrower's lock (an opt-out waits for it).
+            await privacy.settle(db, loan.patron_id, ctx.policy.service.timezone)
     return CheckinResult(copy=copy, loan=loan, hold=hold)
 
 

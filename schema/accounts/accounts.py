@@ -45,6 +45,9 @@ class NewArrivalFields:
 @strawberry.type(description="A library patron (card holder).")
 class Patron:
     row: strawberry.Private[PatronRow]
+    # The patron a `login` just authenticated: their own record, though the request came
+    # in without a session (PersonalData lets them read it).
+    own_login: strawberry.Private[bool] = False
 
     @strawberry.field(description="Opaque id.")
     def id(self) -> strawberry.ID:
@@ -311,7 +314,7 @@ class AccountMutations:
         delivery: TokenDelivery = TokenDelivery.COOKIE,
     ) -> LoginPayload:
         result = await accounts.login(info.context, card_number, password)
-        patron = Patron(row=result.patron) if result.patron is not None else None
+        patron = Patron(row=result.patron, own_login=True) if result.patron is not None else None
         return LoginPayload(
             patron=patron,
             access_token=_hand_over(info, result, delivery),

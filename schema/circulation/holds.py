@@ -23,7 +23,7 @@ from schema.catalogue.catalogue import Record
 from schema.catalogue.libraries import Library, library_by_id
 from schema.shared import ids
 from schema.shared.enums import HoldState
-from schema.shared.errors import UserError, user_errors
+from schema.shared.errors import HondanaError, UserError, user_errors
 from schema.shared.permissions import (
     ActivePassword,
     Authenticated,
@@ -118,12 +118,18 @@ class Hold:
         return self.row.state is HoldStateValue.WAITING
 
     @strawberry.field(
-        description="Staff: the patron who placed the hold.",
+        description="Staff: the patron who placed the hold. A closed hold of a patron without a "
+        "reading history has forgotten them: `NOT_FOUND` (docs/privacy.md).",
         extensions=guard(StaffOnly(Role.COUNTER, Role.PATRONS)),
     )
     async def patron(self, info: Info[Context, Any]) -> Patron:
-        await privacy.audit(info.context, "hold_patron", self.row.patron_id)
-        return Patron(row=await info.context.loaders.patron.load(self.row.patron_id))
+        patron_id = self.row.patron_id
+        if patron_id is None:  # a closed hold that forgot its patron (reading privacy)
+            raise HondanaError.from_violation(
+                RuleViolation(Code.NOT_FOUND, field="patron"), info.context.locale
+            )
+        await privacy.audit(info.context, "hold_patron", patron_id)
+        return Patron(row=await info.context.loaders.patron.load(patron_id))
 
 
 @strawberry.type(description="One title's verdict (preview) or result (placement).")

@@ -59,6 +59,15 @@ class MailLogEntry:
     def last_error(self) -> str | None:
         return self.row.last_error
 
+    @strawberry.field(
+        description="Staff: the mail as the patron read it (subject, blank line, body; a "
+        "temporary password masked), while it is retained. Null before it is sent, for a mail "
+        "never sent, and once the retention period (`HONDANA_MAIL_RETENTION_DAYS`, 30 days by "
+        "default) has scrubbed it (reading privacy)."
+    )
+    def body(self) -> str | None:
+        return self.row.body
+
 
 @strawberry.type(description="One staff read of a patron's personal data.")
 class AuditEntry:
@@ -68,7 +77,10 @@ class AuditEntry:
     def action(self) -> str:
         return self.row.action
 
-    @strawberry.field(description="When.")
+    @strawberry.field(
+        description="When, to the hour: an exact instant would line the read up with the loan "
+        "made a moment later (reading privacy, docs/privacy.md)."
+    )
     def at(self) -> datetime:
         return self.row.at
 

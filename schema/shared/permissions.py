@@ -111,11 +111,18 @@ class StaffOnly(BasePermission):
 
 class PersonalData(BasePermission):
     """A patron's personal fields: staff may read them, the patron only with an active
-    password (AUTH-5). Reached only through ``me`` or staff queries, so it is always the
-    viewer's own record when a patron asks."""
+    password (AUTH-5). Reached only through ``me``, ``login`` or staff queries, so it is
+    always the viewer's own record when a patron asks; ``login``'s patron is marked
+    ``own_login``, the request itself having come in without a session."""
 
     async def has_permission(self, source: Any, info: Info[Context, Any], **kwargs: Any) -> bool:
         if isinstance(info.context.viewer, StaffViewer):
+            return True
+        if getattr(source, "own_login", False):
+            try:
+                require_active_password(source.row.password_state)
+            except RuleViolation as no:
+                raise _deny(info, no) from None
             return True
         return await ActivePassword().has_permission(source, info, **kwargs)
 
