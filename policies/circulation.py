@@ -119,9 +119,13 @@ class LoanFacts:
 
 
 def renewal_refusal(
-    loan: LoanFacts, today: date, policy: CirculationPolicy
+    loan: LoanFacts, today: date, policy: CirculationPolicy, new_due: date | None = None
 ) -> RuleViolation | None:
-    """Why ``loan`` cannot be renewed today (LOAN-3), or ``None`` if it can (LOAN-2)."""
+    """Why ``loan`` cannot be renewed today (LOAN-3), or ``None`` if it can (LOAN-2).
+
+    ``new_due`` is the due date the renewal would set (``renewal_due_date``); when it does
+    not move the due date later the renewal is refused without using it up (LOAN-6).
+    """
     if loan.material is MaterialType.ART_REPRODUCTION:
         return RuleViolation(ErrorCode.ART_REPRODUCTION, "LOAN-3")
     if loan.lent_at_kind is LibraryKind.BOOKMOBILE:
@@ -134,6 +138,8 @@ def renewal_refusal(
         return RuleViolation(ErrorCode.RENEWAL_LIMIT, "LOAN-3")
     if loan.held_by_others:
         return RuleViolation(ErrorCode.HELD_BY_OTHERS, "LOAN-3")
+    if new_due is not None and new_due <= loan.due_on:
+        return RuleViolation(ErrorCode.RENEWAL_NO_CHANGE, "LOAN-6", due_on=loan.due_on.isoformat())
     return None
 
 

@@ -210,7 +210,16 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "Someone has reserved this title, so it cannot be renewed.",
     ),
     C.OVERDUE: ("返却期限を過ぎているため延長できません。", "Overdue loans cannot be renewed."),
-    C.RENEWAL_LIMIT: ("延長は1回までです。", "This loan has already been renewed."),
+    C.RENEWAL_LIMIT: (
+        "延長は1回までです。この資料はすでに延長しています。返却期限までにご返却ください。",
+        "This loan has already been renewed once; please return it by its due date.",
+    ),
+    C.RENEWAL_NO_CHANGE: (
+        "いま延長しても返却期限は変わりません。延長の回数は使われていません。"
+        "返却期限が近づいてから延長してください。",
+        "Renewing now would not move the due date; your one renewal is kept. "
+        "Please renew closer to the due date.",
+    ),
     C.BOOKMOBILE: (
         "移動図書館で借りた資料は延長できません。",
         "Bookmobile loans cannot be renewed.",
