@@ -42,8 +42,12 @@ def temporary_password(card_number: str, birth: date) -> str:
             return candidate
 
 
-async def _issue(ctx: Context, db: AsyncSession, patron: Patron, *, by_mail: bool) -> str:
-    """Give ``patron`` a new temporary password (ending their sessions); mail it if asked."""
+async def _issue(
+    ctx: Context, db: AsyncSession, patron: Patron, *, by_mail: bool, reissue: bool = False
+) -> str:
+    """Give ``patron`` a new temporary password (ending their sessions); mail it if asked.
+    ``reissue`` tells the mail whether this replaces a forgotten password (AUTH-8) or is the
+    first one (AUTH-3): only a reset is a 再発行."""
     now = ctx.services.clock.now()
     password = temporary_password(patron.card_number, patron.birth_date)
     patron.password_hash = await ctx.services.hasher.hash(password)
@@ -56,7 +60,7 @@ async def _issue(ctx: Context, db: AsyncSession, patron: Patron, *, by_mail: boo
             kind="temporary_password",
             dedupe_key=f"temporary-password:{patron.id}:{now.isoformat()}",
             patron_id=patron.id,
-            payload={"temporary_password": password},
+            payload={"temporary_password": password, "reissue": reissue},
             not_before=now,
             now=now,
         )
@@ -109,7 +113,7 @@ async def request_reset(ctx: Context, card_number: str, email: str) -> None:
         )
         if matched and patron is not None:
             await lock_row(db, Patron, patron.id)
-            await _issue(ctx, db, patron, by_mail=True)
+            await _issue(ctx, db, patron, by_mail=True, reissue=True)
         else:
             await ctx.services.hasher.hash(temporary_password("0", date(2000, 1, 1)))
     if matched:

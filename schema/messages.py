@@ -114,8 +114,10 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "Elementary-school pupils need a guardian's consent.",
     ),
     C.COUNTER_ONLY: (
-        "この手続きは図書館の窓口でお願いします。",
-        "Please do this at the library counter.",
+        "この手続きは図書館の窓口でお願いします。利用カードと本人確認ができるもの"
+        "(運転免許証、健康保険資格確認証、学生証など)をお持ちください。",
+        "Please do this at the library counter; bring your card and proof of identity "
+        "(driving licence, health insurance certificate, student card...).",
     ),
     C.CARD_CODE_INVALID: (
         "この利用カードのコードは読み取れません。",
