@@ -72,10 +72,8 @@ def _answer(
     「受け付けました」 beside ``accepted: false``."""
     locale = info.context.locale
     shown = user_errors(errors, locale)
-    if shown:
-        text = shown[0].message
-    else:
-        text = answer[1] if locale == "en" else answer[0]
+    default = answer[1] if locale == "en" else answer[0]
+    text = shown[0].message if shown else default
     return PasswordRequestPayload(accepted=not errors, message=text, errors=shown)
 
 
