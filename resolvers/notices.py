@@ -265,10 +265,13 @@ async def stale_hold_mails(db: AsyncSession, mail_ids: dict[int, int]) -> set[in
 
 
 def hold_ready_payload(
-    hold: Hold, record: Record, pickup: Library, deadline: date
+    hold: Hold, record: Record, pickup: Library, deadline: date, *, kept: bool = False
 ) -> dict[str, Any]:
-    """What a hold-ready mail says (MAIL-1), kept as it was when the copy was secured."""
+    """What a hold-ready mail says (MAIL-1), kept as it was when the copy was secured.
+    ``kept``: a later volume that waits for an earlier one (HOLD-9), so the mail must not
+    promise a cancellation on the deadline."""
     return {
+        "kept_for_earlier_volume": kept,
         "hold_id": hold.id,
         "title": record.title,
         "volume": record.volume,
