@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -14,6 +15,7 @@ from resolvers.ebooks import sweep
 from tests.circulation.ops import gid
 from tests.support import Api, Factory
 
+JST = ZoneInfo("Asia/Tokyo")
 BORROW = "mutation($r: ID!) { borrowEbook(recordId: $r) { loan { id dueAt } errors { code rule reason } } }"
 RETURN = "mutation($l: ID!) { returnEbook(loanId: $l) { loan { id } errors { code } } }"
 HOLD = (
@@ -119,13 +121,37 @@ async def test_holds_secured_kept_a_week_with_mail(
     assert mails == [("ebook_hold_ready", first.id)]
     taken = await _do(api, BORROW, t2, r=gid("Record", rec.id))
     assert taken["errors"][0]["code"] == "EBOOK_UNAVAILABLE"  # kept for the first in line
-    clock.advance(timedelta(days=7, seconds=1))
     services = api.app.state.services
+    await _kept_to_the_end_of_the_stated_day(api, clock, first.id, secured["expiresAt"])
     assert await sweep(services.sessions, services.policy, clock.now()) == (0, 1)
     t2 = await api.login(second.card_number, "yomu2468")
     assert (await api.gql(HOLDS, token=t2))["data"]["myEbookHolds"][0]["state"] == "READY"
     assert (await _do(api, BORROW, t2, r=gid("Record", rec.id)))["errors"] == []
     assert (await api.gql(HOLDS, token=t2))["data"]["myEbookHolds"] == []
+
+
+async def _kept_to_the_end_of_the_stated_day(
+    api: Api, clock: FixedClock, patron_id: int, expires_at: str
+) -> None:
+    """EBOOK-3, from the guide: 「予約確保後、1週間取り置きます。」 and the mail states the
+    last day: the hold is kept to the end of that library day (Asia/Tokyo), not to the
+    clock time it was secured. Leaves the clock just past that end."""
+    async with api.app.state.services.sessions() as db:
+        mail = (
+            await db.execute(
+                select(OutboxMessage).where(
+                    OutboxMessage.kind == "ebook_hold_ready", OutboxMessage.patron_id == patron_id
+                )
+            )
+        ).scalar_one()
+    secured_day = (clock.now() + timedelta(hours=9)).date()
+    assert mail.payload["deadline"] == (secured_day + timedelta(days=7)).isoformat()
+    end = datetime.combine(secured_day + timedelta(days=8), time(0), tzinfo=JST)
+    assert datetime.fromisoformat(expires_at) == end
+    services = api.app.state.services
+    clock.set(end - timedelta(minutes=1))  # 23:59 on the stated day: still kept
+    assert await sweep(services.sessions, services.policy, clock.now()) == (0, 0)
+    clock.set(end + timedelta(seconds=1))
 
 
 async def test_reading_is_a_short_lived_link_not_a_file(
