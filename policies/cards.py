@@ -30,10 +30,13 @@ def check_may_place_holds(due_dates: Iterable[date], today: date) -> None:
 def check_may_collect_holds(
     due_dates: Iterable[date], today: date, policy: CirculationPolicy
 ) -> None:
-    """A loan more than N days late blocks collecting ready holds too (CARD-3)."""
+    """A loan more than N days late blocks collecting ready holds too (CARD-3); the
+    ``variant`` lets the message speak of collecting, not of placing holds."""
     worst = max((days_overdue(d, today) for d in due_dates), default=0)
     if worst > policy.overdue_block_days:
-        raise RuleViolation(ErrorCode.OVERDUE_BLOCK, "CARD-3", days_overdue=worst)
+        raise RuleViolation(
+            ErrorCode.OVERDUE_BLOCK, "CARD-3", days_overdue=worst, variant="COLLECT"
+        )
 
 
 def check_hold_blocks(due_dates: Iterable[date], today: date, policy: CirculationPolicy) -> None:

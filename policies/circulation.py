@@ -76,7 +76,7 @@ def check_holdable(material: MaterialType, copies: Iterable[CopyFacts]) -> None:
     """Only titles with a city-owned copy that may leave the library can be held
     (HOLD-1, HOLD-11); e-books are held through the e-book service (BASKET-3)."""
     if material is MaterialType.EBOOK:
-        raise RuleViolation(ErrorCode.EBOOK_NOT_ALLOWED, "BASKET-3")
+        raise RuleViolation(ErrorCode.EBOOK_NOT_ALLOWED, "BASKET-3", variant="BASKET")
     if material is MaterialType.ART_REPRODUCTION:
         raise RuleViolation(ErrorCode.NOT_HOLDABLE, "HOLD-1", reason="ART_REPRODUCTION")
     usable = [c for c in copies if not c.withdrawn]

@@ -5,7 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from models import OutboxMessage
-from policies.enums import ContactMethod, CopyStatus, StaffRole
+from policies.enums import ContactMethod, CopyStatus, MaterialType, StaffRole
+from policies.errors import ErrorCode
+from schema.messages import message
 from tests.circulation.ops import CHECK_IN, PULLED, gid, hold_for
 from tests.support import Api, Factory
 from workers.compose import render
@@ -49,3 +51,43 @@ async def test_later_volume_mail_does_not_promise_cancellation(api: Api, factory
     await api.gql(CHECK_IN, {"b": upper_copy.barcode, "l": gid("Library", central.id)}, token=desk)
     upper_mail = (await _mail_texts(api, "hold_ready"))[1]
     assert "(上)" in upper_mail and "予約有効期限日:20" in upper_mail
+
+
+async def test_ebook_in_the_basket_says_to_borrow_or_hold_directly(
+    api: Api, factory: Factory
+) -> None:
+    """BASKET-3: 「電子書籍は「予約かご」には入りません。」 An eligible patron is told how to
+    get the e-book, not that e-books are closed to them (電子書籍はご利用になれません)."""
+    patron = await factory.patron("yomu2468")
+    token = await api.login(patron.card_number, "yomu2468")
+    ebook = await factory.record("電子の本", material_type=MaterialType.EBOOK)
+    add = "mutation($r: ID!) { addToBasket(recordId: $r) { errors { code rule message } } }"
+    [error] = (await api.gql(add, {"r": gid("Record", ebook.id)}, token=token))["data"][
+        "addToBasket"
+    ]["errors"]
+    assert (error["code"], error["rule"]) == ("EBOOK_NOT_ALLOWED", "BASKET-3")
+    assert "ご利用になれません" not in error["message"]
+    assert "予約かご" in error["message"] and "直接" in error["message"]
+
+
+async def test_messages_in_the_guides_words() -> None:
+    """The guide's words for three refusals: 「自分が借りている資料に予約をかけることはできません。」
+    (who has it: you), 「ログイン後、15分間入力がない場合は、自動的にログオフされます。」 (minutes,
+    not seconds), and 「資料をお返しいただくまで、予約の受付・受取はできません。」 (a block at
+    collection speaks of collecting, not of placing holds)."""
+    on_loan = message(ErrorCode.ALREADY_ON_LOAN, "ja")
+    assert "借りている" in on_loan and ("あなた" in on_loan or "ご自身" in on_loan)
+    collect = message(ErrorCode.OVERDUE_BLOCK, "ja", {"variant": "COLLECT"})
+    assert "予約できません" not in collect and "受取" in collect
+    assert "collected" in message(ErrorCode.OVERDUE_BLOCK, "en", {"variant": "COLLECT"})
+    expired = message(ErrorCode.SESSION_EXPIRED, "ja", {"idle_minutes": 15})
+    assert "15分" in expired and "秒" not in expired
+
+
+async def test_lockout_wait_in_minutes() -> None:
+    """AUTH-11 in the guide's units: 「15分間入力がない場合は」 counts in minutes, so a 15-minute
+    lock reads 15分 (not 900秒), in English 15 minutes."""
+    locked = message(ErrorCode.ACCOUNT_LOCKED, "ja", {"retry_after": 900})
+    assert "15分後" in locked and "900" not in locked
+    assert "15 minutes" in message(ErrorCode.ACCOUNT_LOCKED, "en", {"retry_after": 900})
+    assert "30秒後" in message(ErrorCode.RATE_LIMITED, "ja", {"retry_after": 30})
