@@ -15,6 +15,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import Copy, Hold, Library, Loan, Patron, Record, SweepRun
+from policies.circulation import LoanFacts, renewal_due_date, renewal_refusal
 from policies.config import PolicyConfig
 from policies.enums import HoldState
 from resolvers.outbox import queue_mail
@@ -27,18 +28,59 @@ def _loan_line(loan: Loan, record: Record) -> dict[str, Any]:
     return {"title": record.title, "due_on": loan.due_on.isoformat(), "loan_id": loan.id}
 
 
+async def _held_by_others(db: AsyncSession, rows: Sequence[Any]) -> set[tuple[int, int]]:
+    """(record, patron) pairs where someone else waits for the record (LOAN-3)."""
+    record_ids = {record.id for _, record, _, _, _ in rows}
+    waiting = await db.execute(
+        select(Hold.record_id, Hold.patron_id).where(
+            Hold.record_id.in_(record_ids), Hold.state == HoldState.WAITING
+        )
+    )
+    pairs = waiting.all()
+    return {
+        (record_id, patron.id)
+        for _, record, _, _, patron in rows
+        for record_id, holder in pairs
+        if record_id == record.id and holder != patron.id
+    }
+
+
+def _renewable(
+    loan: Loan,
+    copy: Copy,
+    record: Record,
+    library: Library,
+    held: bool,
+    today: date,
+    policy: PolicyConfig,
+) -> bool:
+    """Whether the reminder may suggest 延長 for this loan (LOAN-2, LOAN-3, LOAN-6)."""
+    facts = LoanFacts(
+        due_on=loan.due_on,
+        renewals=loan.renewals,
+        lent_at_kind=library.kind,
+        material=record.material_type,
+        from_other_city=copy.from_other_city,
+        held_by_others=held,
+    )
+    nominal = renewal_due_date(today, library.kind, lambda _day: True, policy.circulation)
+    return renewal_refusal(facts, today, policy.circulation, nominal) is None
+
+
 async def queue_due_reminders(
     sessions: async_sessionmaker[AsyncSession], policy: PolicyConfig, now: datetime, today: date
 ) -> int:
     """One reminder per opted-in patron listing every loan due within their chosen days
-    that has not been reminded for its current due date (MAIL-2, PREF-5)."""
+    that has not been reminded for its current due date (MAIL-2, PREF-5); each line says
+    whether that loan can still be renewed, so the mail never suggests an impossible 延長."""
     horizon = today + timedelta(days=31)
     async with sessions() as db, db.begin():
         rows = (
             await db.execute(
-                select(Loan, Record, Patron)
+                select(Loan, Record, Copy, Library, Patron)
                 .join(Copy, Copy.id == Loan.copy_id)
                 .join(Record, Record.id == Copy.record_id)
+                .join(Library, Library.id == Loan.library_id)
                 .join(Patron, Patron.id == Loan.patron_id)
                 .where(
                     Loan.returned_at.is_(None),
@@ -52,19 +94,23 @@ async def queue_due_reminders(
                 .order_by(Patron.id, Loan.due_on, Loan.id)
             )
         ).all()
-        per_patron: dict[int, list[tuple[Loan, Record]]] = defaultdict(list)
-        for loan, record, patron in rows:
+        held = await _held_by_others(db, rows) if rows else set()
+        per_patron: dict[int, list[tuple[Loan, dict[str, Any]]]] = defaultdict(list)
+        for loan, record, copy, library, patron in rows:
             days = patron.due_reminder_days
             days = policy.circulation.due_reminder_days if days is None else days
             if (loan.due_on - today).days <= days:
-                per_patron[patron.id].append((loan, record))
+                can = _renewable(
+                    loan, copy, record, library, (record.id, patron.id) in held, today, policy
+                )
+                per_patron[patron.id].append((loan, {**_loan_line(loan, record), "renewable": can}))
         for patron_id, items in per_patron.items():
             await queue_mail(
                 db,
                 kind="due_reminder",
                 dedupe_key=f"due:{patron_id}:{today.isoformat()}",
                 patron_id=patron_id,
-                payload={"loans": [_loan_line(loan, rec) for loan, rec in items]},
+                payload={"loans": [line for _, line in items]},
                 not_before=now,
                 now=now,
             )
