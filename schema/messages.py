@@ -282,11 +282,12 @@ PASSWORD_REASONS: dict[str, tuple[str, str]] = {
     "TOO_SHORT": ("6文字未満です", "shorter than 6 characters"),
     "TOO_LONG": ("10文字を超えています", "longer than 10 characters"),
     "INVALID_CHARACTERS": ("半角英数字以外の文字があります", "only ASCII letters and digits"),
-    "CARD_NUMBER": ("利用者番号と同じです", "same as the card number"),
-    "BIRTH_DATE": ("生年月日です", "it is the birth date"),
+    "CARD_NUMBER": ("利用者番号が含まれています", "it contains the card number"),
+    "BIRTH_DATE": ("生年月日が含まれています", "it contains the birth date"),
     "REPEATED_CHARACTER": ("同じ文字の繰り返しです", "one character repeated"),
     "SEQUENCE": ("連続した文字です", "a run such as 123456"),
     "COMMON": ("よく使われるパスワードです", "a commonly used password"),
+    "PERSONAL_DATA": ("お名前の読みが含まれています", "it contains your name"),
     "SAME_AS_CURRENT": ("現在のパスワードと同じです", "same as the current password"),
 }
 

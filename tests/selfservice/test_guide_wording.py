@@ -14,6 +14,10 @@ from tests.selfservice.test_passwords import APPLY, RESET
 from tests.support import Api, Factory
 from workers.compose import render
 
+CHANGE = """mutation($old: String!, $new: String!) {
+  changePassword(currentPassword: $old, newPassword: $new, delivery: BEARER) {
+    errors { code reason message } } }"""
+
 
 async def _rendered(api: Api) -> list[tuple[str, str]]:
     async with api.app.state.services.sessions() as db:
@@ -68,3 +72,26 @@ async def test_counter_only_answer_does_not_say_received(api: Api, factory: Fact
     assert answer["errors"] == [{"code": "COUNTER_ONLY", "rule": "AUTH-3"}]
     assert "受け付けました" not in answer["message"]
     assert "窓口" in answer["message"] and "利用カード" in answer["message"]
+
+
+async def test_guessable_passwords_are_refused_with_the_reason(api: Api, factory: Factory) -> None:
+    """AUTH-6: 「第3者が推測できそうなパスワードは避けてください。」 A common password, the card
+    number, the birth date and the name reading are refused with INVALID_PASSWORD and the
+    reason, in words the patron understands."""
+    patron = await factory.patron(
+        "yomu2468", birth_date=date(1990, 5, 17), name_kana="ヤマダ ハナコ"
+    )
+    token = await api.login(patron.card_number, "yomu2468")
+    cases = {
+        "qwerty12": "COMMON",
+        patron.card_number: "CARD_NUMBER",
+        "19900517": "BIRTH_DATE",
+        "hanako12": "PERSONAL_DATA",
+    }
+    for new, reason in cases.items():
+        body = await api.gql(CHANGE, {"old": "yomu2468", "new": new}, token=token)
+        [error] = body["data"]["changePassword"]["errors"]
+        assert (error["code"], error["reason"]) == ("INVALID_PASSWORD", reason), new
+        assert "このパスワードは使えません" in error["message"]
+    ok = await api.gql(CHANGE, {"old": "yomu2468", "new": "Kinoko82x"}, token=token)
+    assert ok["data"]["changePassword"]["errors"] == []
