@@ -217,6 +217,12 @@ STEPS: list[tuple[str, str, str, Vars]] = [
     ("staff-dashboard", "CatalogueSearch", "staff", lambda s: {"query": "猫", "first": 5}),
     (
         "staff-dashboard",
+        "SetEbookLicences",
+        "staff",
+        lambda s: {"recordId": s["rec"], "licences": 2},
+    ),
+    (
+        "staff-dashboard",
         "UpdateRecord",
         "staff",
         lambda s: {"id": s["spare"], "input": {"title": "直した題名"}},

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from models import EbookTitle, OutboxMessage, Record
+from models import EbookTitle, OutboxMessage, Record, StaffAudit
 from policies.clock import FixedClock
-from policies.enums import CardKind, MaterialType, PasswordState
+from policies.enums import CardKind, MaterialType, PasswordState, StaffRole
 from resolvers.ebooks import sweep
 from tests.circulation.ops import gid
 from tests.support import Api, Factory
@@ -173,3 +173,44 @@ async def test_reading_is_a_short_lived_link_not_a_file(
     token = await api.login(reader.card_number, "yomu2468")
     await _do(api, RETURN, token, l=loan)
     assert (await _do(api, LINK, token, l=loan))["errors"] == [{"code": "NOT_FOUND"}]
+
+
+SET_LICENCES = """mutation($r: ID!, $n: Int!) { setEbookLicences(recordId: $r, licences: $n) {
+  licences record { title } errors { code field } } }"""
+
+
+async def test_staff_add_and_change_licences(api: Api, factory: Factory) -> None:
+    """EBOOK-4: each e-book title has a number of licences; staff (catalogue role) add and
+    change them. The guide: 「電子書籍の貸出、予約ができます。」 needs licences to lend."""
+    rec = await factory.record("新しい電子書籍", material_type=MaterialType.EBOOK)
+    paper = await factory.record("紙の本")
+    await factory.staff("cat", "staffpass1", {StaffRole.CATALOGUE})
+    await factory.staff("desk", "staffpass1", {StaffRole.COUNTER})
+    cat = await api.staff_login("cat", "staffpass1")
+    desk = await api.staff_login("desk", "staffpass1")
+    reader = await factory.patron("yomu2468", email1="r@example.jp")
+    token = await api.login(reader.card_number, "yomu2468")
+    assert (await _do(api, BORROW, token, r=gid("Record", rec.id)))["errors"][0]["code"] in (
+        "EBOOK_UNAVAILABLE",
+        "NOT_FOUND",
+    )
+    denied = await api.gql(SET_LICENCES, {"r": gid("Record", rec.id), "n": 2}, token=desk)
+    assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    patron_denied = await api.gql(SET_LICENCES, {"r": gid("Record", rec.id), "n": 2}, token=token)
+    assert patron_denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    added = await _do(api, SET_LICENCES, cat, r=gid("Record", rec.id), n=1)
+    assert added == {"licences": 1, "record": {"title": "新しい電子書籍"}, "errors": []}
+    assert (await _do(api, BORROW, token, r=gid("Record", rec.id)))["errors"] == []
+    second = await factory.patron("yomu2468", email1="s@example.jp")
+    t2 = await api.login(second.card_number, "yomu2468")
+    assert (await _do(api, HOLD, t2, r=gid("Record", rec.id)))["hold"]["state"] == "WAITING"
+    await _do(api, SET_LICENCES, cat, r=gid("Record", rec.id), n=2)  # a licence more
+    assert (await api.gql(HOLDS, token=t2))["data"]["myEbookHolds"][0]["state"] == "READY"
+    for record, n, field_name in ((paper, 1, "recordId"), (rec, -1, "licences")):
+        bad = await _do(api, SET_LICENCES, cat, r=gid("Record", record.id), n=n)
+        assert bad["errors"] == [{"code": "INVALID_INPUT", "field": field_name}]
+    unknown = await _do(api, SET_LICENCES, cat, r="junk", n=1)
+    assert unknown["errors"] == [{"code": "NOT_FOUND", "field": "recordId"}]
+    async with api.app.state.services.sessions() as db:
+        actions = list((await db.execute(select(StaffAudit.action))).scalars())
+    assert f"ebook_licences:{rec.id}:2" in actions
