@@ -89,6 +89,8 @@ class ErrorCode(StrEnum):
     INTER_LIBRARY = "INTER_LIBRARY"
     # Cataloguing (staff)
     RECORD_IN_USE = "RECORD_IN_USE"
+    # Development tools (staff)
+    DEV_CLOCK_DISABLED = "DEV_CLOCK_DISABLED"
 
 
 class RuleViolation(Exception):

@@ -72,6 +72,10 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "貸出・予約の履歴がある資料は削除できません。所蔵資料を除籍してください。",
         "A title with loans or holds on record cannot be deleted; withdraw its copies instead.",
     ),
+    C.DEV_CLOCK_DISABLED: (
+        "開発用の時計と定期処理の即時実行は、本番環境では使えません。",
+        "The development clock and running scans on demand are turned off in production.",
+    ),
     C.INTERNAL_ERROR: (
         "システムエラーが発生しました。しばらくしてから再度お試しください。",
         "Something went wrong on our side. Please try again later.",

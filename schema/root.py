@@ -27,6 +27,7 @@ from schema import search as search_schema
 from schema.applications import ApplicationMutations, ApplicationQueries
 from schema.cataloguing import CataloguingMutations
 from schema.counter import CounterMutations, CounterQueries
+from schema.devclock import DevClockMutations
 from schema.ebooks import EbookMutations, EbookQueries
 from schema.extensions import CachedParse, ErrorShaping
 from schema.holds import HoldMutations, HoldQueries
@@ -116,6 +117,7 @@ class Mutation(
     ApplicationMutations,
     EbookMutations,
     CataloguingMutations,
+    DevClockMutations,
 ):
     pass
 

@@ -21,8 +21,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from models.db import create_engine, create_session_factory
-from policies.clock import Clock, SystemClock
-from resolvers import ebooks
+from policies.clock import Clock, ShiftedClock, SystemClock
+from resolvers import devclock, ebooks
 from resolvers.context import Services
 from resolvers.passwords import PasswordHasher
 from schema.root import make_schema
@@ -80,6 +80,8 @@ def create_app(
     settings = settings or get_settings()
     settings.check_production()  # before anything is opened: nothing to close on refusal
     clock = clock or SystemClock()
+    if not settings.is_production:
+        clock = ShiftedClock(clock)  # the development clock (resolvers.devclock)
     policy = settings.policy.to_policy()
     engine = create_engine(
         settings.database_url,
@@ -142,6 +144,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if isinstance(clock, ShiftedClock):
+            await devclock.start(services.sessions, clock, settings.dev_now)
         yield
         if services.nudger is not None:
             services.nudger.close()

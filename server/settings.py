@@ -12,7 +12,7 @@ it too.
 from __future__ import annotations
 
 import os
-from datetime import time
+from datetime import datetime, time
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -163,6 +163,10 @@ class Settings(BaseSettings):
     # The front ends' operations by id (``hondana clients manifest``); production runs only these.
     trusted_documents: Path = Path(__file__).resolve().parents[1] / "clients" / "manifest.json"
 
+    # Development only: start the clock every rule, scan and mail uses at this instant
+    # (it runs on from there; staff ADMIN can move it with setDevClock). Refused in production.
+    dev_now: datetime | None = None
+
     @property
     def is_production(self) -> bool:
         return self.env == "production"
@@ -172,6 +176,8 @@ class Settings(BaseSettings):
         development signing key is public (it is in this file)."""
         if not self.is_production:
             return
+        if self.dev_now is not None:
+            raise RuntimeError("HONDANA_DEV_NOW is for development: production keeps real time")
         key = self.secret_key.get_secret_value()
         if not key or key == DEVELOPMENT_SECRET_KEY:
             raise RuntimeError(

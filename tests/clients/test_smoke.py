@@ -228,6 +228,9 @@ STEPS: list[tuple[str, str, str, Vars]] = [
         lambda s: {"id": s["spare"], "input": {"title": "直した題名"}},
     ),
     ("staff-dashboard", "DeleteRecord", "staff", lambda s: {"id": s["spare"]}),
+    ("staff-dashboard", "AdvanceDevClock", "staff", lambda s: {"days": 0}),
+    ("staff-dashboard", "SetDevClock", "staff", lambda s: {"now": f"{s['today']}T10:00:00+09:00"}),
+    ("staff-dashboard", "RunScheduledScan", "staff", lambda s: {"scan": "NEW_ARRIVALS"}),
     ("staff-dashboard", "Logout", "staff", lambda s: {}),
 ]
 
