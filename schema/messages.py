@@ -111,12 +111,13 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "The current password is incorrect.",
     ),
     C.TOO_YOUNG: (
-        "パスワードは小学生以上の方に発行しています。",
-        "Passwords are issued from elementary-school age.",
+        "パスワードは茨木市立図書館の利用カードをお持ちの小学生以上の方に発行しています。",
+        "Passwords are issued to card holders from elementary-school age.",
     ),
     C.GUARDIAN_CONSENT_REQUIRED: (
-        "小学生の方は保護者の方の同意が必要です。",
-        "Elementary-school pupils need a guardian's consent.",
+        "小学生の方は保護者の方の同意が必要です。「パスワード申込書」に保護者の方のサインを"
+        "いただいてください。",
+        "Elementary-school pupils need a guardian's consent: a guardian signs the application.",
     ),
     C.COUNTER_ONLY: (
         "この手続きは図書館の窓口でお願いします。利用カードと本人確認ができるもの"
@@ -137,8 +138,14 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "This card code was already used. Show a fresh code in the app.",
     ),
     C.ALREADY_DECIDED: ("この申請はすでに処理済みです。", "This application was already decided."),
-    C.EBOOK_LOAN_LIMIT: ("電子書籍は3点まで借りられます。", "You can borrow at most 3 e-books."),
-    C.EBOOK_HOLD_LIMIT: ("電子書籍の予約は3点までです。", "You can hold at most 3 e-books."),
+    C.EBOOK_LOAN_LIMIT: (
+        "電子書籍の貸出は1人3点までです。お借りの電子書籍を返却してからお借りください。",
+        "You can borrow at most 3 e-books; return one first.",
+    ),
+    C.EBOOK_HOLD_LIMIT: (
+        "電子書籍の予約は1人3点までです。ほかの予約を取り消すか、受け取ってから予約してください。",
+        "You can hold at most 3 e-books; cancel or borrow one of your holds first.",
+    ),
     C.EBOOK_UNAVAILABLE: (
         "いま貸出できるライセンスがありません。予約してください。",
         "No licence is free now; please place a hold.",
@@ -162,25 +169,30 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "You have overdue items, so you cannot place holds. Once they are returned, you can.",
     ),
     C.EMAIL_REQUIRED: (
-        "メールで連絡を受けるには、メールアドレスの登録が必要です。",
-        "Register an e-mail address to be contacted by e-mail.",
+        "連絡方法を「メール」にするには、メールアドレスの登録が必要です。Email1欄に"
+        "メールアドレスを入力してください。",
+        "Register an e-mail address (Email1) to be contacted by e-mail.",
     ),
     C.INVALID_EMAIL: (
         "メールアドレスが正しくありません。アドレスが間違っていると、すべてのメールが届きません。",
         "This e-mail address is not valid; a wrong address loses every mail.",
     ),
-    C.SHELF_LIMIT: ("本棚は5つまでしか作れません。", "You can keep at most 5 bookshelves."),
+    C.SHELF_LIMIT: (
+        "「本棚」は5種類まで作れます。不要な本棚を削除してから作成してください。",
+        "You can keep at most 5 bookshelves; delete one first.",
+    ),
     C.SHELF_FULL: (
-        "1つの本棚には100冊までしか入りません。",
-        "A bookshelf holds at most 100 titles.",
+        "1つの本棚には100冊まで入ります。別の本棚に入れるか、不要な資料を外してください。",
+        "A bookshelf holds at most 100 titles; use another shelf or remove some.",
     ),
     C.NAME_TAKEN: (
-        "同じ名前の本棚がすでにあります。",
-        "You already have a bookshelf with this name.",
+        "同じ名前の本棚がすでにあります。別の名前にしてください。",
+        "You already have a bookshelf with this name; choose another name.",
     ),
     C.BASKET_FULL: (
-        "予約かごには100件までしか入れられません。",
-        "The basket holds at most 100 titles.",
+        "予約かごには100件までためておくことができます。予約するか、不要な資料を外してから"
+        "入れてください。",
+        "The basket holds at most 100 titles; place holds or remove some first.",
     ),
     C.EBOOK_NOT_ALLOWED: (
         "電子書籍はご利用になれません。利用カードをお持ちでパスワードをご登録の、"
@@ -188,9 +200,23 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "E-books are not available to you: they are for card holders with a registered "
         "password, from elementary-school age.",
     ),
-    C.NOT_HOLDABLE: ("この資料は予約できません。", "This title cannot be reserved."),
-    C.HOLD_LIMIT: ("予約できる件数の上限に達しています。", "You have reached the hold limit."),
-    C.ALREADY_HELD: ("この資料はすでに予約しています。", "You have already reserved this title."),
+    C.NOT_HOLDABLE: (
+        "この資料は予約できません(禁帯出資料・複製画、茨木市立図書館所蔵でない資料)。"
+        "館内でのご利用は図書館にお問い合わせください。",
+        "This title cannot be reserved (reference-only, an art reproduction, or not owned by "
+        "the city library). Please ask the library about using it there.",
+    ),
+    C.HOLD_LIMIT: (
+        "予約できる件数の上限に達しています(図書20冊、CD・カセットテープ8タイトル、"
+        "ビデオ4タイトル)。受け取りや取消で予約が減ってから予約してください。",
+        "You have reached the hold limit (20 books, 8 CDs and cassettes, 4 videos); place "
+        "this hold once one of yours is collected or cancelled.",
+    ),
+    C.ALREADY_HELD: (
+        "この資料はすでに予約しています(同じ資料に同じ方の予約を2件以上かけることはできません)。"
+        "「予約状況」でご確認ください。",
+        "You have already reserved this title; see your hold list.",
+    ),
     C.ALREADY_ON_LOAN: (
         "この資料はあなたが借りているため、予約できません(自分が借りている資料に予約を"
         "かけることはできません)。「借りている資料」から延長できます。",
@@ -198,12 +224,14 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "instead.",
     ),
     C.HOLD_NOT_MODIFIABLE: (
-        "この予約は変更・取消できません。図書館にお問い合わせください。",
-        "This hold can no longer be changed. Please call the library.",
+        "「貸出可能」「回送中」の予約は変更・取り消しができません(できるのは「確保待ち」の"
+        "予約だけです)。図書館まで電話してください。",
+        "Only a waiting hold can be changed; this one is ready or in transit. Please call "
+        "the library.",
     ),
     C.INVALID_PICKUP_LIBRARY: (
-        "この受取館は選べません。",
-        "Holds cannot be collected at this library.",
+        "この受取館は選べません。予約資料を受け取れる図書館を受取館に選んでください。",
+        "Holds cannot be collected at this library; choose another pickup library.",
     ),
     C.DUPLICATE_ID: ("同じ項目が2回指定されています。", "The same item was given twice."),
     C.TOO_MANY_ITEMS: ("一度に指定できるのは100件までです。", "At most 100 items at a time."),
@@ -224,10 +252,14 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "No waiting hold needs this copy.",
     ),
     C.HELD_BY_OTHERS: (
-        "予約が入っているため延長できません。",
-        "Someone has reserved this title, so it cannot be renewed.",
+        "予約が入っている資料のため延長できません。返却期限までにご返却ください。",
+        "Someone has reserved this title, so it cannot be renewed; please return it by its "
+        "due date.",
     ),
-    C.OVERDUE: ("返却期限を過ぎているため延長できません。", "Overdue loans cannot be renewed."),
+    C.OVERDUE: (
+        "返却期限を過ぎているため延長できません。お早めにご返却ください。",
+        "Overdue loans cannot be renewed; please return it soon.",
+    ),
     C.RENEWAL_LIMIT: (
         "延長は1回までです。この資料はすでに延長しています。返却期限までにご返却ください。",
         "This loan has already been renewed once; please return it by its due date.",
@@ -239,13 +271,17 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "Please renew closer to the due date.",
     ),
     C.BOOKMOBILE: (
-        "移動図書館で借りた資料は延長できません。",
-        "Bookmobile loans cannot be renewed.",
+        "移動図書館ともしび号で借りられた資料は延長できません。返却期限までにご返却ください。",
+        "Bookmobile loans cannot be renewed; please return it by its due date.",
     ),
-    C.ART_REPRODUCTION: ("複製画は延長できません。", "Art reproductions cannot be renewed."),
+    C.ART_REPRODUCTION: (
+        "複製画は延長できません。返却期限までにご返却ください。",
+        "Art reproductions cannot be renewed; please return it by its due date.",
+    ),
     C.INTER_LIBRARY: (
-        "他市から借用した資料は延長できません。",
-        "Items borrowed from other cities cannot be renewed.",
+        "茨木市外の図書館から取り寄せた資料は延長できません。返却期限までにご返却ください。",
+        "Items borrowed from libraries outside the city cannot be renewed; please return it "
+        "by its due date.",
     ),
 }
 

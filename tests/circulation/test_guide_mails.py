@@ -91,3 +91,30 @@ async def test_lockout_wait_in_minutes() -> None:
     assert "15分後" in locked and "900" not in locked
     assert "15 minutes" in message(ErrorCode.ACCOUNT_LOCKED, "en", {"retry_after": 900})
     assert "30秒後" in message(ErrorCode.RATE_LIMITED, "ja", {"retry_after": 30})
+
+
+PATRON_REFUSALS = [
+    ErrorCode.TEMPORARY_PASSWORD, ErrorCode.INVALID_PASSWORD, ErrorCode.COUNTER_ONLY,
+    ErrorCode.CARD_EXPIRED, ErrorCode.OVERDUE_BLOCK, ErrorCode.EMAIL_REQUIRED,
+    ErrorCode.SHELF_LIMIT, ErrorCode.SHELF_FULL, ErrorCode.NAME_TAKEN, ErrorCode.BASKET_FULL,
+    ErrorCode.HOLD_LIMIT, ErrorCode.ALREADY_HELD, ErrorCode.ALREADY_ON_LOAN,
+    ErrorCode.HOLD_NOT_MODIFIABLE, ErrorCode.INVALID_PICKUP_LIBRARY, ErrorCode.HELD_BY_OTHERS,
+    ErrorCode.OVERDUE, ErrorCode.RENEWAL_LIMIT, ErrorCode.RENEWAL_NO_CHANGE,
+    ErrorCode.BOOKMOBILE, ErrorCode.ART_REPRODUCTION, ErrorCode.INTER_LIBRARY,
+    ErrorCode.EBOOK_LOAN_LIMIT, ErrorCode.EBOOK_HOLD_LIMIT, ErrorCode.EBOOK_UNAVAILABLE,
+    ErrorCode.EBOOK_AVAILABLE, ErrorCode.SESSION_EXPIRED, ErrorCode.ACCOUNT_LOCKED,
+]  # fmt: skip
+NEXT_STEP = ("ください", "お願いします", "できます", "受け取れる", "できるように")
+
+
+async def test_every_patron_refusal_says_what_to_do_next() -> None:
+    """The review of issue [R2 5/9]: each refusal a patron meets is polite and says what
+    the patron can do next, in the guide's terms (「状態が「確保待ち」の資料は変更・取り消しが
+    できますが、「貸出可能」「回送中」と表示されている場合は、予約の変更・取り消しができません。
+    その場合は、図書館まで電話してください。」), with an English message beside it."""
+    for code in PATRON_REFUSALS:
+        ja, en = message(code, "ja"), message(code, "en")
+        assert any(step in ja for step in NEXT_STEP), code
+        assert ja.endswith("。") and en and en != ja, code
+    not_modifiable = message(ErrorCode.HOLD_NOT_MODIFIABLE, "ja")
+    assert all(term in not_modifiable for term in ("確保待ち", "貸出可能", "回送中", "電話"))
