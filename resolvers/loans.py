@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import select
 
@@ -11,6 +12,7 @@ from models import Copy, Hold, Library, Loan, Patron, Record
 from models.db import lock_row
 from policies.calendar import IsOpen
 from policies.circulation import LoanFacts, renewal_due_date, renewal_refusal
+from policies.config import CirculationPolicy
 from policies.enums import HoldState
 from policies.errors import ErrorCode, RuleViolation
 from resolvers.calendar import opening_test
@@ -35,21 +37,30 @@ def _facts(loan: Loan, copy: Copy, record: Record, library: Library, held: bool)
     )
 
 
-async def renewal_check(ctx: Context, loan: Loan) -> RuleViolation | None:
-    """Why the loan could not be renewed today, or ``None`` (shown in the loan list).
+def refusal_today(
+    loan: Loan,
+    copy: Copy,
+    record: Record,
+    library: Library,
+    held: bool,
+    today: date,
+    policy: CirculationPolicy,
+) -> RuleViolation | None:
+    """Why the loan could not be renewed today, judged without a calendar look-up (for the
+    loan list and the due-date reminder). LOAN-6 uses the nominal new due date: a closed
+    day only moves a date later, so this never calls renewable a loan that is not."""
+    nominal = renewal_due_date(today, library.kind, lambda _day: True, policy)
+    return renewal_refusal(_facts(loan, copy, record, library, held), today, policy, nominal)
 
-    LOAN-6 is judged on the nominal new due date (no calendar look-up per row): a closed
-    day only moves a date later, so this never calls renewable a loan that is not.
-    """
+
+async def renewal_check(ctx: Context, loan: Loan) -> RuleViolation | None:
+    """Why the loan could not be renewed today, or ``None`` (shown in the loan list)."""
     copy = await ctx.loaders.copy.load(loan.copy_id)
     record = await ctx.loaders.record.load(copy.record_id)
     library = await ctx.loaders.library.load(loan.library_id)
     queue = await ctx.loaders.queue_by_record.load(copy.record_id)
     held = any(patron_id != loan.patron_id for _, patron_id in queue)
-    facts = _facts(loan, copy, record, library, held)
-    today, policy = ctx.today(), ctx.policy.circulation
-    nominal = renewal_due_date(today, library.kind, lambda _day: True, policy)
-    return renewal_refusal(facts, today, policy, nominal)
+    return refusal_today(loan, copy, record, library, held, ctx.today(), ctx.policy.circulation)
 
 
 @dataclass(slots=True)

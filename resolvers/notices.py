@@ -15,9 +15,9 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import Copy, Hold, Library, Loan, Patron, Record, SweepRun
-from policies.circulation import LoanFacts, renewal_due_date, renewal_refusal
 from policies.config import PolicyConfig
 from policies.enums import HoldState
+from resolvers.loans import refusal_today
 from resolvers.outbox import queue_mail
 
 NEW_ARRIVALS_MAX = 50  # titles listed in one new-arrivals mail
@@ -43,28 +43,6 @@ async def _held_by_others(db: AsyncSession, rows: Sequence[Any]) -> set[tuple[in
         for record_id, holder in pairs
         if record_id == record.id and holder != patron.id
     }
-
-
-def _renewable(
-    loan: Loan,
-    copy: Copy,
-    record: Record,
-    library: Library,
-    held: bool,
-    today: date,
-    policy: PolicyConfig,
-) -> bool:
-    """Whether the reminder may suggest 延長 for this loan (LOAN-2, LOAN-3, LOAN-6)."""
-    facts = LoanFacts(
-        due_on=loan.due_on,
-        renewals=loan.renewals,
-        lent_at_kind=library.kind,
-        material=record.material_type,
-        from_other_city=copy.from_other_city,
-        held_by_others=held,
-    )
-    nominal = renewal_due_date(today, library.kind, lambda _day: True, policy.circulation)
-    return renewal_refusal(facts, today, policy.circulation, nominal) is None
 
 
 async def queue_due_reminders(
@@ -100,8 +78,12 @@ async def queue_due_reminders(
             days = patron.due_reminder_days
             days = policy.circulation.due_reminder_days if days is None else days
             if (loan.due_on - today).days <= days:
-                can = _renewable(
-                    loan, copy, record, library, (record.id, patron.id) in held, today, policy
+                held_by_others = (record.id, patron.id) in held
+                can = (
+                    refusal_today(
+                        loan, copy, record, library, held_by_others, today, policy.circulation
+                    )
+                    is None
                 )
                 per_patron[patron.id].append((loan, {**_loan_line(loan, record), "renewable": can}))
         for patron_id, items in per_patron.items():
