@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+import pytest
 from sqlalchemy import select
 
 from models import OutboxMessage
+from policies.cards import check_hold_blocks, check_may_collect_holds
+from policies.config import CirculationPolicy
 from policies.enums import ContactMethod, CopyStatus, MaterialType, StaffRole
-from policies.errors import ErrorCode
+from policies.errors import ErrorCode, RuleViolation
 from schema.messages import message
 from tests.circulation.ops import CHECK_IN, PULLED, gid, hold_for
 from tests.support import Api, Factory
@@ -80,6 +85,15 @@ async def test_messages_in_the_guides_words() -> None:
     collect = message(ErrorCode.OVERDUE_BLOCK, "ja", {"variant": "COLLECT"})
     assert "予約できません" not in collect and "受取" in collect
     assert "collected" in message(ErrorCode.OVERDUE_BLOCK, "en", {"variant": "COLLECT"})
+    # The same CARD-3 when placing holds speaks of placing them; when lending, of 受取.
+    late = [date(2026, 11, 1)]
+    for check, word in (
+        (lambda: check_hold_blocks(late, date(2026, 11, 30), CirculationPolicy()), "予約"),
+        (lambda: check_may_collect_holds(late, date(2026, 11, 30), CirculationPolicy()), "受取"),
+    ):
+        with pytest.raises(RuleViolation) as refused:
+            check()
+        assert word in message(refused.value.code, "ja", refused.value.params)
     expired = message(ErrorCode.SESSION_EXPIRED, "ja", {"idle_minutes": 15})
     assert "15分" in expired and "秒" not in expired
 
