@@ -84,11 +84,14 @@ class ErrorCode(StrEnum):
     HELD_BY_OTHERS = "HELD_BY_OTHERS"
     OVERDUE = "OVERDUE"
     RENEWAL_LIMIT = "RENEWAL_LIMIT"
+    RENEWAL_NO_CHANGE = "RENEWAL_NO_CHANGE"
     BOOKMOBILE = "BOOKMOBILE"
     ART_REPRODUCTION = "ART_REPRODUCTION"
     INTER_LIBRARY = "INTER_LIBRARY"
     # Cataloguing (staff)
     RECORD_IN_USE = "RECORD_IN_USE"
+    # Development tools (staff)
+    DEV_CLOCK_DISABLED = "DEV_CLOCK_DISABLED"
 
 
 class RuleViolation(Exception):

@@ -42,6 +42,7 @@ from schema.shared.validation import (
 from schema.shelves.shelves import ShelfMutations, ShelfQueries
 from schema.staff.cataloguing import CataloguingMutations
 from schema.staff.counter import CounterMutations, CounterQueries
+from schema.staff.devclock import DevClockMutations
 
 MAX_TOKENS = 2000
 # Longer than any operation the front ends send takes (search p95 is ~12 ms at a million
@@ -116,6 +117,7 @@ class Mutation(
     ApplicationMutations,
     EbookMutations,
     CataloguingMutations,
+    DevClockMutations,
 ):
     pass
 

@@ -21,10 +21,11 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from models.db import create_engine, create_session_factory
-from policies.clock import Clock
+from policies.clock import Clock, ShiftedClock, SystemClock
 from resolvers.ebooks import ebooks
 from resolvers.shared.context import Services
 from resolvers.shared.passwords import PasswordHasher
+from resolvers.staff import devclock
 from schema.root import make_schema
 from server.graphql import HondanaGraphQL
 from server.metrics import Metrics, MetricsMiddleware
@@ -79,7 +80,9 @@ def create_app(
     stand-in for the dispatcher nudge; by default the nudge goes to the Celery broker."""
     settings = settings or get_settings()
     settings.check_production()  # before anything is opened: nothing to close on refusal
-    clock = clock or settings.clock()
+    clock = clock or SystemClock()
+    if not settings.is_production:
+        clock = ShiftedClock(clock)  # the development clock (resolvers.staff.devclock)
     policy = settings.policy.to_policy()
     engine = create_engine(
         settings.database_url,
@@ -142,6 +145,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if isinstance(clock, ShiftedClock):
+            await devclock.start(services.sessions, clock, settings.dev_now)
         yield
         if services.nudger is not None:
             services.nudger.close()

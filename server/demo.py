@@ -52,7 +52,7 @@ from policies.enums import (
     StaffRole,
 )
 from resolvers.catalogue.marc import RecordData, iter_marc_file
-from resolvers.mail.notices import queue_due_reminders, queue_overdue_notices
+from resolvers.circulation.notices import queue_due_reminders, queue_overdue_notices
 from resolvers.shared.passwords import PasswordHasher
 from server.catalogue_import import (
     CopyPlan,

@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from models import EbookHold, Loan, OutboxMessage, UsedCardCode
 from policies.enums import EbookHoldState, OutboxState
 from resolvers.accounts.card import stale_before
+from resolvers.circulation.notices import stale_hold_mails
 from resolvers.mail.mail import Claimed
-from resolvers.mail.notices import stale_hold_mails
 from resolvers.shared.privacy import day_of
 
 LOAN_NOTICES = frozenset({"due_reminder", "overdue"})

@@ -16,7 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from models import EbookHold, EbookLoan, EbookTitle, Patron, Record
 from models.db import lock_row
 from policies.config import PolicyConfig
-from policies.ebooks import check_borrow, check_ebook_patron, check_hold, free_licences
+from policies.ebooks import (
+    check_borrow,
+    check_ebook_patron,
+    check_hold,
+    ebook_hold_kept_until,
+    free_licences,
+)
 from policies.enums import EbookHoldState
 from policies.errors import ErrorCode, RuleViolation
 from resolvers.mail.outbox import queue_mail
@@ -142,10 +148,11 @@ async def secure_next(
     for hold in waiting:
         hold.state = EbookHoldState.READY
         hold.ready_at = now
-        hold.expires_at = now + timedelta(days=policy.ebooks.hold_keep_days)
+        kept = ebook_hold_kept_until(now, policy.service.timezone, policy.ebooks.hold_keep_days)
+        hold.expires_at = kept.ends_at
         patron = await db.get(Patron, hold.patron_id)
         if patron is not None and (patron.email1 or patron.email2) and record is not None:
-            deadline = hold.expires_at.astimezone(now.tzinfo).date()
+            deadline = kept.last_day
             await queue_mail(
                 db,
                 kind="ebook_hold_ready",

@@ -28,8 +28,12 @@ def _deny(info: Info[Context, Any], violation: RuleViolation) -> HondanaError:
 def _not_logged_in(info: Info[Context, Any]) -> HondanaError:
     viewer = info.context.viewer
     expired = isinstance(viewer, Anonymous) and viewer.session_expired
-    code = ErrorCode.SESSION_EXPIRED if expired else ErrorCode.UNAUTHENTICATED
-    return _deny(info, RuleViolation(code, "AUTH-10" if expired else "AUTH-1"))
+    if expired:
+        minutes = info.context.policy.accounts.session_idle_minutes
+        return _deny(
+            info, RuleViolation(ErrorCode.SESSION_EXPIRED, "AUTH-10", idle_minutes=minutes)
+        )
+    return _deny(info, RuleViolation(ErrorCode.UNAUTHENTICATED, "AUTH-1"))
 
 
 def patron_viewer(info: Info[Context, Any]) -> PatronViewer:

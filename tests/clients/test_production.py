@@ -11,6 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from policies.clock import FixedClock
+from policies.enums import StaffRole
 from schema.root import make_schema
 from server.app import create_app
 from server.settings import Settings
@@ -132,3 +133,29 @@ def test_production_refuses_to_start_with_the_development_secret_key(
         create_app(settings)
     development = Settings(env="development", database_url=settings.database_url, _env_file=None)
     development.check_production()  # the default is fine outside production
+
+
+async def test_dev_clock_and_scans_refused_in_production(
+    production: Api, api: Api, factory: Factory
+) -> None:
+    """The development clock is refused outright in production (DEV_CLOCK_DISABLED), even
+    for an ADMIN sending the staff dashboard's own documents; HONDANA_DEV_NOW stops start."""
+    await factory.staff("admin", "staffpass1", {StaffRole.ADMIN})
+    token = await api.staff_login("admin", "staffpass1")  # same database, a bearer session
+    cases = (
+        ("SetDevClock", {"now": "2026-12-24T10:00:00+09:00"}, "setDevClock"),
+        ("AdvanceDevClock", {"days": 8}, "advanceDevClock"),
+        ("RunScheduledScan", {"scan": "HOLD_EXPIRY"}, "runScheduledScan"),
+    )
+    for operation, variables, field in cases:
+        body = (
+            await production.by_id(_id("staff-dashboard", operation), variables, token=token)
+        ).json()
+        assert [e["code"] for e in body["data"][field]["errors"]] == ["DEV_CLOCK_DISABLED"]
+    with pytest.raises(RuntimeError, match="HONDANA_DEV_NOW"):
+        Settings(
+            env="production",
+            secret_key=SecretStr("production-test-secret-0123456789"),
+            dev_now="2026-12-24T10:00:00+09:00",
+            _env_file=None,
+        ).check_production()

@@ -217,11 +217,20 @@ STEPS: list[tuple[str, str, str, Vars]] = [
     ("staff-dashboard", "CatalogueSearch", "staff", lambda s: {"query": "猫", "first": 5}),
     (
         "staff-dashboard",
+        "SetEbookLicences",
+        "staff",
+        lambda s: {"recordId": s["rec"], "licences": 2},
+    ),
+    (
+        "staff-dashboard",
         "UpdateRecord",
         "staff",
         lambda s: {"id": s["spare"], "input": {"title": "直した題名"}},
     ),
     ("staff-dashboard", "DeleteRecord", "staff", lambda s: {"id": s["spare"]}),
+    ("staff-dashboard", "AdvanceDevClock", "staff", lambda s: {"days": 0}),
+    ("staff-dashboard", "SetDevClock", "staff", lambda s: {"now": f"{s['today']}T10:00:00+09:00"}),
+    ("staff-dashboard", "RunScheduledScan", "staff", lambda s: {"scan": "NEW_ARRIVALS"}),
     ("staff-dashboard", "Logout", "staff", lambda s: {}),
 ]
 

@@ -188,6 +188,8 @@ def test_display_forms_and_punctuation() -> None:
         ("\u200fمنطق /\u200f", "منطق"),
         ("[Dept. of Environment,", "[Dept. of Environment]"),
         (" / ", None),
+        ("Ti\x00tle\x1b(B /", "Ti tle (B"),  # NUL and ESC become word breaks
+        ("\x00\x07\x7f\x85", None),
     ],
 )
 def test_tidy(raw: str, expected: str | None) -> None:
@@ -306,6 +308,23 @@ def test_records_without_001_or_245_raise_skip_record() -> None:
         parse_record(make(title=None))
     with pytest.raises(SkipRecord, match="title"):
         parse_record(make(field("245", "c", "by nobody."), title=None))
+
+
+def test_control_characters_never_reach_the_catalogue() -> None:
+    """MARC import keeps NUL and other control characters out of every text field: a
+    title is what the OPAC shows a patron (「資料検索」), never bytes of a damaged file."""
+    record = make(
+        field("100", "a", "Nat\x00sume, S\x01\x02."),
+        field("490", "a", "Series\x1f", "v", "上\x00"),
+        field("650", "a", "Cats\x7f"),
+        number="abc\x00001",
+        title="吾輩は\x00猫である\x1b /",
+    )
+    data = parse_record(record)
+    texts = [data.control_number, data.title, data.responsibility, data.series, data.volume]
+    texts += list(data.subjects)
+    assert all(t is None or not any(ord(c) < 32 or 127 <= ord(c) < 160 for c in t) for t in texts)
+    assert data.title == "吾輩は 猫である" and data.control_number == "abc001"
 
 
 # --- files -------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from models import OutboxMessage
 from policies.enums import ContactMethod, CopyStatus, OutboxState, StaffRole
-from resolvers.mail.notices import queue_due_reminders
+from resolvers.circulation.notices import queue_due_reminders
 from tests.circulation.ops import CHECK_IN, gid
 from tests.support import Api, Factory
 from tests.workers.conftest import Sink, Workers
