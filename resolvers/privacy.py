@@ -50,18 +50,27 @@ async def reading_history(ctx: Context, viewer: PatronViewer) -> Sequence[Loan]:
 
 async def audit(ctx: Context, action: str, patron_id: int) -> None:
     """Record that the staff member asking read a patron's personal data."""
+    async with ctx.services.sessions() as db, db.begin():
+        record_act(db, ctx, action, patron_id)
+
+
+def record_act(
+    db: AsyncSession, ctx: Context, action: str, patron_id: int, reason: str | None = None
+) -> None:
+    """Audit, inside the caller's transaction, what the staff member asking did or read for
+    a patron (STAFF-2): it is kept exactly when the act is."""
     viewer = ctx.viewer
     if not isinstance(viewer, StaffViewer):
         return
-    async with ctx.services.sessions() as db, db.begin():
-        db.add(
-            StaffAudit(
-                staff_id=viewer.staff_id,
-                patron_id=patron_id,
-                action=action,
-                at=ctx.services.clock.now(),
-            )
+    db.add(
+        StaffAudit(
+            staff_id=viewer.staff_id,
+            patron_id=patron_id,
+            action=action,
+            reason=reason,
+            at=ctx.services.clock.now(),
         )
+    )
 
 
 async def audit_log(ctx: Context, patron_id: int) -> Sequence[StaffAudit]:

@@ -19,7 +19,7 @@ from resolvers.context import Context
 from resolvers.holds import HoldOutcome, Placement
 from schema import ids
 from schema.accounts import Patron
-from schema.catalogue import Record
+from schema.catalogue import Copy, Record
 from schema.enums import HoldState
 from schema.errors import UserError, user_errors
 from schema.libraries import Library, library_by_id
@@ -115,6 +115,29 @@ class Hold:
     )
     def can_modify(self) -> bool:
         return self.row.state is HoldStateValue.WAITING
+
+    @strawberry.field(
+        description="Staff: when the patron was phoned about this ready hold (STAFF-3).",
+        extensions=guard(StaffOnly(Role.COUNTER, Role.PATRONS)),
+    )
+    def called_at(self) -> datetime | None:
+        return self.row.called_at
+
+    @strawberry.field(
+        description="Staff: what came of the call (e.g. 伝言済み), STAFF-3.",
+        extensions=guard(StaffOnly(Role.COUNTER, Role.PATRONS)),
+    )
+    def call_outcome(self) -> str | None:
+        return self.row.call_outcome
+
+    @strawberry.field(
+        description="Staff: the copy kept for the hold (IN_TRANSIT or READY), for the slip.",
+        extensions=guard(StaffOnly(Role.COUNTER, Role.PATRONS)),
+    )
+    async def copy(self, info: Info[Context, Any]) -> Copy | None:
+        if self.row.copy_id is None:
+            return None
+        return Copy(row=await info.context.loaders.copy.load(self.row.copy_id))
 
     @strawberry.field(
         description="Staff: the patron who placed the hold.",

@@ -27,6 +27,8 @@ from schema import search as search_schema
 from schema.applications import ApplicationMutations, ApplicationQueries
 from schema.cataloguing import CataloguingMutations
 from schema.counter import CounterMutations, CounterQueries
+from schema.desk import DeskMutations, DeskQueries
+from schema.desk_patrons import DeskPatronMutations
 from schema.ebooks import EbookMutations, EbookQueries
 from schema.extensions import CachedParse, ErrorShaping
 from schema.holds import HoldMutations, HoldQueries
@@ -69,6 +71,7 @@ class Query(
     LoanQueries,
     HistoryQueries,
     CounterQueries,
+    DeskQueries,
     MailQueries,
     ShelfQueries,
     ApplicationQueries,
@@ -110,6 +113,8 @@ class Mutation(
     HoldMutations,
     LoanMutations,
     CounterMutations,
+    DeskMutations,
+    DeskPatronMutations,
     PreferenceMutations,
     ShelfMutations,
     PasswordMutations,

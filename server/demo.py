@@ -43,6 +43,7 @@ from policies.enums import (
     CardKind,
     ContactMethod,
     CopyStatus,
+    HoldState,
     LibraryKind,
     MaterialType,
     PasswordState,
@@ -94,6 +95,12 @@ DEMO_PATRONS = [
 DEMO_STAFF = [
     ("counter", "counter2026", "窓口 太郎", {StaffRole.COUNTER}),
     ("admin", "admin2026x", "管理 花子", {StaffRole.ADMIN}),
+    (
+        "chief",
+        "chief2026",
+        "窓口 主任",
+        {StaffRole.COUNTER, StaffRole.PATRONS, StaffRole.CALENDAR, StaffRole.OVERRIDE},
+    ),
 ]
 
 
@@ -113,6 +120,74 @@ async def _libraries(db: AsyncSession, today: date) -> list[Library]:
     return libs
 
 
+async def _morning(db: AsyncSession, libs: list[Library], today: date, now: datetime) -> None:
+    """A desk's morning (STAFF-2..4): two holds placed yesterday for the pull list, a READY
+    hold for a patron to phone, one past its deadline, and a copy in transit to 北図書館."""
+    central, north = libs[0], libs[1]
+    patrons = {p.card_number: p for p in (await db.execute(select(Patron))).scalars()}
+    copies = (
+        (
+            await db.execute(
+                select(Copy)
+                .join(Record, Record.id == Copy.record_id)
+                .where(
+                    Copy.status == CopyStatus.AVAILABLE,
+                    Copy.library_id == central.id,
+                    ~Copy.reference_only,
+                    ~Copy.from_other_city,
+                    Record.material_type == MaterialType.BOOK,
+                    Record.language == "jpn",
+                )
+                .order_by(Copy.id)
+                .offset(300)
+                .limit(5)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    yesterday = now - timedelta(days=1)
+    plan = [  # card, state, pickup, deadline (days from today)
+        ("1000000001", HoldState.WAITING, central, None),
+        ("1000000006", HoldState.WAITING, central, None),
+        ("1000000008", HoldState.READY, central, 5),
+        ("1000000007", HoldState.READY, central, -1),
+        ("1000000006", HoldState.IN_TRANSIT, north, None),
+    ]
+    for copy, (card, state, pickup, days) in zip(copies, plan, strict=True):
+        hold = Hold(
+            patron_id=patrons[card].id,
+            record_id=copy.record_id,
+            pickup_library_id=pickup.id,
+            state=state,
+            placed_at=yesterday - timedelta(days=8 if days is not None else 0),
+        )
+        if state is HoldState.READY and days is not None:
+            hold.copy_id, hold.ready_at = copy.id, yesterday
+            hold.pickup_deadline = today + timedelta(days=days)
+            copy.status = CopyStatus.ON_HOLD_SHELF
+        elif state is HoldState.IN_TRANSIT:
+            hold.copy_id = copy.id
+            copy.status = CopyStatus.IN_TRANSIT
+        db.add(hold)
+
+
+def _shelf_location(data: RecordData, reference: bool) -> str:
+    """Where the demo shelves a copy (配架場所, STAFF-5)."""
+    if reference:
+        return "参考図書コーナー"
+    if data.is_comic:
+        return "まんがコーナー"
+    if str(data.material_type).upper() not in ("BOOK", "MAGAZINE"):
+        return "視聴覚コーナー"
+    return "一般書架"
+
+
+def _local_call_number(data: RecordData) -> str:
+    """A call number for a title whose record has none: class 0 and the title's first letter."""
+    return f"000 {data.title[:1]}"
+
+
 def _copy_plan(libs: list[Library]) -> CopyPlan:
     """Copies for each demo title: one to three branches, a few reference-only or from
     another city, and now and then one at the last library; e-books get none (EBOOK-4)."""
@@ -123,17 +198,28 @@ def _copy_plan(libs: list[Library]) -> CopyPlan:
     def plan(data: RecordData) -> list[dict[str, Any]]:
         if data.material_type == "ebook":
             return []
-        copies: list[dict[str, Any]] = [
-            {
-                "barcode": str(next(barcodes)),
-                "library_id": lib.id,
-                "reference_only": rng.random() < 0.03,
-                "from_other_city": rng.random() < 0.01,
-            }
-            for lib in rng.sample(holders, k=rng.choice((1, 1, 2, 3)))
-        ]
+        copies: list[dict[str, Any]] = []
+        for lib in rng.sample(holders, k=rng.choice((1, 1, 2, 3))):
+            reference = rng.random() < 0.03
+            copies.append(
+                {
+                    "barcode": str(next(barcodes)),
+                    "library_id": lib.id,
+                    "reference_only": reference,
+                    "from_other_city": rng.random() < 0.01,
+                    "shelf_location": _shelf_location(data, reference),
+                }
+            )
         if rng.random() < 0.05:
-            copies.append({"barcode": str(next(barcodes)), "library_id": libs[-1].id})
+            copies.append(
+                {
+                    "barcode": str(next(barcodes)),
+                    "library_id": libs[-1].id,
+                    "shelf_location": _shelf_location(data, False),
+                }
+            )
+        for copy in copies:  # STAFF-5: every demo copy has a call number
+            copy["shelf_mark"] = data.call_number or _local_call_number(data)
         return copies
 
     return plan
@@ -232,7 +318,8 @@ async def _people(
                 ),
                 guardian_consent=card == "1000000007",
                 email1=f"patron{i + 1}@example.jp",
-                contact_method=ContactMethod.EMAIL,
+                phone=f"072-620-{1601 + i}",
+                contact_method=ContactMethod.PHONE if card == "1000000008" else ContactMethod.EMAIL,
                 due_reminder=card == "1000000001",
                 due_reminder_days=2,
                 new_arrival_fields={"keywords": ["東京"], "subject_classes": [], "authors": []}
@@ -282,6 +369,7 @@ async def _people(
                         due_on=due,
                     )
                 )
+        await _morning(db, libs, today, now)
         for username, password, name, roles in DEMO_STAFF:
             db.add(
                 StaffUser(
