@@ -122,7 +122,8 @@ async def _libraries(db: AsyncSession, today: date) -> list[Library]:
 
 async def _morning(db: AsyncSession, libs: list[Library], today: date, now: datetime) -> None:
     """A desk's morning (STAFF-2..4): two holds placed yesterday for the pull list, a READY
-    hold for a patron to phone, one past its deadline, and a copy in transit to 北図書館."""
+    hold for a patron to phone, one past its deadline, a copy in transit to 北図書館 and a
+    hold waiting for a copy on loan."""
     central, north = libs[0], libs[1]
     patrons = {p.card_number: p for p in (await db.execute(select(Patron))).scalars()}
     copies = (
@@ -170,6 +171,21 @@ async def _morning(db: AsyncSession, libs: list[Library], today: date, now: date
             hold.copy_id = copy.id
             copy.status = CopyStatus.IN_TRANSIT
         db.add(hold)
+    # A title on loan to 山田 花子 that 伊藤 五郎 waits for: its return is trapped (HOLD-6).
+    lent = await db.scalar(
+        select(Loan).where(Loan.patron_id == patrons["1000000001"].id).order_by(Loan.id.desc())
+    )
+    lent_copy = await db.get(Copy, lent.copy_id) if lent is not None else None
+    if lent_copy is not None:
+        db.add(
+            Hold(
+                patron_id=patrons["1000000006"].id,
+                record_id=lent_copy.record_id,
+                pickup_library_id=north.id,
+                state=HoldState.WAITING,
+                placed_at=yesterday,
+            )
+        )
 
 
 def _shelf_location(data: RecordData, reference: bool) -> str:
