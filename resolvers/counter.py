@@ -61,6 +61,41 @@ class CheckoutResult:
     collected: Hold | None
 
 
+async def _lendable(db: AsyncSession, copy: Copy, patron: Patron) -> Hold | None:
+    """The copy may be lent to ``patron``: on the shelf, or kept for their hold (returned)."""
+    kept = (
+        await db.execute(
+            select(Hold).where(
+                Hold.copy_id == copy.id,
+                Hold.state.in_((HoldState.READY, HoldState.IN_TRANSIT)),
+            )
+        )
+    ).scalar_one_or_none()
+    if kept is not None and kept.patron_id != patron.id:
+        raise RuleViolation(ErrorCode.HELD_FOR_ANOTHER, "HOLD-7", field="barcode")
+    if kept is None and copy.status is not CopyStatus.AVAILABLE:
+        raise RuleViolation(ErrorCode.COPY_UNAVAILABLE, field="barcode", status=copy.status.value)
+    if await db.scalar(select(Loan.id).where(Loan.copy_id == copy.id, Loan.returned_at.is_(None))):
+        # The copy's status says otherwise, but it was never checked in: check it in first.
+        raise RuleViolation(ErrorCode.COPY_UNAVAILABLE, field="barcode", status="ON_LOAN")
+    return kept
+
+
+async def _waiting_hold(db: AsyncSession, patron: Patron, record: Record) -> Hold | None:
+    """A patron borrowing a title they were waiting for: that hold is fulfilled."""
+    return (
+        await db.execute(
+            select(Hold)
+            .where(
+                Hold.patron_id == patron.id,
+                Hold.record_id == record.id,
+                Hold.state == HoldState.WAITING,
+            )
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+
+
 async def check_out(
     ctx: Context, patron_id: int, barcode: str, library_id: int, override: str | None = None
 ) -> CheckoutResult:
@@ -81,25 +116,7 @@ async def check_out(
         check_card_valid(patron.card_expires_on, at.today)
         if copy.reference_only:
             raise RuleViolation(ErrorCode.NOT_LOANABLE, "HOLD-1", field="barcode")
-        kept = (
-            await db.execute(
-                select(Hold).where(
-                    Hold.copy_id == copy.id,
-                    Hold.state.in_((HoldState.READY, HoldState.IN_TRANSIT)),
-                )
-            )
-        ).scalar_one_or_none()
-        if kept is not None and kept.patron_id != patron.id:
-            raise RuleViolation(ErrorCode.HELD_FOR_ANOTHER, "HOLD-7", field="barcode")
-        if kept is None and copy.status is not CopyStatus.AVAILABLE:
-            raise RuleViolation(
-                ErrorCode.COPY_UNAVAILABLE, field="barcode", status=copy.status.value
-            )
-        if await db.scalar(
-            select(Loan.id).where(Loan.copy_id == copy.id, Loan.returned_at.is_(None))
-        ):
-            # The copy's status says otherwise, but it was never checked in: check it in first.
-            raise RuleViolation(ErrorCode.COPY_UNAVAILABLE, field="barcode", status="ON_LOAN")
+        kept = await _lendable(db, copy, patron)
         open_loans = (
             await db.execute(
                 select(Loan.due_on, Record.material_type)
@@ -108,20 +125,7 @@ async def check_out(
                 .where(Loan.patron_id == patron.id, Loan.returned_at.is_(None))
             )
         ).all()
-        collected = kept
-        if collected is None:
-            # A patron borrowing a title they were waiting for: that hold is fulfilled.
-            collected = (
-                await db.execute(
-                    select(Hold)
-                    .where(
-                        Hold.patron_id == patron.id,
-                        Hold.record_id == record.id,
-                        Hold.state == HoldState.WAITING,
-                    )
-                    .limit(1)
-                )
-            ).scalar_one_or_none()
+        collected = kept or await _waiting_hold(db, patron, record)
         if collected is not None and collected.state is not HoldState.WAITING:
             check_may_collect_holds([d for d, _ in open_loans], at.today, ctx.policy.circulation)
         in_category = sum(1 for _, m in open_loans if category(m) == category(record.material_type))

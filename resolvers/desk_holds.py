@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import BasketEntry, Copy, Hold, Library, Patron
 from models.db import lock_row
@@ -81,18 +82,24 @@ async def place_for(
     return outcome.hold
 
 
+async def _active_hold(db: AsyncSession, hold_id: int) -> Hold:
+    """The hold, locked and read fresh; staff may change it in any active state (STAFF-2)."""
+    await lock_row(db, Hold, hold_id)
+    hold = await db.get(Hold, hold_id, populate_existing=True)
+    if hold is None:
+        raise RuleViolation(ErrorCode.NOT_FOUND, field="holdId")
+    if hold.state not in ACTIVE_HOLD_STATES:
+        raise RuleViolation(ErrorCode.HOLD_NOT_MODIFIABLE, "STAFF-2", state=hold.state.value)
+    return hold
+
+
 async def cancel_for(ctx: Context, hold_id: int, reason: str) -> Hold:
     """Cancel a hold in any active state (STAFF-2). A copy kept on the hold shelf goes to
     the next hold in line or back to the shelf; a copy on its way finds its next use when it
     is received (``receiveTransit``)."""
     at = clockwork(ctx)
     async with ctx.services.sessions() as db, db.begin():
-        await lock_row(db, Hold, hold_id)
-        hold = await db.get(Hold, hold_id, populate_existing=True)
-        if hold is None:
-            raise RuleViolation(ErrorCode.NOT_FOUND, field="holdId")
-        if hold.state not in ACTIVE_HOLD_STATES:
-            raise RuleViolation(ErrorCode.HOLD_NOT_MODIFIABLE, "STAFF-2", state=hold.state.value)
+        hold = await _active_hold(db, hold_id)
         was_ready = hold.state is HoldState.READY
         hold.state = HoldState.CANCELLED
         hold.closed_at = at.now
@@ -115,12 +122,7 @@ async def move_for(ctx: Context, hold_id: int, library_id: int, reason: str) -> 
     if library is None or not library.takes_holds:
         raise RuleViolation(ErrorCode.INVALID_PICKUP_LIBRARY, field="pickupLibraryId")
     async with ctx.services.sessions() as db, db.begin():
-        await lock_row(db, Hold, hold_id)
-        hold = await db.get(Hold, hold_id, populate_existing=True)
-        if hold is None:
-            raise RuleViolation(ErrorCode.NOT_FOUND, field="holdId")
-        if hold.state not in ACTIVE_HOLD_STATES:
-            raise RuleViolation(ErrorCode.HOLD_NOT_MODIFIABLE, "STAFF-2", state=hold.state.value)
+        hold = await _active_hold(db, hold_id)
         if hold.state is HoldState.READY and library.id != hold.pickup_library_id:
             copy = await db.get(Copy, hold.copy_id)
             assert copy is not None

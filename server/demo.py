@@ -171,7 +171,13 @@ async def _morning(db: AsyncSession, libs: list[Library], today: date, now: date
             hold.copy_id = copy.id
             copy.status = CopyStatus.IN_TRANSIT
         db.add(hold)
-    # A title on loan to 山田 花子 that 伊藤 五郎 waits for: its return is trapped (HOLD-6).
+    await _waiting_for_a_loan(db, patrons, north, yesterday)
+
+
+async def _waiting_for_a_loan(
+    db: AsyncSession, patrons: dict[str, Patron], pickup: Library, placed_at: datetime
+) -> None:
+    """A title on loan to 山田 花子 that 伊藤 五郎 waits for: its return is trapped (HOLD-6)."""
     lent = await db.scalar(
         select(Loan).where(Loan.patron_id == patrons["1000000001"].id).order_by(Loan.id.desc())
     )
@@ -181,9 +187,9 @@ async def _morning(db: AsyncSession, libs: list[Library], today: date, now: date
             Hold(
                 patron_id=patrons["1000000006"].id,
                 record_id=lent_copy.record_id,
-                pickup_library_id=north.id,
+                pickup_library_id=pickup.id,
                 state=HoldState.WAITING,
-                placed_at=yesterday,
+                placed_at=placed_at,
             )
         )
 
