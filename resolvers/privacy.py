@@ -54,6 +54,15 @@ async def audit(ctx: Context, action: str, patron_id: int) -> None:
         record_act(db, ctx, action, patron_id)
 
 
+async def audit_listed(ctx: Context, action: str, patron_id: int) -> None:
+    """Like :func:`audit`, for a patron named in a list: the request's reads are written
+    in one batch (a list of 100 holds costs one INSERT, not 100)."""
+    viewer = ctx.viewer
+    if isinstance(viewer, StaffViewer):
+        key = (viewer.staff_id, patron_id, action, ctx.services.clock.now())
+        await ctx.loaders.audit.load(key)
+
+
 def record_act(
     db: AsyncSession, ctx: Context, action: str, patron_id: int, reason: str | None = None
 ) -> None:

@@ -144,7 +144,7 @@ class Hold:
         extensions=guard(StaffOnly(Role.COUNTER, Role.PATRONS)),
     )
     async def patron(self, info: Info[Context, Any]) -> Patron:
-        await privacy.audit(info.context, "hold_patron", self.row.patron_id)
+        await privacy.audit_listed(info.context, "hold_patron", self.row.patron_id)
         return Patron(row=await info.context.loaders.patron.load(self.row.patron_id))
 
 

@@ -59,7 +59,8 @@ def test_a_whole_morning(page: Any) -> None:
     page.click("nav [data-view=pull]")
     rows = page.locator("#pull-table tbody tr")
     expect(rows.first).to_be_visible()
-    first = rows.first
+    first = rows.filter(has_text="1000000001").first
+    other = rows.filter(has_text="1000000006").first.get_attribute("data-barcode")
     barcode = first.get_attribute("data-barcode")
     assert first.locator("td").nth(0).inner_text().strip()  # call number
     expect(first).to_contain_text("一般書架")
@@ -88,6 +89,24 @@ def test_a_whole_morning(page: Any) -> None:
     expect(page.locator("#print-slip")).to_be_hidden()
     page.emulate_media(media="screen")
     _no_violations(page)
+
+    # The patron collects the pulled copy: a due-date receipt (LOAN-5).
+    _scan(page, "checkout", str(barcode))
+    expect(page.locator(".scan-result").first).to_contain_text("貸出: ")
+    expect(page.locator("#slip-title")).to_contain_text("貸出票")
+    expect(page.locator("#slip-body")).to_contain_text("返却期限")
+    # STAFF-4: lending to a patron 10 days overdue a title another hold wants warns; the
+    # chief (OVERRIDE role) lends anyway with a reason.
+    _scan(page, "patron", "1000000004")
+    _scan(page, "checkout", str(other))
+    warned = page.locator(".scan-result").first
+    expect(warned).to_contain_text("10日過ぎた資料があります")
+    expect(warned).to_contain_text("他の方の予約があります")
+    expect(page.locator("#override")).to_be_visible()
+    page.fill("#override-reason", "館長の承認あり")
+    page.click("#override-button")
+    expect(page.locator(".scan-result").first).to_contain_text("貸出: ")
+    expect(page.locator("#scan")).to_be_focused()
 
     page.click("nav [data-view=shelf]")
     expect(page.locator("#shelf-table tbody tr").first).to_be_visible()

@@ -41,6 +41,7 @@ TRANSITS = """query($l: ID!) { transitsExpected(libraryId: $l) { copy { barcode 
 PULL = """query($l: ID!, $d: Date) { pullList(libraryId: $l, day: $d) {
   copy { barcode callNumber shelfLocation } record { title }
   firstHold { pickupLibrary { code } patron { cardNumber } } } }"""
+MAIL_LOG = """query($c: String!) { mailLog(cardNumber: $c) { kind } }"""
 CHECK_IN = """mutation($b: String!, $l: ID!) { checkIn(barcode: $b, libraryId: $l) {
   copy { status } hold { state } destination { code } instruction errors { code message } } }"""
 

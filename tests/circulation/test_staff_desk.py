@@ -19,6 +19,7 @@ from tests.circulation.desk_ops import (
     DESK_PATRON,
     EXPIRED,
     HOLD_SHELF,
+    MAIL_LOG,
     MOVE_FOR,
     PLACE_FOR,
     PULL,
@@ -340,6 +341,9 @@ async def test_desk_lists_and_the_call_list(api: Api, factory: Factory) -> None:
     patron_token = await api.login(phoner.card_number, "yomu2468")
     refused = await api.gql(DESK_PATRON, {"c": phoner.card_number}, token=patron_token)
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"  # STAFF-1
+    # STAFF-1: the counter sees the mail log (a bounced address is why a patron is phoned).
+    log = await api.gql(MAIL_LOG, {"c": mailer.card_number}, token=clerk)
+    assert "errors" not in log and {m["kind"] for m in log["data"]["mailLog"]} == {"hold_ready"}
 
 
 async def test_closing_a_day_moves_due_dates_and_deadlines(
