@@ -167,6 +167,18 @@ def test_register_a_patron_and_issue_the_temporary_password(page: Any) -> None:
     expect(page.locator("#renewed-card")).to_contain_text("新しい有効期限")
     _no_violations(page)
 
+    # STAFF-1/SVC-3: the calendar; closing a day says so and the day reads 休館.
+    page.click("nav [data-view=calendar]")
+    day = page.locator("li.calendar-day").nth(8)
+    date = day.get_attribute("data-day")
+    was_open = "開館 " in day.inner_text()
+    day.locator("button.toggle-day").click()
+    expect(page.locator("#message")).to_contain_text(f"{date} を{'休館' if was_open else '開館'}")
+    expect(page.locator(f"li.calendar-day[data-day='{date}']")).to_contain_text(
+        "休館" if was_open else "開館"
+    )
+    _no_violations(page)
+
 
 def test_a_transit_received_at_the_wrong_library_is_refused(page: Any) -> None:
     # STAFF-4: the refusal names the library the copy is going to.
