@@ -383,3 +383,34 @@ async def test_closing_a_day_moves_due_dates_and_deadlines(
         and moved_hold.pickup_deadline == hold.pickup_deadline + timedelta(days=1)
     )
     assert sorted(mails) == ["due_reminder", "hold_ready", "hold_ready"]
+
+
+async def test_a_ready_hold_moved_tells_the_patron_the_new_library(
+    api: Api, factory: Factory
+) -> None:
+    # STAFF-2 + MAIL-1: a READY hold moved to another library is ready again there, and the
+    # patron gets a hold-ready mail naming the new pickup library.
+    clerk = await desk(api, factory)
+    central = await factory.library("CEN")
+    north = await factory.library("KIT", LibraryKind.BRANCH, name="北図書館")
+    rec = await factory.record("移る本")
+    copy = await factory.copy(rec, central)
+    patron = await factory.patron(
+        "yomu2468", contact_method=ContactMethod.EMAIL, email1="p@example.jp"
+    )
+    hold_id = await hold_for(
+        api, await api.login(patron.card_number, "yomu2468"), rec.id, central.id
+    )
+    await api.gql(CHECK_IN, {"b": copy.barcode, "l": gid("Library", central.id)}, token=clerk)
+    await api.gql(
+        MOVE_FOR, {"h": hold_id, "p": gid("Library", north.id), "why": "電話で変更"}, token=clerk
+    )
+    got = await api.gql(RECEIVE, {"b": copy.barcode, "l": gid("Library", north.id)}, token=clerk)
+    assert got["data"]["receiveTransit"]["hold"]["state"] == "READY"
+    async with api.app.state.services.sessions() as db:
+        mails = (
+            (await db.execute(select(OutboxMessage).where(OutboxMessage.kind == "hold_ready")))
+            .scalars()
+            .all()
+        )
+    assert [m.payload["pickup_library"] for m in mails] == [central.name, "北図書館"]
