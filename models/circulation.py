@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, UniqueConstraint, text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, enum_column
@@ -67,6 +67,12 @@ class Hold(Base):
     ready_at: Mapped[datetime | None]
     pickup_deadline: Mapped[date | None] = mapped_column(Date)
     closed_at: Mapped[datetime | None]
+    # STAFF-3: the call made for a READY hold (who, when, outcome); it goes with the hold.
+    called_at: Mapped[datetime | None]
+    called_by_staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    call_outcome: Mapped[str | None] = mapped_column(String(100))
 
 
 class BasketEntry(Base):

@@ -13,7 +13,7 @@ from policies.enums import OutboxState
 
 
 class OutboxMessage(Base):
-    """One mail to send. ``dedupe_key`` (``hold-ready:<hold id>``...) makes it owed once."""
+    """One mail to send. ``dedupe_key`` (``hold-ready:<hold id>:<library id>``...) makes it owed once."""
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)

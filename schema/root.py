@@ -42,6 +42,8 @@ from schema.shared.validation import (
 from schema.shelves.shelves import ShelfMutations, ShelfQueries
 from schema.staff.cataloguing import CataloguingMutations
 from schema.staff.counter import CounterMutations, CounterQueries
+from schema.staff.desk import DeskMutations, DeskQueries
+from schema.staff.desk_patrons import DeskPatronMutations
 from schema.staff.devclock import DevClockMutations
 
 MAX_TOKENS = 2000
@@ -70,6 +72,7 @@ class Query(
     LoanQueries,
     HistoryQueries,
     CounterQueries,
+    DeskQueries,
     MailQueries,
     ShelfQueries,
     ApplicationQueries,
@@ -111,6 +114,8 @@ class Mutation(
     HoldMutations,
     LoanMutations,
     CounterMutations,
+    DeskMutations,
+    DeskPatronMutations,
     PreferenceMutations,
     ShelfMutations,
     PasswordMutations,

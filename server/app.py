@@ -15,6 +15,7 @@ from starlette.responses import (
     HTMLResponse,
     JSONResponse,
     PlainTextResponse,
+    RedirectResponse,
     Response,
 )
 from starlette.routing import Mount, Route
@@ -35,6 +36,8 @@ from server.settings import Settings, get_settings
 from server.trusted import TrustedDocuments
 
 OPAC_DIR = Path(__file__).resolve().parent / "static" / "opac"
+# The reference staff dashboard (STAFF-1..5), served the same way beside the OPAC.
+STAFF_DIR = Path(__file__).resolve().parent / "static" / "staff"
 # The OPAC page loads only its own script and stylesheet and talks only to this origin.
 OPAC_HEADERS = {
     "content-security-policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
@@ -143,6 +146,17 @@ def create_app(
         # Operation name -> trusted-document id, so the page sends ids, never query text.
         return JSONResponse(trusted.ids_for("web-opac"), headers={"cache-control": "no-store"})
 
+    async def staff_index(_: Request) -> Response:
+        # The reference staff dashboard (plain HTML and JavaScript, staff-dashboard operations).
+        return FileResponse(STAFF_DIR / "index.html", headers=OPAC_HEADERS)
+
+    async def staff_redirect(_: Request) -> Response:
+        return RedirectResponse("/staff/")
+
+    async def staff_operations(_: Request) -> JSONResponse:
+        ops = trusted.ids_for("staff-dashboard")
+        return JSONResponse(ops, headers={"cache-control": "no-store"})
+
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if isinstance(clock, ShiftedClock):
@@ -157,6 +171,10 @@ def create_app(
             Route("/", index),
             Route("/opac/operations.json", opac_operations),
             Mount("/opac/static", StaticFiles(directory=OPAC_DIR), name="opac"),
+            Route("/staff", staff_redirect),
+            Route("/staff/", staff_index),
+            Route("/staff/operations.json", staff_operations),
+            Mount("/staff/static", StaticFiles(directory=STAFF_DIR), name="staff"),
             *ops.routes(),  # /healthz, /readyz, /metrics
             Route("/ebooks/read/{loan_id}", read_ebook),
             Route("/graphql", graphql, methods=["GET", "POST"]),

@@ -22,6 +22,7 @@ from pymarc import Field, Indicators, Leader, Record, RecordLeaderInvalid
 
 from policies.isbn import isbn13
 from resolvers.catalogue.marc_fields import (
+    call_number,
     control,
     display,
     first,
@@ -66,6 +67,7 @@ class RecordData:
     volume: str | None
     is_comic: bool
     language: str | None
+    call_number: str | None = None  # for the copies made from the record (STAFF-5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +122,7 @@ def parse_record(record: Record) -> RecordData:
         volume=next(filter(None, map(tidy, volumes)), None),
         is_comic=_is_comic(record, classification),
         language=fixed[35:38].lower() if fixed[35:38].isalpha() else None,
+        call_number=call_number(record),
     )
 
 

@@ -187,6 +187,18 @@ def subject_class(record: Record) -> str | None:
     return None
 
 
+def call_number(record: Record) -> str | None:
+    """The call number (請求記号, STAFF-5): a local 090 ($a class, $b item number), else the
+    classification of 084 or LC's 050 with its item number; ``None`` when none is there."""
+    for tag in ("090", "084", "050"):
+        for field in record.get_fields(tag):
+            parts = [tidy(p) for p in field.get_subfields("a")[:1] + field.get_subfields("b")[:1]]
+            text = " ".join(p for p in parts if p)
+            if text:
+                return text[:50]
+    return None
+
+
 def subjects(record: Record) -> tuple[str, ...]:
     """600/610/650/651 headings and their 880 partners, without repeats, in record order."""
     found: dict[str, None] = {}  # an ordered set

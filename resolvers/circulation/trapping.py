@@ -87,7 +87,8 @@ async def make_ready(db: AsyncSession, hold: Hold, copy: Copy, at: Clockwork) ->
         await queue_mail(
             db,
             kind="hold_ready",
-            dedupe_key=f"hold-ready:{hold.id}",
+            # Owed once per pickup library: a hold moved by staff (STAFF-2) is told anew.
+            dedupe_key=f"hold-ready:{hold.id}:{pickup.id}",
             patron_id=patron.id,
             payload=hold_ready_payload(
                 hold, record, pickup, deadline, kept=await _kept_for_earlier(db, hold, record)

@@ -137,6 +137,35 @@ class Patron:
         )
 
     @strawberry.field(
+        description="Reading of the name (フリガナ).", extensions=guard(PersonalData())
+    )
+    def name_kana(self) -> str | None:
+        return self.row.name_kana
+
+    @strawberry.field(description="Birth date.", extensions=guard(PersonalData()))
+    def birth_date(self) -> date:
+        return self.row.birth_date
+
+    @strawberry.field(description="Postal address.", extensions=guard(PersonalData()))
+    def address(self) -> str | None:
+        return self.row.address
+
+    @strawberry.field(
+        description="Phone number, called when a hold is ready for a patron whose contact "
+        "method is PHONE or whose mail bounced (STAFF-3).",
+        extensions=guard(PersonalData()),
+    )
+    def phone(self) -> str | None:
+        return self.row.phone
+
+    @strawberry.field(
+        description="A guardian consented to a web password for this pupil (AUTH-2).",
+        extensions=guard(PersonalData()),
+    )
+    def guardian_consent(self) -> bool:
+        return self.row.guardian_consent
+
+    @strawberry.field(
         description="How holds are notified (PREF-1).", extensions=guard(PersonalData())
     )
     def contact_method(self) -> ContactMethod:  # type: ignore[valid-type]

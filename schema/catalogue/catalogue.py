@@ -61,6 +61,10 @@ class Copy:
         assert lib is not None
         return lib
 
+    @strawberry.field(description="The title this is a copy of.")
+    async def record(self, info: Info[Context, Any]) -> Record:
+        return Record(row=await info.context.loaders.record.load(self.row.record_id))
+
     @strawberry.field(description="Where the copy is now.")
     def status(self) -> CopyStatus:  # type: ignore[valid-type]
         return self.row.status
@@ -73,9 +77,19 @@ class Copy:
     def from_other_city(self) -> bool:
         return self.row.from_other_city
 
-    @strawberry.field(description="Shelf mark (請求記号).")
+    @strawberry.field(description="Shelf mark (請求記号); the same as `callNumber`.")
     def shelf_mark(self) -> str | None:
         return self.row.shelf_mark
+
+    @strawberry.field(
+        description="Call number (請求記号), from the MARC 090, 084 or 050 field (STAFF-5)."
+    )
+    def call_number(self) -> str | None:
+        return self.row.shelf_mark
+
+    @strawberry.field(description="Shelf location (配架場所), e.g. 一般書架, 児童書架 (STAFF-5).")
+    def shelf_location(self) -> str | None:
+        return self.row.shelf_location
 
 
 @strawberry.type(description="A title in the catalogue (a bibliographic record).")

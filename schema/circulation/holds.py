@@ -19,7 +19,7 @@ from resolvers.circulation.holds import HoldOutcome, Placement
 from resolvers.shared import privacy
 from resolvers.shared.context import Context
 from schema.accounts.accounts import Patron
-from schema.catalogue.catalogue import Record
+from schema.catalogue.catalogue import Copy, Record
 from schema.catalogue.libraries import Library, library_by_id
 from schema.shared import ids
 from schema.shared.enums import HoldState
@@ -118,6 +118,29 @@ class Hold:
         return self.row.state is HoldStateValue.WAITING
 
     @strawberry.field(
+        description="Staff: when the patron was phoned about this ready hold (STAFF-3).",
+        extensions=guard(StaffOnly(Role.COUNTER, Role.PATRONS)),
+    )
+    def called_at(self) -> datetime | None:
+        return self.row.called_at
+
+    @strawberry.field(
+        description="Staff: what came of the call (e.g. 伝言済み), STAFF-3.",
+        extensions=guard(StaffOnly(Role.COUNTER, Role.PATRONS)),
+    )
+    def call_outcome(self) -> str | None:
+        return self.row.call_outcome
+
+    @strawberry.field(
+        description="Staff: the copy kept for the hold (IN_TRANSIT or READY), for the slip.",
+        extensions=guard(StaffOnly(Role.COUNTER, Role.PATRONS)),
+    )
+    async def copy(self, info: Info[Context, Any]) -> Copy | None:
+        if self.row.copy_id is None:
+            return None
+        return Copy(row=await info.context.loaders.copy.load(self.row.copy_id))
+
+    @strawberry.field(
         description="Staff: the patron who placed the hold. A closed hold of a patron without a "
         "reading history has forgotten them: `NOT_FOUND` (docs/privacy.md).",
         extensions=guard(StaffOnly(Role.COUNTER, Role.PATRONS)),
@@ -128,7 +151,7 @@ class Hold:
             raise HondanaError.from_violation(
                 RuleViolation(Code.NOT_FOUND, field="patron"), info.context.locale
             )
-        await privacy.audit(info.context, "hold_patron", patron_id)
+        await privacy.audit_listed(info.context, "hold_patron", patron_id)
         return Patron(row=await info.context.loaders.patron.load(patron_id))
 
 

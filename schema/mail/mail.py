@@ -69,11 +69,18 @@ class MailLogEntry:
         return self.row.body
 
 
-@strawberry.type(description="One staff read of a patron's personal data.")
+@strawberry.type(
+    description="One staff read of a patron's personal data, or one act done for them."
+)
 class AuditEntry:
     row: strawberry.Private[StaffAudit]
 
-    @strawberry.field(description="What was read: `patron`, `mail_log`.")
+    @strawberry.field(
+        description="What was read or done: `patron`, `mail_log`, `hold_placed`, "
+        "`hold_cancelled`, `hold_moved`, `hold_called`, `loan_renewed`, "
+        "`loan_renewed_override`, `checkout_override`, `patron_registered`, "
+        "`patron_updated`, `card_renewed`."
+    )
     def action(self) -> str:
         return self.row.action
 
@@ -83,6 +90,10 @@ class AuditEntry:
     )
     def at(self) -> datetime:
         return self.row.at
+
+    @strawberry.field(description="Why, for an act done for the patron (STAFF-2); else null.")
+    def reason(self) -> str | None:
+        return self.row.reason
 
     @strawberry.field(description="The staff user's login name (null if since removed).")
     async def staff_username(self, info: Info[Context, Any]) -> str | None:
@@ -96,7 +107,7 @@ class AuditEntry:
 class MailQueries:
     @strawberry.field(
         description="Staff: a patron's mails, newest first (at most 100), with each one's state.",
-        extensions=guard(StaffOnly(Role.MAIL, Role.PATRONS)),
+        extensions=guard(StaffOnly(Role.MAIL, Role.PATRONS, Role.COUNTER)),
     )
     async def mail_log(self, info: Info[Context, Any], card_number: str) -> list[MailLogEntry]:
         patron = await accounts.find_patron_by_card(info.context, card_number)

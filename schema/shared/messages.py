@@ -255,6 +255,27 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "この資料を待っている予約はありません。",
         "No waiting hold needs this copy.",
     ),
+    C.WRONG_LIBRARY: (
+        "この資料の行き先は{library}です。{library}へ回送してください。",
+        "This copy is going to {library}. Please send it there.",
+    ),
+    C.PATRON_OVERDUE: (
+        "この利用者には返却期限を{days_overdue}日過ぎた資料があります。",
+        "This patron has an item {days_overdue} days overdue.",
+    ),
+    C.WANTED_BY_HOLD: (
+        "この資料には他の方の予約があります。",
+        "Another patron's hold is waiting for this title.",
+    ),
+    C.CARD_EXPIRING_SOON: (
+        "利用カードの有効期限が{expires_on}に切れます。更新をご案内ください。",
+        "The library card expires on {expires_on}. Please offer a renewal.",
+    ),
+    C.REASON_REQUIRED: ("理由を入力してください。", "Please give a reason."),
+    C.CARD_NUMBER_TAKEN: (
+        "この利用者番号はすでに使われています。",
+        "This card number is already in use.",
+    ),
     C.HELD_BY_OTHERS: (
         "予約が入っている資料のため延長できません。返却期限までにご返却ください。",
         "Someone has reserved this title, so it cannot be renewed; please return it by its "

@@ -15,6 +15,7 @@ from strawberry.types import Info
 
 from policies.accounts import require_active_password
 from policies.cards import check_card_valid, check_hold_blocks
+from policies.desk import clean_reason
 from policies.enums import StaffRole as Role
 from policies.errors import ErrorCode, RuleViolation
 from resolvers.shared.context import Anonymous, Context, PatronViewer, StaffViewer
@@ -134,3 +135,15 @@ class PersonalData(BasePermission):
 def guard(*permissions: BasePermission) -> list[FieldExtension]:
     """Field extensions checking ``permissions`` in order before the resolver runs."""
     return [PermissionExtension(permissions=list(permissions), use_directives=False)]
+
+
+def may_override(info: Info[Context, Any], reason: str | None) -> str:
+    """The reason for an override at the desk, if the staff member asking holds the OVERRIDE
+    role (ADMIN has it): ``FORBIDDEN`` otherwise, ``REASON_REQUIRED`` without a reason
+    (STAFF-2, STAFF-4). Raised as a rule violation for the payload's ``errors``."""
+    viewer = info.context.viewer
+    if not isinstance(viewer, StaffViewer) or not viewer.roles & {Role.OVERRIDE, Role.ADMIN}:
+        raise RuleViolation(ErrorCode.FORBIDDEN, "STAFF-2", field="override")
+    text = clean_reason(reason)
+    assert text is not None
+    return text

@@ -268,7 +268,11 @@ async def test_check_in_traps_for_hold_ready_here_or_in_transit(api: Api, factor
     assert moved["hold"]["state"] == "IN_TRANSIT" and moved["copy"]["status"] == "IN_TRANSIT"
     assert (await my_holds(api, token))[0]["state"] == "IN_TRANSIT"
     wrong = await api.gql(RECEIVE, {"b": copy.barcode, "l": gid("Library", central.id)}, token=desk)
-    assert wrong["data"]["receiveTransit"]["hold"]["state"] == "IN_TRANSIT"  # passing through
+    # STAFF-4: received where it is not going: refused, naming the library it goes to.
+    [refused] = wrong["data"]["receiveTransit"]["errors"]
+    assert refused["code"] == "WRONG_LIBRARY" and refused["rule"] == "STAFF-4"
+    assert branch.name in refused["message"]
+    assert (await my_holds(api, token))[0]["state"] == "IN_TRANSIT"  # nothing changed
     arrived = await api.gql(
         RECEIVE, {"b": copy.barcode, "l": gid("Library", branch.id)}, token=desk
     )

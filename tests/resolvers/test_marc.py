@@ -237,6 +237,24 @@ def test_subject_class_prefers_ndc() -> None:
     assert parse_record(make(field("084", "a", "11.52", "2", "bcl"))).subject_class is None
 
 
+def test_call_number_from_090_084_or_050() -> None:
+    # STAFF-5: a copy's call number: local 090, else 084, else LC's 050, with the item number.
+    local = field("090", "a", "913.6", "b", "ナ")
+    ndc = field("084", "a", "726.1", "2", "njb/9")
+    lcc = field("050", "a", "PN6790.J33", "b", "T35 1999", ind="00")
+    assert parse_record(make(lcc, ndc, local)).call_number == "913.6 ナ"
+    assert parse_record(make(lcc, ndc)).call_number == "726.1"
+    assert parse_record(make(lcc)).call_number == "PN6790.J33 T35 1999"
+    assert parse_record(make(field("082", "a", "895.6/344"))).call_number is None
+
+
+def test_sample_call_numbers(sample: list[RecordData | Skipped]) -> None:
+    # STAFF-5: the LC sample carries 050 on most records; the import keeps them.
+    found = [r.call_number for r in sample if isinstance(r, RecordData)]
+    assert sum(1 for c in found if c) > len(found) // 2
+    assert all(c is None or 0 < len(c) <= 50 for c in found)
+
+
 @pytest.mark.parametrize(
     ("leader67", "f007", "form", "extra", "expected"),
     [
