@@ -1,0 +1,43 @@
+// 新着図書: titles added recently, optionally by classification.
+
+import { call } from "../api.js";
+import { announce, button, el, field, guarded, input, link, messageBox, page, select, ymd } from "../dom.js";
+import { MATERIAL, word } from "../words.js";
+
+export async function arrivalsView({ main, query, navigate }) {
+  const days = query.get("days") || "30";
+  const cls = query.get("class") || "";
+  const since = ymd(new Date(Date.now() - Number(days) * 86400000));
+  const box = messageBox();
+  const f = el("form", { id: "arrivals-form" },
+    field("期間", select("days", [["7", "1週間"], ["30", "1か月"], ["90", "3か月"]], days)),
+    field("分類（例: 913）", input("class", { value: cls, id: "arrivals-class" })),
+    el("p", {}, el("button", { type: "submit" }, "表示")));
+  f.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const p = new URLSearchParams(new FormData(f));
+    navigate(`/arrivals?${p}`);
+  });
+  const list = el("ol", { id: "arrivals" });
+  const count = el("p", { id: "arrivals-count" });
+  page(main, "新着図書", f, box, count, list);
+  const vars = { since, subjectClasses: cls ? [cls] : null, first: 20, after: null };
+  const item = (r) => el("li", {}, link(`/record/${encodeURIComponent(r.id)}`, r.title, { className: "title" }),
+    el("div", { className: "meta" }, [word(MATERIAL, r.materialType), r.responsibility, r.publisher, r.year].filter(Boolean).join(" ／ ")));
+  await guarded(box, async () => {
+    const { newArrivals } = await call("NewArrivals", vars);
+    count.textContent = `${newArrivals.totalCount} 件`;
+    announce(`新着図書 ${newArrivals.totalCount} 件`);
+    list.append(...newArrivals.edges.map((e) => item(e.node)));
+    let cursor = newArrivals.pageInfo.endCursor;
+    if (newArrivals.pageInfo.hasNextPage) {
+      const more = button("次の20件を表示", () => guarded(box, async () => {
+        const { newArrivals: next } = await call("NewArrivals", { ...vars, after: cursor });
+        list.append(...next.edges.map((e) => item(e.node)));
+        cursor = next.pageInfo.endCursor;
+        more.hidden = !next.pageInfo.hasNextPage;
+      }));
+      list.after(more);
+    }
+  });
+}
