@@ -35,8 +35,8 @@ export function field(label, control, hint) {
 
 export const input = (name, props = {}) => el("input", { name, ...props });
 
-export function select(name, options, value) {
-  const s = el("select", { name }, ...options.map(([v, t]) => el("option", { value: v }, t)));
+export function select(name, options, value, props = {}) {
+  const s = el("select", { name, ...props }, ...options.map(([v, t]) => el("option", { value: v }, t)));
   if (value !== undefined && value !== null) s.value = value;
   return s;
 }

@@ -1,7 +1,7 @@
 // 予約状況: each hold's state in the guide's words, cancel, change pickup, pause (HOLD-6).
 
 import { call, check } from "../api.js";
-import { button, el, field, guarded, input, jaDate, link, messageBox, page, select, show } from "../dom.js";
+import { button, el, field, guarded, input, jaDate, link, messageBox, page, select, show, ymd } from "../dom.js";
 import { HOLD_STATE, word } from "../words.js";
 
 function holdItem(hold, libraries, refresh) {
@@ -19,7 +19,8 @@ function holdItem(hold, libraries, refresh) {
     item.append(el("p", { className: "hint" }, "「貸出可能」「回送中」の予約は変更・取消できません。"));
   } else {
     const pickup = select("pickup", libraries.filter((l) => l.takesHolds).map((l) => [l.id, l.name]), hold.pickupLibrary.id);
-    const until = input("until", { type: "date" });
+    const day = (n) => ymd(new Date(Date.now() + n * 86400000));
+    const until = input("until", { type: "date", min: day(1), max: day(365) }); // HOLD-6: up to a year
     const label = hold.record.title;
     item.append(el("div", { className: "hold-actions" },
       button("予約取消", () => guarded(box, async () => {

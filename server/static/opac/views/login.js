@@ -30,7 +30,7 @@ export async function loginView({ main, next, navigate }) {
 export async function passwordChangeView({ main, forced, navigate }) {
   const box = messageBox();
   const current = input("currentPassword", { id: "current-password", type: "password", autocomplete: "current-password", required: true });
-  const fresh = input("newPassword", { id: "new-password", type: "password", autocomplete: "new-password", required: true, minLength: 6, maxLength: 10 });
+  const fresh = input("newPassword", { id: "new-password", type: "password", autocomplete: "new-password", required: true });
   const confirm = input("confirmPassword", { id: "confirm-password", type: "password", autocomplete: "new-password", required: true });
   const f = form({ id: "password-form", className: "stack" }, [
     field("現在のパスワード", current),

@@ -46,10 +46,9 @@ function searchForm(q, libs, navigate) {
     el("p", { className: "field wide" },
       el("label", { htmlFor: "query" }, "キーワード"),
       input("q", { id: "query", type: "search", value: q.get("q") ?? "", placeholder: "書名・著者名・ISBN など" })),
-    field("並び順", select("sort", SORTS, q.get("sort") || "RELEVANCE"), null),
+    field("並び順", select("sort", SORTS, q.get("sort") || "RELEVANCE", { id: "sort" })),
     el("p", {}, el("button", { type: "submit", id: "search-button" }, "検索")),
     advanced);
-  f.querySelector("select[name=sort]").id = "sort";
   f.addEventListener("submit", (event) => {
     event.preventDefault();
     const params = new URLSearchParams();
