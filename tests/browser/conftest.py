@@ -153,7 +153,9 @@ def login(page: Any, card: tuple[str, str], path: str = "/login") -> None:
 def no_axe_violations(page: Any) -> None:
     """axe-core (WCAG 2 A/AA and best practices) finds nothing on the page as it stands."""
     from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import expect
 
+    expect(page.locator("main:not([aria-busy]) h1")).to_have_count(1)  # the view is drawn
     results = Axe().run(page)
     assert results.violations_count == 0, (page.url, results.generate_report())
 
@@ -161,6 +163,9 @@ def no_axe_violations(page: Any) -> None:
 def touch_friendly(page: Any) -> None:
     """Every visible button, select and text field is at least 44 px high and every field
     uses a 16 px or larger font (iOS zooms into smaller ones on focus)."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("main:not([aria-busy]) h1")).to_have_count(1)
     small = page.evaluate(
         """() => [...document.querySelectorAll('button, select, input:not([type=checkbox]):not([type=radio]), textarea, nav a')]
           .filter((e) => e.offsetParent !== null)

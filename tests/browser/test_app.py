@@ -38,7 +38,7 @@ def _smartphone_ids() -> set[str]:
     manifest = json.loads(Path(ROOT / "clients" / "manifest.json").read_text(encoding="utf-8"))
     return {
         doc_id
-        for doc_id, entry in manifest.items()
+        for doc_id, entry in manifest["documents"].items()
         if any(use["client"] == "smartphone" for use in entry["uses"])
     }
 
