@@ -116,9 +116,11 @@ class Page:
         self.page.on("pageerror", lambda error: self.problems.append(str(error)))
         self.page.on(
             "console",
-            lambda m: self.problems.append(m.text)
-            if m.type == "error" and "status of 4" not in m.text
-            else None,
+            lambda m: (
+                self.problems.append(m.text)
+                if m.type == "error" and "status of 4" not in m.text
+                else None
+            ),
         )
 
 
@@ -188,13 +190,20 @@ def issue_temporary_password(server: str, card_number: str) -> str:
     headers = {"X-Hondana-Client": "staff-dashboard"}
     with httpx.Client(base_url=server, headers=headers) as staff:
         login = {"username": "admin", "password": "admin2026x"}
-        staff.post("/graphql", json={
-            "query": (docs / "StaffLogin.graphql").read_text(encoding="utf-8"), "variables": login,
-        }).raise_for_status()
-        answer = staff.post("/graphql", json={
-            "query": (docs / "IssuePassword.graphql").read_text(encoding="utf-8"),
-            "variables": {"cardNumber": card_number, "guardianConsent": False, "proxy": False},
-        }).json()
+        staff.post(
+            "/graphql",
+            json={
+                "query": (docs / "StaffLogin.graphql").read_text(encoding="utf-8"),
+                "variables": login,
+            },
+        ).raise_for_status()
+        answer = staff.post(
+            "/graphql",
+            json={
+                "query": (docs / "IssuePassword.graphql").read_text(encoding="utf-8"),
+                "variables": {"cardNumber": card_number, "guardianConsent": False, "proxy": False},
+            },
+        ).json()
     issued = answer["data"]["issuePassword"]
     assert issued["errors"] == [], issued
     return str(issued["temporaryPassword"])

@@ -50,7 +50,9 @@ def test_app_installs_and_caches_the_shell_only(phone: Any, server: str) -> None
     sent: list[dict[str, Any]] = []
     page.on(
         "request",
-        lambda r: sent.append(json.loads(r.post_data or "{}")) if r.url.endswith("/graphql") else None,
+        lambda r: (
+            sent.append(json.loads(r.post_data or "{}")) if r.url.endswith("/graphql") else None
+        ),
     )
     _login(page, PATRON)
     expect(page.locator("h1")).to_have_text("デジタル利用カード")

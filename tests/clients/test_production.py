@@ -129,3 +129,27 @@ def test_production_refuses_to_start_with_the_development_secret_key(
         create_app(settings)
     development = Settings(env="development", database_url=settings.database_url, _env_file=None)
     development.check_production()  # the default is fine outside production
+
+
+async def test_both_front_ends_are_served_with_their_trusted_ids(production: Api) -> None:
+    # The OPAC (every history-API address gets the page) and the app (its manifest, its
+    # service worker at /app/ and its operation ids) run in production.
+    http = production.http
+    for path in ["/", "/search", "/record/UmVjb3JkOjE", "/my/holds", "/password/reset"]:
+        page = await http.get(path)
+        assert page.status_code == 200 and "/opac/static/main.js" in page.text, path
+    assert (await http.get("/my/holds/extra")).status_code == 404
+    manifest = build_manifest()["documents"]
+    for front, path in [
+        ("web-opac", "/opac/operations.json"),
+        ("smartphone", "/app/operations.json"),
+    ]:
+        ids = (await http.get(path)).json()
+        assert ids and all(
+            any(u["client"] == front for u in manifest[i]["uses"]) for i in ids.values()
+        )
+    shell = await http.get("/app/")
+    assert "manifest.webmanifest" in shell.text and "content-security-policy" in shell.headers
+    worker = await http.get("/app/sw.js")
+    assert worker.headers["content-type"].startswith("text/javascript")
+    assert (await http.get("/app/manifest.webmanifest")).json()["scope"] == "/app/"
