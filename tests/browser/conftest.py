@@ -124,20 +124,23 @@ class Page:
         )
 
 
-@pytest.fixture
-def desktop(browser: Any, server: str) -> Iterator[Any]:
-    holder = Page(browser, server, DESKTOP)
+def _page(browser: Any, server: str, device: dict[str, Any]) -> Iterator[Any]:
+    holder = Page(browser, server, device)
     yield holder.page
     holder.context.close()
     assert holder.problems == []
+
+
+@pytest.fixture
+def desktop(browser: Any, server: str) -> Iterator[Any]:
+    """A page at 1100×900."""
+    yield from _page(browser, server, DESKTOP)
 
 
 @pytest.fixture
 def phone(browser: Any, server: str) -> Iterator[Any]:
-    holder = Page(browser, server, PHONE)
-    yield holder.page
-    holder.context.close()
-    assert holder.problems == []
+    """A phone: 390×844, touch, mobile."""
+    yield from _page(browser, server, PHONE)
 
 
 def login(page: Any, card: tuple[str, str], path: str = "/login") -> None:
