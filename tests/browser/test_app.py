@@ -147,8 +147,12 @@ def test_temporary_password_must_be_changed_first(phone: Any, server: str) -> No
     # AUTH-5 in the app: log in → forced change → the card.
     expect, page = _expect(), phone
     temporary = ("1000000008", issue_temporary_password(server, "1000000008"))
+    page.goto("/app/")
+    no_axe_violations(page)
+    touch_friendly(page)
     _login(page, temporary)
     expect(page.locator("h1")).to_have_text("パスワード変更")
+    no_axe_violations(page)
     page.fill("#current", temporary[1])
     page.fill("#fresh", "app2468x")
     page.fill("#confirm", "app2468y")
