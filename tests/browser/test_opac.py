@@ -245,6 +245,14 @@ def test_bookshelves_new_arrivals_and_ebooks(desktop: Any) -> None:
     expect(page.locator(".shelf-add .message.ok")).to_contain_text("あとで読む")
     page.goto("/my/shelves")
     expect(page.locator(".shelf").filter(has_text="あとで読む")).to_contain_text(title)
+    # From the basket too: the checked titles go to the bookshelf.
+    page.goto("/search?q=%E6%AD%B4%E5%8F%B2")
+    action = page.locator(".basket-action").nth(2)
+    action.locator(".add-to-basket").click()
+    expect(action.locator(".message.ok")).to_be_visible()
+    page.goto("/my/basket")
+    page.click("#basket-to-shelf")
+    expect(page.locator("#basket-to-shelf ~ .message.ok")).to_contain_text("あとで読む")
 
     page.goto("/search?type=EBOOK")
     page.locator("li.result a.title").first.click()

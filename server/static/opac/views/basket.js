@@ -18,7 +18,7 @@ function resultList(payload, placed) {
 
 export async function basketView(ctx) {
   const { main } = ctx;
-  const { myBasket, libraries, me } = await call("MyBasket");
+  const [{ myBasket, libraries, me }, { myBookshelves }] = await Promise.all([call("MyBasket"), call("MyBookshelves")]);
   forgetBasket();
   const box = messageBox();
   if (!myBasket.length) {
@@ -52,7 +52,22 @@ export async function basketView(ctx) {
   page(main, "予約かご",
     el("p", {}, `予約したい資料にチェックを入れ、受取館を選んで「予約」を押してください。（${myBasket.length} 件／100件まで）`),
     el("ul", { id: "basket", className: "plain" }, ...rows),
-    field("受取館", pickup), box, el("p", { className: "actions" }, confirm, remove));
+    field("受取館", pickup), box, el("p", { className: "actions" }, confirm, remove),
+    myBookshelves.length ? toShelf(myBookshelves, chosen) : null);
+}
+
+/** My本棚 from the basket: the checked titles go to a bookshelf (they stay in the basket). */
+function toShelf(shelves, chosen) {
+  const box = messageBox();
+  const shelf = select("shelf", shelves.map((s) => [s.id, s.name]), undefined, { id: "basket-shelf" });
+  return el("div", { className: "actions" }, field("本棚", shelf),
+    button("チェックした資料を本棚に入れる", () => guarded(box, async () => {
+      const ids = chosen();
+      if (!ids.length) return show(box, "本棚に入れる資料にチェックを入れてください。", false);
+      const { addToBookshelf } = await call("AddToBookshelf", { bookshelfId: shelf.value, basketEntryIds: ids });
+      check(addToBookshelf.errors);
+      show(box, `本棚「${addToBookshelf.bookshelf.name}」に入れました。`, true);
+    }), { id: "basket-to-shelf", className: "secondary" }), box);
 }
 
 function previewStep(ctx, ids, preview) {
