@@ -7,6 +7,7 @@ const NOT_RENEWABLE = { HELD_BY_OTHERS: "予約が入っているため延長で
   RENEWAL_LIMIT: "1回延長されているため延長できません", BOOKMOBILE: "移動図書館で借りた資料は延長できません",
   ART_REPRODUCTION: "複製画は延長できません", INTER_LIBRARY: "市外の図書館から取り寄せた資料は延長できません" };
 const REFRESH_BEFORE_MS = 10_000; // a new card code this long before the current one expires
+const REFRESH_EVERY_MS = 50_000; // and at least this often: a code is meant to be about a minute old at most
 
 let token = null;
 let operations = null;
@@ -136,7 +137,7 @@ async function cardScreen() {
     img.dataset.code = myCard.code;
     const until = new Date(myCard.expiresAt);
     info.textContent = `利用者番号 ${myCard.cardNumber}・${String(until.getHours()).padStart(2, "0")}:${String(until.getMinutes()).padStart(2, "0")}:${String(until.getSeconds()).padStart(2, "0")} まで有効`;
-    const wait = Math.max(1000, until.getTime() - Date.now() - REFRESH_BEFORE_MS);
+    const wait = Math.max(1000, Math.min(REFRESH_EVERY_MS, until.getTime() - Date.now() - REFRESH_BEFORE_MS));
     cardTimer = setTimeout(() => guarded(msg, refresh), wait);
   }
   await guarded(msg, refresh);
