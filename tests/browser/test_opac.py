@@ -238,6 +238,9 @@ def test_bookshelves_new_arrivals_and_ebooks(desktop: Any) -> None:
     expect(page.locator(".shelf .message.ok")).to_contain_text("本棚「あとで読む」を作りました")
     page.goto("/arrivals")
     expect(page.locator("#arrivals-count")).to_contain_text("件")
+    expect(page.locator("#arrivals > li")).to_have_count(20)
+    page.click("button.more")  # the next page of the connection
+    expect(page.locator("#arrivals > li")).to_have_count(40)
     page.locator("#arrivals a.title").first.click()
     expect(page).to_have_url(RECORD_URL)
     title = page.locator("h1").inner_text()

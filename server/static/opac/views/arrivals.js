@@ -1,7 +1,8 @@
 // 新着図書: titles added recently, optionally by classification.
 
 import { call } from "../api.js";
-import { announce, button, el, field, guarded, input, link, messageBox, page, select, ymd } from "../dom.js";
+import { announce, el, field, guarded, input, link, messageBox, page, select, ymd } from "../dom.js";
+import { moreButton } from "./common.js";
 import { MATERIAL, word } from "../words.js";
 
 export async function arrivalsView({ main, query, navigate }) {
@@ -29,15 +30,6 @@ export async function arrivalsView({ main, query, navigate }) {
     count.textContent = `${newArrivals.totalCount} 件`;
     announce(`新着図書 ${newArrivals.totalCount} 件`);
     list.append(...newArrivals.edges.map((e) => item(e.node)));
-    let cursor = newArrivals.pageInfo.endCursor;
-    if (newArrivals.pageInfo.hasNextPage) {
-      const more = button("次の20件を表示", () => guarded(box, async () => {
-        const { newArrivals: next } = await call("NewArrivals", { ...vars, after: cursor });
-        list.append(...next.edges.map((e) => item(e.node)));
-        cursor = next.pageInfo.endCursor;
-        more.hidden = !next.pageInfo.hasNextPage;
-      }));
-      list.after(more);
-    }
+    moreButton(box, list, newArrivals, async (after) => (await call("NewArrivals", { ...vars, after })).newArrivals, item);
   });
 }

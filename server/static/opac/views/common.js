@@ -1,7 +1,7 @@
 // Pieces several views share: adding to the basket, availability lines.
 
 import { call, check } from "../api.js";
-import { button, messageBox, show, el, guarded } from "../dom.js";
+import { announce, button, messageBox, show, el, guarded } from "../dom.js";
 import { state } from "../session.js";
 
 let basketLoaded = false;
@@ -41,4 +41,18 @@ export function availabilityText(record) {
   const on = record.availability.reduce((n, a) => n + a.available, 0);
   const all = record.availability.reduce((n, a) => n + a.copies, 0);
   return `所蔵 ${all} 冊・在架 ${on} 冊`;
+}
+
+/** 次の20件を表示 after `list`: `next(cursor)` answers the next connection page. */
+export function moreButton(box, list, connection, next, item) {
+  if (!connection.pageInfo.hasNextPage) return;
+  let cursor = connection.pageInfo.endCursor;
+  const more = button("次の20件を表示", () => guarded(box, async () => {
+    const page = await next(cursor);
+    list.append(...page.edges.map((e) => item(e.node)));
+    cursor = page.pageInfo.endCursor;
+    more.hidden = !page.pageInfo.hasNextPage;
+    announce(`${list.children.length} 件目まで表示しています`);
+  }), { className: "more" });
+  list.after(more);
 }

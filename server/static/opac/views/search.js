@@ -1,9 +1,9 @@
 // 資料検索: simple and advanced search, facets, results with links to each record.
 
 import { call } from "../api.js";
-import { announce, button, el, field, guarded, input, link, messageBox, page, select } from "../dom.js";
+import { announce, el, field, guarded, input, link, messageBox, page, select } from "../dom.js";
 import { MATERIAL, word } from "../words.js";
-import { availabilityText, basketButton } from "./common.js";
+import { availabilityText, basketButton, moreButton } from "./common.js";
 
 const FIELDS = [["title", "書名"], ["author", "著者名"], ["publisher", "出版者"], ["subject", "件名・分類"], ["isbn", "ISBN"]];
 const SORTS = [["RELEVANCE", "適合順"], ["NEWEST", "出版年の新しい順"], ["TITLE", "書名順"]];
@@ -100,16 +100,6 @@ export async function searchView({ main, query: q, navigate, isCurrent }) {
     results.append(...found.edges.map((e) => resultItem(e.node)));
     const layout = el("div", { className: "results-layout" }, el("div", {}, results), facets(found, q));
     main.append(layout);
-    let cursor = found.pageInfo.endCursor;
-    if (found.pageInfo.hasNextPage) {
-      const more = button("次の20件を表示", () => guarded(box, async () => {
-        const { search: next } = await call("Search", { ...vars, after: cursor });
-        results.append(...next.edges.map((e) => resultItem(e.node)));
-        cursor = next.pageInfo.endCursor;
-        more.hidden = !next.pageInfo.hasNextPage;
-        announce(`${results.children.length} 件目まで表示しています`);
-      }), { id: "more" });
-      results.after(more);
-    }
+    moreButton(box, results, found, async (after) => (await call("Search", { ...vars, after })).search, resultItem);
   });
 }
