@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import segno
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
@@ -45,6 +47,16 @@ def my_card(ctx: Context, viewer: PatronViewer) -> DigitalCard:
     now = ctx.services.clock.now()
     code = make_code(viewer.card_number, now, ctx.services.secret_key)
     return DigitalCard(card_number=viewer.card_number, code=code, expires_at=expires_at(now))
+
+
+def qr_svg(code: str) -> str:
+    """The code as a QR code in SVG (error correction M, 4-module quiet zone): scanners
+    at the counter read it from a phone screen."""
+    out = io.BytesIO()
+    segno.make_qr(code, error="m").save(
+        out, kind="svg", scale=8, border=4, xmldecl=False, svgns=True, dark="#000", light="#fff"
+    )
+    return out.getvalue().decode()
 
 
 async def patron_for_code(ctx: Context, code: str) -> Patron:

@@ -76,6 +76,10 @@ class Loaders:
         # Staff reads of patrons named in a list: one audit row each, written in one batch.
         # Keys are (staff id, patron id, action, when); a repeat in one request is one row.
         self.audit = _loader(self._audit)
+        # A copy has at most one open loan (0009_one_open_loan_per_copy): its due date.
+        self.open_loans_by_copy = _loader(
+            self._grouped(Loan, Loan.copy_id, order=Loan.due_on, where=Loan.returned_at.is_(None))
+        )
 
     async def all_libraries(self) -> list[Library]:
         """Every library, in display order, read once per request. A city has tens of

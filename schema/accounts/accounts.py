@@ -284,6 +284,13 @@ class DigitalCard:
     )
     expires_at: datetime = strawberry.field(description="When this code stops scanning.")
 
+    @strawberry.field(
+        description="The code as a QR code (SVG markup, black on white, with its quiet zone) "
+        "for the counter's scanner; show it as an image, e.g. a `data:image/svg+xml` URL."
+    )
+    def qr_svg(self) -> str:
+        return card.qr_svg(self.code)
+
 
 @strawberry.type
 class AccountQueries:

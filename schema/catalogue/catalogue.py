@@ -91,6 +91,16 @@ class Copy:
     def shelf_location(self) -> str | None:
         return self.row.shelf_location
 
+    @strawberry.field(
+        description="Due date (返却期限) of the loan the copy is out on; null unless on loan. "
+        "Says nothing of who borrowed it."
+    )
+    async def due_on(self, info: Info[Context, Any]) -> date | None:
+        if self.row.status != CopyStatusValue.ON_LOAN:
+            return None
+        loans = await info.context.loaders.open_loans_by_copy.load(self.row.id)
+        return loans[0].due_on if loans else None
+
 
 @strawberry.type(description="A title in the catalogue (a bibliographic record).")
 class Record:
@@ -157,6 +167,10 @@ class Record:
     async def copies(self, info: Info[Context, Any]) -> list[Copy]:
         rows = await info.context.loaders.copies_by_record.load(self.row.id)
         return [Copy(row=r) for r in rows if r.status != CopyStatusValue.WITHDRAWN]
+
+    @strawberry.field(description="How many holds are waiting for the title (予約件数, HOLD-7).")
+    async def hold_count(self, info: Info[Context, Any]) -> int:
+        return len(await info.context.loaders.queue_by_record.load(self.row.id))
 
     @strawberry.field(
         description="Whether the title can be reserved on the web: a city-owned copy that is "

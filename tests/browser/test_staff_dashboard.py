@@ -6,13 +6,19 @@ axe-core (from the axe-playwright-python package) finding no accessibility viola
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser.test_opac import ARGS, CHROMIUM, server
+from tests.browser.conftest import ARGS, CHROMIUM, demo_server
 
-__all__ = ["server"]  # the fixture: `hondana demo` + `hondana serve` on a free port
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, demo_library: Path) -> Iterator[str]:
+    """`hondana serve` over this module's own copy of the demo library (its desk morning)."""
+    with demo_server(demo_library, tmp_path_factory.mktemp("staff")) as url:
+        yield url
 
 
 @pytest.fixture

@@ -159,3 +159,27 @@ async def test_dev_clock_and_scans_refused_in_production(
             dev_now="2026-12-24T10:00:00+09:00",
             _env_file=None,
         ).check_production()
+
+
+async def test_both_front_ends_are_served_with_their_trusted_ids(production: Api) -> None:
+    # The OPAC (every history-API address gets the page) and the app (its manifest, its
+    # service worker at /app/ and its operation ids) run in production.
+    http = production.http
+    for path in ["/", "/search", "/record/UmVjb3JkOjE", "/my/holds", "/password/reset"]:
+        page = await http.get(path)
+        assert page.status_code == 200 and "/opac/static/main.js" in page.text, path
+    assert (await http.get("/my/holds/extra")).status_code == 404
+    manifest = build_manifest()["documents"]
+    for front, path in [
+        ("web-opac", "/opac/operations.json"),
+        ("smartphone", "/app/operations.json"),
+    ]:
+        ids = (await http.get(path)).json()
+        assert ids and all(
+            any(u["client"] == front for u in manifest[i]["uses"]) for i in ids.values()
+        )
+    shell = await http.get("/app/")
+    assert "manifest.webmanifest" in shell.text and "content-security-policy" in shell.headers
+    worker = await http.get("/app/sw.js")
+    assert worker.headers["content-type"].startswith("text/javascript")
+    assert (await http.get("/app/manifest.webmanifest")).json()["scope"] == "/app/"

@@ -133,6 +133,7 @@ STEPS: list[tuple[str, str, str, Vars]] = [
     ("smartphone", "MyHoldsCompact", "patron", lambda s: {}),
     ("smartphone", "SearchCompact", "anon", lambda s: {"query": "ねこ", "first": 5}),
     ("smartphone", "RecordDetail", "anon", lambda s: {"id": s["rec"]}),
+    ("smartphone", "Libraries", "patron", lambda s: {}),
     ("smartphone", "RenewLoans", "patron", lambda s: {"loanIds": [s["loan"]]}),
     ("smartphone", "AddToBasket", "patron", lambda s: {"recordId": s["rec2"]}),
     ("smartphone", "MyBasket", "patron", lambda s: {}),
