@@ -12,11 +12,12 @@ so the workers may use it too.
 from __future__ import annotations
 
 import os
+from dataclasses import fields
 from datetime import time
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,6 +27,7 @@ from policies.config import (
     AccountPolicy,
     CategoryLimits,
     CirculationPolicy,
+    EbookPolicy,
     PolicyConfig,
     ServicePolicy,
 )
@@ -33,78 +35,83 @@ from policies.config import (
 VAR_DIR = Path("var")
 
 
-class LimitsSettings(BaseModel):
-    """Per-category limits (HOLD-2)."""
+# The values are defined once, in policies/config.py; settings only name them for the
+# environment and bound them. Each settings class mirrors one policy dataclass field for field
+# (tests/server/test_settings_policy.py keeps them equal), and ``_build`` copies them across.
+P = TypeVar("P")
+_ACCOUNTS, _CIRCULATION = AccountPolicy(), CirculationPolicy()
+_EBOOKS, _SERVICE, _LIMITS = EbookPolicy(), ServicePolicy(), CategoryLimits()
 
-    books_and_magazines: int = Field(20, ge=0)
-    cds_and_cassettes: int = Field(8, ge=0)
-    videos: int = Field(4, ge=0)
+
+def _build(cls: type[P], source: BaseModel) -> P:
+    """The policy dataclass ``cls`` filled from the settings fields of the same names."""
+    return cls(**{f.name: getattr(source, f.name) for f in fields(cls)})  # type: ignore[arg-type]
+
+
+class LimitsSettings(BaseModel):
+    """Per-category limits (HOLD-2, LOAN-5), e.g. ``HONDANA_POLICY__HOLD_LIMITS__VIDEOS=6``."""
+
+    books_and_magazines: int = Field(_LIMITS.books_and_magazines, ge=0)
+    cds_and_cassettes: int = Field(_LIMITS.cds_and_cassettes, ge=0)
+    videos: int = Field(_LIMITS.videos, ge=0)
 
     def to_policy(self) -> CategoryLimits:
-        return CategoryLimits(**self.model_dump())
+        return _build(CategoryLimits, self)
+
+
+class EbookSettings(BaseModel):
+    """E-book limits and periods (EBOOK-2, EBOOK-3), e.g. ``HONDANA_POLICY__EBOOKS__MAX_LOANS=5``."""
+
+    max_loans: int = Field(_EBOOKS.max_loans, ge=0)
+    loan_days: int = Field(_EBOOKS.loan_days, ge=1)
+    max_holds: int = Field(_EBOOKS.max_holds, ge=0)
+    hold_keep_days: int = Field(_EBOOKS.hold_keep_days, ge=1)
+
+    def to_policy(self) -> EbookPolicy:
+        return _build(EbookPolicy, self)
 
 
 class PolicySettings(BaseModel):
-    """The circulation policy configuration, e.g. ``HONDANA_POLICY__PICKUP_DAYS=10``."""
+    """The policy configuration, e.g. ``HONDANA_POLICY__PICKUP_DAYS=10``: account and
+    circulation values flat, limits and e-books nested."""
 
-    session_idle_minutes: int = Field(15, ge=1)
-    session_absolute_hours: int = Field(12, ge=1)
-    lockout_failures: int = Field(5, ge=1)
-    lockout_window_minutes: int = Field(15, ge=1)
-    lockout_minutes: int = Field(15, ge=1)
+    session_idle_minutes: int = Field(_ACCOUNTS.session_idle_minutes, ge=1)
+    session_absolute_hours: int = Field(_ACCOUNTS.session_absolute_hours, ge=1)
+    lockout_failures: int = Field(_ACCOUNTS.lockout_failures, ge=1)
+    lockout_window_minutes: int = Field(_ACCOUNTS.lockout_window_minutes, ge=1)
+    lockout_minutes: int = Field(_ACCOUNTS.lockout_minutes, ge=1)
     hold_limits: LimitsSettings = LimitsSettings()
     loan_limits: LimitsSettings = LimitsSettings()
-    basket_max: int = Field(100, ge=1)
-    bookshelves_max: int = Field(5, ge=1)
-    bookshelf_size: int = Field(100, ge=1)
-    card_valid_years: int = Field(3, ge=1)
-    overdue_block_days: int = Field(4, ge=0)
-    loan_days: int = Field(15, ge=1)
-    loan_days_branch_room: int = Field(14, ge=1)
-    renewal_days: int = Field(15, ge=1)
-    renewal_days_branch_room: int = Field(14, ge=1)
-    max_renewals: int = Field(1, ge=0)
-    pickup_days: int = Field(7, ge=1)
-    due_reminder_days: int = Field(2, ge=0)
-    overdue_notice_after_days: int = Field(7, ge=1)
-    overdue_notice_every_days: int = Field(14, ge=1)
-    timezone: str = "Asia/Tokyo"
-    maintenance_start: time = time(3, 50)
-    maintenance_end: time = time(4, 20)
+    basket_max: int = Field(_CIRCULATION.basket_max, ge=1)
+    bookshelves_max: int = Field(_CIRCULATION.bookshelves_max, ge=1)
+    bookshelf_size: int = Field(_CIRCULATION.bookshelf_size, ge=1)
+    card_valid_years: int = Field(_CIRCULATION.card_valid_years, ge=1)
+    overdue_block_days: int = Field(_CIRCULATION.overdue_block_days, ge=0)
+    loan_days: int = Field(_CIRCULATION.loan_days, ge=1)
+    loan_days_branch_room: int = Field(_CIRCULATION.loan_days_branch_room, ge=1)
+    renewal_days: int = Field(_CIRCULATION.renewal_days, ge=1)
+    renewal_days_branch_room: int = Field(_CIRCULATION.renewal_days_branch_room, ge=1)
+    max_renewals: int = Field(_CIRCULATION.max_renewals, ge=0)
+    pickup_days: int = Field(_CIRCULATION.pickup_days, ge=1)
+    due_reminder_days: int = Field(_CIRCULATION.due_reminder_days, ge=0)
+    overdue_notice_after_days: int = Field(_CIRCULATION.overdue_notice_after_days, ge=1)
+    overdue_notice_every_days: int = Field(_CIRCULATION.overdue_notice_every_days, ge=1)
+    ebooks: EbookSettings = EbookSettings()
+    timezone: str = _SERVICE.timezone
+    maintenance_start: time = _SERVICE.maintenance_start
+    maintenance_end: time = _SERVICE.maintenance_end
 
     def to_policy(self) -> PolicyConfig:
         """The immutable object the rules take."""
+        circulation = {f.name: getattr(self, f.name) for f in fields(CirculationPolicy)}
+        circulation.update(
+            hold_limits=self.hold_limits.to_policy(), loan_limits=self.loan_limits.to_policy()
+        )
         return PolicyConfig(
-            accounts=AccountPolicy(
-                session_idle_minutes=self.session_idle_minutes,
-                session_absolute_hours=self.session_absolute_hours,
-                lockout_failures=self.lockout_failures,
-                lockout_window_minutes=self.lockout_window_minutes,
-                lockout_minutes=self.lockout_minutes,
-            ),
-            circulation=CirculationPolicy(
-                hold_limits=self.hold_limits.to_policy(),
-                loan_limits=self.loan_limits.to_policy(),
-                basket_max=self.basket_max,
-                bookshelves_max=self.bookshelves_max,
-                bookshelf_size=self.bookshelf_size,
-                card_valid_years=self.card_valid_years,
-                overdue_block_days=self.overdue_block_days,
-                loan_days=self.loan_days,
-                loan_days_branch_room=self.loan_days_branch_room,
-                renewal_days=self.renewal_days,
-                renewal_days_branch_room=self.renewal_days_branch_room,
-                max_renewals=self.max_renewals,
-                pickup_days=self.pickup_days,
-                due_reminder_days=self.due_reminder_days,
-                overdue_notice_after_days=self.overdue_notice_after_days,
-                overdue_notice_every_days=self.overdue_notice_every_days,
-            ),
-            service=ServicePolicy(
-                timezone=self.timezone,
-                maintenance_start=self.maintenance_start,
-                maintenance_end=self.maintenance_end,
-            ),
+            accounts=_build(AccountPolicy, self),
+            circulation=CirculationPolicy(**circulation),
+            ebooks=self.ebooks.to_policy(),
+            service=_build(ServicePolicy, self),
         )
 
 

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from models import Patron
-from policies.config import CategoryLimits
 from policies.enums import LibraryKind, MaterialType, PasswordState
 from tests.circulation.ops import (
     ADD,
@@ -148,18 +147,19 @@ async def test_hold_limits_per_category(
     assert placed["results"][limit]["errors"] == [{"code": "HOLD_LIMIT", "rule": "HOLD-2"}]
 
 
-async def test_hold_limits_come_from_configuration(api: Api, factory: Factory, lib) -> None:
+@pytest.fixture
+def one_video(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The library sets its video hold limit to 1 the way an operator does: in the environment
+    the settings (and so the app) are built from."""
+    monkeypatch.setenv("HONDANA_POLICY__HOLD_LIMITS__VIDEOS", "1")
+
+
+# ``one_video`` comes first: it sets the environment before ``api`` builds the settings.
+async def test_hold_limits_come_from_configuration(
+    one_video: None, api: Api, factory: Factory, lib
+) -> None:
     # HOLD-2: the limits are policy configuration, not code.
-    services = api.app.state.services
-    object.__setattr__(
-        services,
-        "policy",
-        type(services.policy)(
-            accounts=services.policy.accounts,
-            circulation=type(services.policy.circulation)(hold_limits=CategoryLimits(videos=1)),
-            service=services.policy.service,
-        ),
-    )
+    assert api.app.state.services.policy.circulation.hold_limits.videos == 1
     _, token = await _patron_token(api, factory)
     vids = [await factory.record(f"映像 {i}", material_type=MaterialType.VIDEO) for i in range(2)]
     for v in vids:
