@@ -4,11 +4,14 @@ when the database is slow or not there (issue [7/8], OWASP GraphQL Cheat Sheet).
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import DBAPIError
+from starlette.applications import Starlette
 
 import models
 from models.db import create_engine, is_statement_timeout, is_unavailable
@@ -93,31 +96,104 @@ async def test_batches_are_refused(api: Api) -> None:
     assert codes(response.json()) == ["BATCHING_DISABLED"]
 
 
+# The INSERT of a basket entry takes longer than the execution limit, so the limit cancels
+# the operation after its row is written and before its commit: the rollback is what keeps
+# the basket empty. The limit is long enough for the reads before the INSERT.
+SLOW_INSERT_SECONDS = 4.0
+LIMIT_SECONDS = 1.5
+
+
 @pytest.fixture
 def slow_settings(settings: Settings) -> Settings:
-    """The test settings with an execution limit no operation can meet."""
-    return settings.model_copy(update={"execution_timeout_seconds": 1e-6})
+    """The test settings with an execution limit shorter than a basket INSERT."""
+    return settings.model_copy(update={"execution_timeout_seconds": LIMIT_SECONDS})
+
+
+async def _slow_basket_inserts(app: Starlette, reached: list[int]) -> None:
+    """A trigger that makes every basket INSERT sleep inside its transaction."""
+    engine = app.state.engine
+    if engine.dialect.name == "postgresql":
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "CREATE OR REPLACE FUNCTION slow_insert() RETURNS trigger AS $$ BEGIN "
+                    f"PERFORM pg_sleep({SLOW_INSERT_SECONDS}); RETURN NEW; END $$ LANGUAGE plpgsql"
+                )
+            )
+            await conn.execute(text("DROP TRIGGER IF EXISTS slow ON basket_entries"))
+            await conn.execute(
+                text(
+                    "CREATE TRIGGER slow AFTER INSERT ON basket_entries "
+                    "FOR EACH ROW EXECUTE FUNCTION slow_insert()"
+                )
+            )
+        return
+
+    def sleep(row_id: int) -> int:
+        reached.append(row_id)
+        time.sleep(SLOW_INSERT_SECONDS)
+        return 0
+
+    def register(dbapi_connection: Any, _: Any) -> None:
+        dbapi_connection.create_function("slow_insert", 1, sleep)
+
+    event.listen(engine.sync_engine, "connect", register)
+    await engine.dispose()  # new connections carry the function
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "CREATE TRIGGER IF NOT EXISTS slow AFTER INSERT ON basket_entries "
+                "BEGIN SELECT slow_insert(NEW.id); END"
+            )
+        )
+
+
+async def _drop_slow_trigger(app: Starlette) -> None:
+    async with app.state.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "DROP TRIGGER IF EXISTS slow"
+                + (" ON basket_entries" if app.state.engine.dialect.name == "postgresql" else "")
+            )
+        )
+
+
+async def _insert_was_reached(api: Api, reached: list[int]) -> bool:
+    """Whether the cancelled operation had written its row (not merely started)."""
+    if reached:
+        return True
+    async with api.app.state.services.sessions() as db:
+        last = await db.execute(
+            text("SELECT pg_sequence_last_value(pg_get_serial_sequence('basket_entries', 'id'))")
+        )
+        return last.scalar_one() is not None
 
 
 async def test_execution_timeout_cancels_and_writes_nothing(
     api: Api, factory: Factory, slow_settings: Settings, clock: FixedClock
 ) -> None:
     # SEC: an operation past the execution limit answers EXECUTION_TIMEOUT and its
-    # transaction is rolled back: the basket stays empty.
+    # transaction, which had already written the entry, is rolled back: the basket stays empty.
     lib = await factory.library()
     patron = await factory.patron("himitsu123", card_number="2000000001")
     record = await factory.record()
     await factory.copy(record, lib)
     token = await api.login("2000000001", "himitsu123")
+    reached: list[int] = []
     async with app_client(slow_settings, clock) as slow:
-        body = await slow.gql(
-            "mutation($r: ID!) { addToBasket(recordId: $r) { entry { id } errors { code } } }",
-            {"r": encode("Record", record.id)},
-            token=token,
-        )
+        await _slow_basket_inserts(slow.app, reached)
+        try:
+            body = await slow.gql(
+                "mutation($r: ID!) { addToBasket(recordId: $r) { entry { id } errors { code } } }",
+                {"r": encode("Record", record.id)},
+                token=token,
+            )
+        finally:
+            await _drop_slow_trigger(slow.app)
         error = _error(body, "EXECUTION_TIMEOUT")
         assert error["extensions"]["requestId"]  # type: ignore[index]
         assert body["data"] is None
+    assert await _insert_was_reached(api, reached)
     async with api.app.state.services.sessions() as db:
         entries = await db.execute(
             select(func.count())

@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from models import OutboxMessage
-from policies.enums import OutboxState
 from resolvers.mail.outbox import queue_mail
 from tests.support import Api, Factory
 from tests.workers.conftest import Sink, Workers
@@ -107,13 +106,15 @@ async def test_smtp_down_delays_and_loses_nothing(
     down = workers.call(DISPATCH, now=NOW)
     assert down["sent"] == 0 and down["retried"] == 1
     assert await _states(api) == Counter({"PENDING": 20})
-    assert workers.call(DISPATCH, now=_later(1))["sent"] == 0  # still down
+    still_down = workers.call(DISPATCH, now=_later(1))
+    assert still_down["sent"] == 0
     smtp.start()
     assert workers.call(DISPATCH, now=_later(10))["sent"] == 20
     ids = smtp.message_ids()
     assert len(ids) == 20 and len(set(ids)) == 20
     assert await _states(api) == Counter({"SENT": 20})
     async with api.app.state.services.sessions() as db:
-        attempts = (await db.execute(select(func.max(OutboxMessage.attempts)))).scalar_one()
-    assert attempts <= 3
-    assert OutboxState.SENT.value == "SENT"
+        attempts = (await db.execute(select(func.sum(OutboxMessage.attempts)))).scalar_one()
+    # Every try is counted (the retry limit depends on it): one per mail sent, one per
+    # mail retried while the server was down.
+    assert attempts == 20 + down["retried"] + still_down["retried"]
