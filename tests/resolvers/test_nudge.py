@@ -8,6 +8,7 @@ where nothing listens (Redis down).
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -130,13 +131,23 @@ async def test_nudges_queued_behind_a_running_one_share_one_send() -> None:
     assert calls == [1, 1]  # the running send and one queued behind it, not six
 
 
-async def test_a_failing_send_is_reported_not_raised() -> None:
-    # MAIL-8: a broker that refuses fails the nudge, never the request.
+async def test_a_failing_send_is_reported_not_raised(caplog: pytest.LogCaptureFixture) -> None:
+    # MAIL-8: a broker that refuses fails the nudge, never the request; the refusal is
+    # logged, and the next nudge (broker back) goes through.
+    calls: list[int] = []
+
     def send() -> None:
-        raise ConnectionRefusedError("broker down")
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionRefusedError("broker down")
 
     nudger = Nudger(send, wait=5)
     try:
-        assert await nudger() is False
+        with caplog.at_level(logging.WARNING, logger="hondana.mail"):
+            assert await nudger() is False
+        assert calls == [1]  # it was tried, not skipped
+        assert "could not nudge the dispatcher: ConnectionRefusedError" in caplog.text
+        assert await nudger() is True
+        assert calls == [1, 1]
     finally:
         nudger.close(wait=True)
