@@ -35,11 +35,16 @@ def broker_ping(url: str, timeout: float = CHECK_TIMEOUT) -> None:
 
     Blocking (kombu), so callers run it in a thread. ``max_retries=0``: one attempt only.
     """
-    options = {"socket_timeout": timeout}  # redis: a reply that never comes ends too
+    # redis: a reply that never comes ends too (the SQLAlchemy broker takes no such option)
+    options = {} if url.startswith("sqla+") else {"socket_timeout": timeout}
     with Connection(  # type: ignore[no-untyped-call]  # kombu is partly typed
         url, connect_timeout=timeout, transport_options=options
     ) as c:
         c.ensure_connection(max_retries=0, timeout=timeout)
+        # The embedded SQLAlchemy broker "connects" without opening its database: ask it.
+        session = getattr(c.default_channel, "session", None)
+        if session is not None:
+            session.execute(text("SELECT 1"))
 
 
 async def database_ping(engine: AsyncEngine) -> None:

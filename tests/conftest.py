@@ -19,6 +19,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+import redis
 from sqlalchemy import delete
 from sqlalchemy.engine import make_url
 
@@ -32,6 +33,7 @@ from tests.support import Api, Factory
 PG_ADMIN_URL = os.environ.get(
     "HONDANA_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
+REDIS_URL = os.environ.get("HONDANA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 REQUIRE = os.environ.get("HONDANA_REQUIRE_SERVICES", "") not in ("", "0")
 # Monday 30 November 2026, 10:00 in Tokyo: an ordinary opening morning.
 T0 = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)
@@ -64,6 +66,16 @@ def skip_unless_up(problem: str | None) -> None:
         if REQUIRE:
             pytest.fail(f"{problem} (HONDANA_REQUIRE_SERVICES is set)")
         pytest.skip(problem)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis the service tests use (skipped, or failed under REQUIRE, when it is down)."""
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        skip_unless_up(f"Redis not reachable at {REDIS_URL}: {exc}")
+    return REDIS_URL
 
 
 @contextmanager

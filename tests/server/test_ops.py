@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
@@ -27,21 +32,70 @@ async def test_healthz_is_always_ok(api: Api) -> None:
     assert response.json() == {"status": "ok"}
 
 
-async def test_readyz_ok_when_database_and_broker_answer(api: Api) -> None:
-    # OPS: readiness
-    response = await api.http.get("/readyz")
+@pytest.fixture(params=["sqlite", "redis"])
+def real_broker(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A broker that is really there: the embedded SQLite broker, or Redis."""
+    if request.param == "sqlite":
+        return f"sqla+sqlite:///{tmp_path / 'broker.db'}"
+    return str(request.getfixturevalue("redis_url"))
+
+
+async def test_readyz_ok_when_database_and_broker_answer(
+    settings: Settings, real_broker: str
+) -> None:
+    # OPS: readiness connects to the real broker (a memory broker is always there).
+    async with app_client(settings.model_copy(update={"broker_url": real_broker})) as client:
+        response = await client.http.get("/readyz")
     assert response.status_code == 200
     assert response.json() == {"status": "ready", "database": "ok", "broker": "ok"}
 
 
-async def test_readyz_503_when_broker_refuses(settings: Settings) -> None:
-    # OPS: readiness names the broker when it refuses connections
-    async with app_client(
-        settings.model_copy(update={"broker_url": "redis://127.0.0.1:1/0"})
-    ) as client:
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A TCP port that accepts connections and never answers (a hung Redis)."""
+    server = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        for conn in held:
+            conn.close()
+        server.close()
+
+
+@pytest.mark.parametrize(
+    "down",
+    [
+        "redis://127.0.0.1:1/0",  # nothing listens
+        "sqla+sqlite:////nonexistent-hondana-dir/broker.db",  # the embedded broker's file
+        "silent",  # accepts and never answers
+    ],
+)
+async def test_readyz_503_when_broker_is_down(
+    settings: Settings, down: str, silent_port: int
+) -> None:
+    # OPS: readiness names the broker when it is down, and answers in time when it hangs.
+    url = f"redis://127.0.0.1:{silent_port}/0" if down == "silent" else down
+    async with app_client(settings.model_copy(update={"broker_url": url})) as client:
         response = await client.http.get("/readyz")
     assert response.status_code == 503
-    assert response.json() == {"status": "unavailable", "database": "ok", "broker": "failed"}
+    body = response.json()
+    assert body["database"] == "ok" and body["status"] == "unavailable"
+    assert body["broker"] in {"failed", "timeout"}
 
 
 async def test_readyz_503_when_database_unreachable(settings: Settings) -> None:

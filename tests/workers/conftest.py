@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from aiosmtpd.controller import Controller
 from celery import Celery
 
@@ -95,19 +94,6 @@ class Sink:
         if self.controller is not None:
             self.controller.stop()
             self.controller = None
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> str:
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        if REQUIRE:
-            pytest.fail(
-                f"Redis not reachable at {REDIS_URL}: {exc} (HONDANA_REQUIRE_SERVICES is set)"
-            )
-        pytest.skip(f"Redis not reachable at {REDIS_URL}: {exc}")
-    return REDIS_URL
 
 
 @pytest.fixture(scope="session")
