@@ -300,17 +300,31 @@ async def test_permanent_failure_marks_the_address(
 async def test_loans_are_untouched_by_reminders_for_returned_items(
     api: Api, factory: Factory, workers: Workers, smtp: Sink
 ) -> None:
-    # MAIL-2: returned loans earn no reminder.
+    # MAIL-2: returned loans earn no reminder: the same patron's open loan, due the same
+    # day, is reminded in the same run, and the returned one is neither listed nor marked.
     central = await factory.library("CEN")
     patron = await _emailer(factory, due_reminder=True, due_reminder_days=3)
-    loan = await factory.loan(
-        patron, await factory.copy(await factory.record("返した本"), central), due_in_days=1
-    )
+    returned, kept = [
+        await factory.loan(
+            patron, await factory.copy(await factory.record(title), central), due_in_days=1
+        )
+        for title in ("返した本", "借りている本")
+    ]
     async with api.app.state.services.sessions() as db, db.begin():
         await db.execute(
-            update(Loan).where(Loan.id == loan.id).values(returned_at=datetime.now(UTC))
+            update(Loan)
+            .where(Loan.id == returned.id)
+            # returned the evening before the scan's morning (not the machine's wall clock)
+            .values(returned_at=datetime.fromisoformat(jst(2026, 11, 29, 18)))
         )
     assert workers.call("hondana.mail.due_reminders", now=jst(2026, 11, 30, 8)) == {
-        "queued": 0,
-        "sent": 0,
+        "queued": 1,
+        "sent": 1,
     }
+    [(_, msg)] = smtp.messages
+    body = msg.get_content()
+    assert "借りている本" in body and "返した本" not in body
+    async with api.app.state.services.sessions() as db:
+        marks = dict((await db.execute(select(Loan.id, Loan.reminded_for_due_on))).tuples().all())
+    assert marks[returned.id] is None
+    assert marks[kept.id] is not None
