@@ -47,6 +47,12 @@ def transport_options(broker_url: str, *, publisher: bool = False) -> dict[str, 
     return {}
 
 
+# Seconds. The longest task, a dispatch of one batch or a daily scan, takes seconds; these
+# only end one that hangs.
+TASK_SOFT_TIME_LIMIT = 300
+TASK_TIME_LIMIT = 330
+
+
 def create_celery(*, publisher: bool = False) -> Celery:
     """A Celery app configured from settings; ``publisher``: for sending tasks only, with
     socket timeouts so a hung broker fails a send instead of holding it."""
@@ -57,6 +63,12 @@ def create_celery(*, publisher: bool = False) -> Celery:
     settings.beat_schedule.parent.mkdir(parents=True, exist_ok=True)
     celery = Celery("hondana", broker=url, backend=settings.result_backend, include=TASK_MODULES)
     celery.conf.update(
+        # Every task has a time limit: a scan or dispatch stuck on a hung database or SMTP
+        # server is interrupted (soft: an exception, its transaction rolls back; hard: the
+        # child is replaced) and its leased rows are claimed again. Enforced by the prefork
+        # pool, `hondana worker`'s default.
+        task_soft_time_limit=TASK_SOFT_TIME_LIMIT,
+        task_time_limit=TASK_TIME_LIMIT,
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,

@@ -13,11 +13,23 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.workers.conftest import QUEUE, Sink, Workers, _free_port
+from workers.app import TASK_SOFT_TIME_LIMIT, TASK_TIME_LIMIT, app
 
 
 def test_worker_answers_on_redis(api: object, workers: Workers) -> None:
-    # MAIL-8 (groundwork): the Celery app runs a real worker on the Redis broker.
+    # MAIL-8 (groundwork): the Celery app runs a real worker on the Redis broker; that
+    # worker knows every task the beat schedules, and runs each under a time limit.
     assert workers.call("hondana.ping") == "pong"
+    inspect = workers.client.control.inspect(timeout=5)
+    registered = inspect.registered() or {}
+    confs = inspect.conf() or {}
+    assert registered and confs, "no worker answered"
+    scheduled = {entry["task"] for entry in app.conf.beat_schedule.values()}
+    for node, tasks in registered.items():
+        assert scheduled <= set(tasks), (node, scheduled - set(tasks))
+        conf = confs[node]
+        assert conf["task_soft_time_limit"] == TASK_SOFT_TIME_LIMIT
+        assert conf["task_time_limit"] == TASK_TIME_LIMIT > TASK_SOFT_TIME_LIMIT
 
 
 def _scrape(port: int) -> dict[tuple[str, str], float]:
