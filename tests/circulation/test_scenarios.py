@@ -1,11 +1,16 @@
-"""Whole lives of a title, as patrons and staff meet it (BASKET-2, HOLD-5..8, LOAN-2, LOAN-5)."""
+"""Whole lives of a title, as patrons and staff meet it (BASKET-2, HOLD-5..8, LOAN-2, LOAN-5,
+MAIL-1)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, timedelta
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
+from models import OutboxMessage
 from policies.clock import FixedClock
-from policies.enums import CopyStatus, LibraryKind, StaffRole
+from policies.enums import ContactMethod, CopyStatus, LibraryKind, OutboxState, StaffRole
 from resolvers.circulation.expiry import expire_ready_holds
 from tests.circulation.ops import (
     CHECK_IN,
@@ -23,6 +28,27 @@ from tests.circulation.ops import (
     place,
 )
 from tests.support import Api, Factory
+from workers.compose import render
+
+
+async def _hold_ready_mail_says(
+    api: Api, patron_id: int, pickup: str, ready_on: date, deadline: date
+) -> None:
+    async with api.app.state.services.sessions() as db:
+        mails = (
+            (await db.execute(select(OutboxMessage).where(OutboxMessage.patron_id == patron_id)))
+            .scalars()
+            .all()
+        )
+    [mail] = mails
+    assert mail.kind == "hold_ready" and mail.state is OutboxState.PENDING
+    not_before = mail.not_before.replace(tzinfo=mail.not_before.tzinfo or UTC)
+    assert not_before.astimezone(ZoneInfo("Asia/Tokyo")).date() == ready_on + timedelta(days=1)
+    assert mail.payload["pickup_library"] == pickup
+    assert mail.payload["deadline"] == deadline.isoformat()
+    _, body = render("hold_ready", {"name": "", "p": mail.payload, "library": "図書館"})
+    assert "銀河鉄道の夜" in body and pickup in body
+    assert f"{deadline.year}年{deadline.month}月{deadline.day}日" in body
 
 
 async def test_life_of_a_hold_from_basket_to_return(
@@ -35,7 +61,12 @@ async def test_life_of_a_hold_from_basket_to_return(
     await factory.staff("desk", "staffpass1", {StaffRole.COUNTER, StaffRole.CALENDAR})
     rec = await factory.record("銀河鉄道の夜", responsibility="宮沢賢治")
     copy = await factory.copy(rec, central)
-    patron = await factory.patron("yomu2468", default_pickup_library_id=branch.id)
+    patron = await factory.patron(
+        "yomu2468",
+        default_pickup_library_id=branch.id,
+        contact_method=ContactMethod.EMAIL,
+        email1="hanako@example.jp",
+    )
 
     token = await api.login(patron.card_number, "yomu2468")
     entry = await basket_add(api, token, rec.id)
@@ -71,6 +102,9 @@ async def test_life_of_a_hold_from_basket_to_return(
     assert (await my_holds(api, token))[0]["pickupDeadline"] == (
         closed + timedelta(days=1)
     ).isoformat()
+    # MAIL-1: the hold-ready mail is owed for the next opening morning, naming the branch
+    # and the moved deadline.
+    await _hold_ready_mail_says(api, patron.id, branch.name, arrival, closed + timedelta(days=1))
 
     # Collected at the branch three days later.
     clock.advance(timedelta(days=3))
@@ -86,7 +120,8 @@ async def test_life_of_a_hold_from_basket_to_return(
     token = await api.login(patron.card_number, "yomu2468")
     assert await my_holds(api, token) == []
     [loan] = (await api.gql(LOANS, token=token))["data"]["myLoans"]
-    assert loan["renewable"] is True
+    # LOAN-6: renewing on the day of checkout would change nothing.
+    assert not loan["renewable"] and loan["renewalBlockedBy"] == "RENEWAL_NO_CHANGE"
 
     # Renewed ten days later: the day of renewal + 15.
     clock.advance(timedelta(days=10))
