@@ -95,7 +95,8 @@ class OutboxState(StrEnum):
     PENDING = "PENDING"
     SENDING = "SENDING"
     SENT = "SENT"
-    FAILED = "FAILED"
+    FAILED = "FAILED"  # delivery refused for good, or retried to the limit
+    SKIPPED = "SKIPPED"  # nothing left to send at send time (collected, returned, no address)
 
 
 class ApplicationKind(StrEnum):

@@ -135,7 +135,9 @@ async def scrub_expired_mail(
                     await db.execute(
                         select(OutboxMessage)
                         .where(
-                            OutboxMessage.state.in_((OutboxState.SENT, OutboxState.FAILED)),
+                            OutboxMessage.state.in_(
+                                (OutboxState.SENT, OutboxState.FAILED, OutboxState.SKIPPED)
+                            ),
                             OutboxMessage.scrubbed.is_(False),
                             or_(
                                 OutboxMessage.sent_at < before,

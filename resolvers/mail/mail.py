@@ -229,7 +229,7 @@ async def mark_skipped(
         if row is None or row.claimed_by != worker:
             return
         row.payload = {}
-        row.state = OutboxState.FAILED
+        row.state = OutboxState.SKIPPED
         row.last_error = reason[:1000]
         row.lease_until = None
 

@@ -19,7 +19,9 @@ from schema.shared.permissions import StaffOnly, guard
 
 OutboxState = strawberry.enum(
     OutboxStateValue,
-    description="PENDING (waiting for its time or a retry), SENDING, SENT or FAILED.",
+    description="PENDING (waiting for its time or a retry), SENDING, SENT, FAILED (refused "
+    "or retried to the limit) or SKIPPED (nothing left to send: the hold was collected, the loans "
+    "returned, or no address is left).",
 )
 
 

@@ -59,6 +59,10 @@ async def test_a_returned_loan_gets_no_reminder(
         )
     report = workers.call(DISPATCH, now=jst(2026, 11, 30, 9).isoformat())
     assert (report["sent"], report["skipped"]) == (1, 1)
+    # MAIL-8: a mail with nothing left to say is SKIPPED, not recorded as a failed delivery.
+    async with services.sessions() as db:
+        states = sorted((await db.execute(select(OutboxMessage.state))).scalars().all())
+    assert states == [OutboxState.SENT, OutboxState.SKIPPED]
     [(rcpts, msg)] = smtp.messages
     assert rcpts == ["hanako@example.jp"]
     assert "まだ借りている本" in msg.get_content() and "返した本" not in msg.get_content()
