@@ -35,7 +35,7 @@ _HIRAGANA = re.compile("[^\u3041-\u309f]")
 
 
 def _fugashi() -> Callable[[str], str]:
-    import fugashi  # type: ignore[import-not-found]
+    import fugashi  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
     tagger = fugashi.Tagger()
 

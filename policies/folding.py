@@ -26,13 +26,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import jaconv
 
 from policies.isbn import isbn13
 from policies.variants import VARIANT_KANJI
-
 
 _SMALL = {"ぁ": "あ", "ぃ": "い", "ぅ": "う", "ぇ": "え", "ぉ": "お", "っ": "つ", "ゃ": "や"}
 _SMALL |= {"ゅ": "ゆ", "ょ": "よ", "ゎ": "わ", "ゕ": "か", "ゖ": "け", "ゔ": "ぶ"}
@@ -48,10 +47,12 @@ _ITERATION = re.compile(r"(.)々")
 _LATIN_MARKS = re.compile("[\u0300-\u036f]")
 _LONG_VOWELS = re.compile("o[ou]+|a{2,}|i{2,}|u{2,}|e{2,}")
 # The kana long vowels, as romanised ō and ū shorten: う or お after an o-column kana
-# (とう, とお = と), う after a u-column kana, あ after an a-column kana, え after an e-column kana.
+# (とう, とお = と), and う, あ, え, い after a kana of their own column (エネルギイ =
+# エネルギー, as enerugī is read).
 _KANA_LONG = re.compile(
     "(?<=[おこごそぞとどのほぼぽもよろ])[うお]+|(?<=[うくぐすずつぬふぶぷむゆる])う+"
     "|(?<=[あかがさざただなはばぱまやらわ])あ+|(?<=[えけげせぜてでねへべぺめれ])え+"
+    "|(?<=[いきぎしじちにひびぴみり])い+"
 )
 
 # Scripts written without spaces: kana, kanji (with their extensions) and hangul.
@@ -88,12 +89,14 @@ def fold(text: str) -> str:
 class Term:
     """One word of a query, folded: a run of kana/kanji (``cjk``), a word of another
     script, or an ISBN (``isbn``: 13 digits); ``prefix`` when the patron ended a word
-    with ``*``."""
+    with ``*``; ``raw`` is the word as typed (for ranking the exact form first and for
+    naming a word that matched nothing)."""
 
     text: str
     cjk: bool = False
     prefix: bool = False
     isbn: bool = False
+    raw: str = field(default="", compare=False)
 
     def index_grams(self) -> list[str]:
         """The index keys that must all be present: the run itself up to two characters,
@@ -136,13 +139,19 @@ def query_terms(query: str) -> list[Term]:
     terms: list[Term] = []
     for raw in unicodedata.normalize("NFKC", query).split():
         if (isbn := isbn13(raw)) is not None and raw.strip("-0123456789Xx") == "":
-            terms.append(Term(isbn, isbn=True))
+            terms.append(Term(isbn, isbn=True, raw=raw))
             continue
         runs = list(tokens(fold(raw)))
         for n, (token, cjk) in enumerate(runs):
             wild = not cjk and n == len(runs) - 1 and raw.endswith("*")
-            terms.append(Term(token, cjk=cjk, prefix=wild))
+            terms.append(Term(token, cjk=cjk, prefix=wild, raw=raw))
     return list(dict.fromkeys(terms))
+
+
+def words_joined(folded: str) -> str:
+    """A folded text with everything but its words and runs removed (spaces, punctuation):
+    what "the title starts with the query" compares."""
+    return "".join(token for token, _ in tokens(folded))
 
 
 def title_key(title: str, reading: str | None) -> str:

@@ -36,6 +36,7 @@ _WORDS = re.compile(r"[a-z0-9']+(?:-[a-z0-9']+)*")
 _KANA = re.compile("[\u3041-\u309f\u30a0-\u30ff]")
 _JAPANESE = re.compile("[\u3041-\u309f\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_LEFT = re.compile("[a-z]")
+_ET_AL = re.compile(r"\bet al\b")  # "[et al.]": English a romanisation keeps
 MAX_READING = 2000
 
 
@@ -43,17 +44,28 @@ def from_romanisation(romanised: str) -> str | None:
     """The katakana reading of an ALA-LC Hepburn romanisation, words separated by spaces;
     words that are not romanised Japanese (``et al.``, ``[and 2 others]``) are left out."""
     text = unicodedata.normalize("NFC", romanised.lower()).translate(_MACRONS)
-    text = text.translate(_APOSTROPHES)
-    words: list[str] = []
-    for match in _WORDS.finditer(text):
-        word = match.group().replace("-", "").strip("'")
-        if not word:
-            continue
-        kana = _PARTICLES.get(word) or jaconv.alphabet2kana(word)
-        if _LATIN_LEFT.search(kana) or "'" in kana:
-            continue  # letters no kana spells: not Japanese
-        words.append(jaconv.hira2kata(kana))
+    text = _ET_AL.sub(" ", text.translate(_APOSTROPHES))
+    words = [kana for match in _WORDS.finditer(text) if (kana := _word(match.group()))]
     return " ".join(words)[:MAX_READING] or None
+
+
+def _word(word: str) -> str | None:
+    """One romanised word (hyphenated parts joined: 21-seiki, Tōkyō-to) in katakana, or
+    ``None`` when it is not romanised Japanese."""
+    parts: list[str] = []
+    for part in word.strip("'-").split("-"):
+        part = part.strip("'")
+        if part.isdigit():
+            parts.append(part)
+            continue
+        if not part.isalpha() and not part.replace("'", "").isalpha():
+            return None  # letters and digits mixed (c2000): not a word of Japanese
+        kana = _PARTICLES.get(part) if len(word) <= 2 else None
+        kana = kana or jaconv.alphabet2kana(part)
+        if _LATIN_LEFT.search(kana) or "'" in kana or kana[0] == "っ" or kana[-1] == "っ":
+            return None  # letters no kana spells: not Japanese
+        parts.append(kana)
+    return jaconv.hira2kata("".join(parts)) or None
 
 
 def is_japanese(text: str | None) -> bool:
@@ -64,9 +76,9 @@ def is_japanese(text: str | None) -> bool:
 @cache
 def _tokenizer() -> Any:
     # Loaded once per process, on first use: the dictionary takes about a second.
-    from sudachipy import Dictionary, SplitMode
+    from sudachipy import Dictionary, SplitMode  # type: ignore[import-untyped]
 
-    return Dictionary(dict="core").create(SplitMode.C)
+    return Dictionary(dict="core").tokenizer(mode=SplitMode.C)
 
 
 def by_analyser(text: str) -> str | None:

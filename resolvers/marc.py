@@ -21,6 +21,7 @@ from xml.sax.xmlreader import AttributesNSImpl
 from pymarc import Field, Indicators, Leader, Record, RecordLeaderInvalid
 
 from policies.isbn import isbn13
+from policies.reading import reading
 from resolvers.marc_fields import (
     control,
     display,
@@ -66,6 +67,10 @@ class RecordData:
     volume: str | None
     is_comic: bool
     language: str | None
+    # Katakana readings (ヨミ) of title, responsibility and publisher (policies.reading).
+    title_kana: str | None = None
+    responsibility_kana: str | None = None
+    publisher_kana: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +125,9 @@ def parse_record(record: Record) -> RecordData:
         volume=next(filter(None, map(tidy, volumes)), None),
         is_comic=_is_comic(record, classification),
         language=fixed[35:38].lower() if fixed[35:38].isalpha() else None,
+        title_kana=reading(title, title_reading),
+        responsibility_kana=reading(responsibility, responsibility_reading),
+        publisher_kana=reading(publisher_name, publisher_reading),
     )
 
 
