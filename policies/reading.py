@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import jaconv
@@ -49,9 +49,11 @@ def from_romanisation(romanised: str) -> str | None:
     return " ".join(words)[:MAX_READING] or None
 
 
+@lru_cache(maxsize=1 << 16)
 def _word(word: str) -> str | None:
     """One romanised word (hyphenated parts joined: 21-seiki, Tōkyō-to) in katakana, or
-    ``None`` when it is not romanised Japanese."""
+    ``None`` when it is not romanised Japanese. Cached: jaconv spells a word in about
+    0.4 ms, and titles repeat their words (no, nihon, kenkyū) over and over."""
     parts: list[str] = []
     for part in word.strip("'-").split("-"):
         part = part.strip("'")
