@@ -32,7 +32,12 @@ COLUMNS = [
     "subject_class",
     "isbn",
 ]
-_BODY = " || ' ' || ".join(f"coalesce({c}, '')" for c in COLUMNS)
+# Kana readings as the index holds them, one run without spaces, so that a reading typed
+# without spaces can match here too.
+_BODY = " || ' ' || ".join(
+    f"coalesce(replace({c}, ' ', ''), '')" if c.endswith("_kana") else f"coalesce({c}, '')"
+    for c in COLUMNS
+)
 
 
 async def build(engine: AsyncEngine) -> None:

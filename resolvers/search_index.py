@@ -22,11 +22,13 @@ from models.db import bulk_insert
 from policies.enums import CopyStatus
 from policies.folding import fold, grams, title_key, words_joined
 from policies.reading import reading
+from policies.variants import VARIANT_KANJI
 from resolvers.marc import RecordData
 
 BLOCK_BITS = 16  # 65,536 record ids per bitmap row
 FIELDS = ("t", "a", "p", "s")  # title, author, publisher, subject
 ALL = "*"
+VARIANT = "^v"  # the title holds an old or variant kanji form
 _CHUNK = 500  # ids or keys per IN (...) list
 T = TypeVar("T")
 
@@ -122,6 +124,8 @@ def _document(
 ) -> Document:
     material_type, year, isbn = facts
     facets = [ALL, f"m:{material_type}", f"y:{year or 0}"]
+    if any(ch in VARIANT_KANJI for ch in title[0]):
+        facets.append(VARIANT)  # ranking puts the form typed first (search_rank)
     if isbn:
         facets.append(f"i:{isbn}")
     facets += [f"l:{lib}" for lib in sorted(set(library_ids))]

@@ -17,8 +17,9 @@ from sqlalchemy import select
 
 from models import Record, RecordSearch
 from policies.folding import words_joined
+from policies.variants import VARIANT_KANJI
 from resolvers.postings import Clause, PostingReader, field_hits
-from resolvers.search_index import title_lines
+from resolvers.search_index import VARIANT, title_lines
 
 RANK_LIMIT = 2_000  # titles read and compared to rank one search; past it, keys decide
 _CHUNK = 1000
@@ -44,25 +45,45 @@ async def relevance_tiers(
     if not query or not in_title:
         return [in_title, matches - in_title]
     keys = (f"^t:{query[:2]}", f"^k:{query[:2]}")
-    await index.load(keys)
+    await index.load([*keys, VARIANT])
     t_start, k_start = (index.get(k) & in_title for k in keys)
     begins = t_start | k_start
     raw = [c.term.raw for c in clauses if "t" in c.fields and c.term.raw]
-    if len(begins) + len(in_title) > RANK_LIMIT:
-        if len(begins) > RANK_LIMIT:
-            # Too many to read: for a query of one or two characters the keys are the
-            # whole comparison; longer ones go without the prefix tiers.
-            head = [t_start, k_start - t_start] if len(query) <= 2 else []
-            rest = in_title - begins if len(query) <= 2 else in_title
-            return [*head, rest, matches - in_title]
+    if len(begins) <= RANK_LIMIT:
         ranked = await _rank(index.db, begins, query, raw)
-        return [ranked, in_title - BitMap(ranked), matches - in_title]
-    ranked = await _rank(index.db, in_title, query, raw)
-    return [ranked, matches - in_title]
+        head: list[Tier] = [ranked]
+        begins = BitMap(ranked)
+    elif len(query) <= 2:  # the keys are the whole comparison
+        head = [t_start, k_start - t_start]
+    else:  # too many to read: no prefix tiers
+        head, begins = [], BitMap()
+    rest = in_title - begins
+    variant = await _variant_forms(index, rest, raw)
+    return [*head, rest - variant, variant, matches - in_title]
+
+
+async def _variant_forms(index: PostingReader, ids: BitMap, raw: list[str]) -> BitMap:
+    """Those of ``ids`` whose title holds a word only in another form than typed (江戶 for
+    江戸). Only titles holding a variant kanji can (the ``^v`` key), unless the patron
+    typed one; up to RANK_LIMIT are checked, else none are told apart."""
+    if not raw or all(word.isascii() for word in raw):
+        return BitMap()
+    typed_variant = any(ch in VARIANT_KANJI for word in raw for ch in word)
+    suspects = ids if typed_variant else ids & index.get(VARIANT)
+    if not suspects or len(suspects) > RANK_LIMIT:
+        return BitMap()
+    typed = BitMap()
+    for part in _chunks(list(suspects)):
+        stmt = select(Record.id).where(
+            Record.id.in_(part), *(Record.title.contains(w, autoescape=True) for w in raw)
+        )
+        typed.update((await index.db.execute(stmt)).scalars())
+    return suspects - typed
 
 
 async def _rank(db: Any, ids: BitMap, query: str, raw: list[str]) -> list[int]:
-    """``ids`` in relevance order, read and compared one by one."""
+    """Those of ``ids`` (titles the query may begin) that do, in order: exact title, title
+    prefix, reading prefix; the typed form first in each; newest first."""
     keyed: list[tuple[int, bool, int]] = []
     for part in _chunks(list(ids)):
         stmt = (
@@ -79,7 +100,7 @@ async def _rank(db: Any, ids: BitMap, query: str, raw: list[str]) -> list[int]:
             elif reading.startswith(query):
                 tier = 2
             else:
-                tier = 3
+                continue  # only the first characters were alike
             typed = all(word in title for word in raw)
             keyed.append((tier, not typed, -record_id))
     keyed.sort()

@@ -9,6 +9,7 @@ import pytest
 
 from policies.folding import fold, query_terms, words_joined
 from policies.reading import from_romanisation
+from policies.variants import VARIANT_KANJI
 from schema import ids
 from tests.catalogue.conftest import Sample
 from tests.catalogue.test_search import every_id, scan
@@ -32,7 +33,9 @@ def tier(sample: Sample, rid: int, q: str) -> tuple[int, bool]:
     if reading.startswith(query):
         return 2, not typed
     if all(t.text in title_field for t in query_terms(q)):
-        return 3, not typed
+        # among the title words, only a title holding a variant kanji can be told apart
+        variant = any(ch in VARIANT_KANJI for ch in record.title) and not q.isascii()
+        return 3, variant and not typed
     return 4, False
 
 
