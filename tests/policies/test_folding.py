@@ -168,3 +168,15 @@ def test_fold_is_idempotent_and_never_fails(text: str) -> None:
     assert fold(once) == once
     for term in query_terms(text):
         assert term.text and term.index_grams()
+
+
+def test_a_long_run_is_looked_up_by_some_of_its_pairs() -> None:
+    # SEARCH-1: a reading typed in full (30 kana) needs 7 bitmaps, not 29; the first and
+    # last pairs are among them, and the text check keeps the result exact.
+    [term] = query_terms("ぎょうせいそしきていいんかんりきゅうよかんけいしりょうしゅう")
+    picked = term.index_grams()
+    assert len(picked) <= 7 and not term.exact
+    assert picked[0] == term.text[:2] and picked[-1] == term.text[-2:]
+    assert all(p in term.text for p in picked)
+    [short] = query_terms("日本の歴史")
+    assert short.index_grams() == ["日本", "本の", "の歴", "歴史"]
