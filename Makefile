@@ -3,30 +3,44 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+UV := $(BIN)/uv
+# uv is itself pinned in uv.lock (a dev dependency): the bootstrap installs that version.
+UV_VERSION = $(shell sed -n '/^name = "uv"$$/{n;s/^version = "\(.*\)"$$/\1/p;}' uv.lock)
 
-.PHONY: demo test lint typecheck install serve worker migrate clean bench-mail
+.PHONY: demo test lint typecheck install lock upgrade serve worker migrate clean bench-mail
 
-$(BIN)/python:
+$(UV):
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet 'uv$(if $(UV_VERSION),==$(UV_VERSION))'
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+# Exactly the versions in uv.lock, each checked against its hash; refuses a uv.lock that
+# no longer matches pyproject.toml (then run `make lock`).
+$(STAMP): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --extra dev
 	touch $(STAMP)
 
 install: $(STAMP)
 
+# After changing dependencies in pyproject.toml: resolve them into uv.lock (no upgrades).
+lock: | $(UV)
+	$(UV) lock
+
+# Newest versions pyproject.toml allows, then the whole suite on them; commit uv.lock if green.
+upgrade: | $(UV)
+	$(UV) lock --upgrade
+	$(MAKE) test
+
 migrate: install
 	$(BIN)/hondana migrate
 
-# Migrate and load the demo library, then run the API and a Celery worker (with beat)
-# on the embedded broker; Ctrl-C stops both.
+# Migrate and load the demo library, then run the API and a Celery worker (with beat) on
+# the embedded broker (`hondana up`); Ctrl-C stops both, and if either dies the other is
+# stopped and make fails, with the dead one's error above.
 demo: install
 	$(BIN)/hondana demo
 	@echo "Web OPAC: http://127.0.0.1:8000/   GraphiQL: http://127.0.0.1:8000/graphql"
-	@trap 'kill 0' INT TERM EXIT; \
-	  $(BIN)/hondana worker --beat & \
-	  $(BIN)/hondana serve
+	@echo "Mail: var/maildir/new/"
+	$(BIN)/hondana up
 
 serve: install
 	$(BIN)/hondana serve

@@ -31,6 +31,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import secrets
 import shutil
 import signal
 import sys
@@ -220,7 +221,7 @@ def redis_drill(name: str, url: str, data: Seed, mail_cards: list[str],
                       "--concurrency", "1", "--schedule", str(workdir / f"beat-{name}")],
                      workdir / f"worker-{name}.log", env={**os.environ, **env,
                      "HONDANA_LOG_LEVEL": "INFO", "HONDANA_ENV": "production",
-                     "HONDANA_SECRET_KEY": "drill"}, cwd=workdir)  # fmt: skip
+                     "HONDANA_SECRET_KEY": secrets.token_hex(32)}, cwd=workdir)  # fmt: skip
     api = ApiServer(url, free_port(), workdir / f"api-{name}.log", **env)
     parts = [redis, sink, worker]
     try:

@@ -64,7 +64,7 @@ from policies.enums import (  # noqa: E402
     MaterialType,
     PasswordState,
 )
-from schema.ids import decode, encode  # noqa: E402
+from schema.shared.ids import decode, encode  # noqa: E402
 from server.trusted import MANIFEST  # noqa: E402
 
 PG_ADMIN = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"

@@ -10,7 +10,7 @@ timing the import; builds the baseline (PostgreSQL: full-text search with a GIN 
 FTS5 table with the trigram tokenizer) over the same text the index sees (titles, readings
 in romanisation and kana, authors, publishers, series, subjects); then runs the first
 round's query mix and the Japanese query set through the real search
-(``resolvers.search.run_search``: index, count, first page of titles) and through the
+(``resolvers.catalogue.search.run_search``: index, count, first page of titles) and through the
 baseline (count and first page of 20, newest first), and prints p50/p95 of both and each
 one's recall on the Japanese set. ``--baseline-reps 0`` skips the baseline. See
 bench/README.md.
@@ -46,12 +46,12 @@ from models import Library, Record  # noqa: E402
 from models.db import create_engine, create_session_factory  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
 from policies.enums import LibraryKind  # noqa: E402
-from resolvers.catalogue_import import (  # noqa: E402
+from resolvers.catalogue.search import SearchRequest, run_search  # noqa: E402
+from server.catalogue_import import (  # noqa: E402
     PreparedBatch,
     import_records,
     prepared_file_batches,
 )
-from resolvers.search import SearchRequest, run_search  # noqa: E402
 
 SAMPLE = ROOT.parents[1] / "shared" / "data" / "lc-books-2016-sample.mrc"
 JAPANESE = json.loads((ROOT / "tests" / "catalogue" / "japanese_queries.json").read_text("utf-8"))

@@ -38,6 +38,10 @@ class Patron(Base):
         enum_column(PasswordState), default=PasswordState.NONE
     )
     password_changed_at: Mapped[datetime | None]
+    # A temporary password mailed on an anonymous reset request (AUTH-8), waiting: the
+    # current password keeps working until this one is used (it then replaces it) or the
+    # patron logs in with the current one (which voids it). Never the password itself.
+    pending_password_hash: Mapped[str | None] = mapped_column(String(200))
     guardian_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     email1: Mapped[str | None] = mapped_column(String(254))
     email2: Mapped[str | None] = mapped_column(String(254))

@@ -1,2 +1,3 @@
-"""The work behind each field, one module per domain: load through loaders, ask policies,
-write in one transaction. Never imports ``schema``: returns ORM rows or plain dataclasses."""
+"""The work behind each field, one package per domain (``shared`` for what they all use):
+load through loaders, ask policies, write in one transaction. Never imports ``schema``:
+returns ORM rows or plain dataclasses."""

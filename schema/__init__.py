@@ -1,2 +1,2 @@
-"""The GraphQL schema: Strawberry types, inputs, enums, errors and permissions, one module per
-domain; ``schema.root`` assembles the ``Schema``."""
+"""The GraphQL schema: Strawberry types, inputs, enums, errors and permissions, one package per
+domain (``shared`` for what they all use); ``schema.root`` assembles the ``Schema``."""

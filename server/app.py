@@ -21,10 +21,10 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from models.db import create_engine, create_session_factory
-from policies.clock import Clock, SystemClock
-from resolvers import ebooks
-from resolvers.context import Services
-from resolvers.passwords import PasswordHasher
+from policies.clock import Clock
+from resolvers.ebooks import ebooks
+from resolvers.shared.context import Services
+from resolvers.shared.passwords import PasswordHasher
 from schema.root import make_schema
 from server.graphql import HondanaGraphQL
 from server.metrics import Metrics, MetricsMiddleware
@@ -46,7 +46,7 @@ OPAC_HEADERS = {
 def _dispatch_nudger() -> Callable[[], None]:
     """Send the dispatcher task to the broker (no retries: the beat is the backstop), from a
     publish-only Celery app whose sends time out on a hung broker. Called only from the
-    nudge thread (resolvers/nudge.py), so the lazy set-up needs no lock."""
+    nudge thread (resolvers/shared/nudge.py), so the lazy set-up needs no lock."""
     publisher: list[Any] = []
 
     def send() -> None:
@@ -79,7 +79,7 @@ def create_app(
     stand-in for the dispatcher nudge; by default the nudge goes to the Celery broker."""
     settings = settings or get_settings()
     settings.check_production()  # before anything is opened: nothing to close on refusal
-    clock = clock or SystemClock()
+    clock = clock or settings.clock()
     policy = settings.policy.to_policy()
     engine = create_engine(
         settings.database_url,

@@ -1,5 +1,5 @@
-"""The ``hondana`` command: ``serve``, ``worker``, ``migrate``, ``import-marc``, ``reindex``, ``demo``,
-``export-schema``."""
+"""The ``hondana`` command: ``serve``, ``worker``, ``up``, ``migrate``, ``import-marc``, ``reindex``,
+``demo``, ``export-schema``."""
 
 from __future__ import annotations
 
@@ -18,11 +18,11 @@ from sqlalchemy import select
 from models import Library
 from models.db import create_engine, create_session_factory
 from models.migrate import upgrade
-from resolvers import search_index
-from resolvers.catalogue_import import CopyPlan, import_records, prepared_file_batches
-from resolvers.marc import RecordData
+from resolvers.catalogue import search_index
+from resolvers.catalogue.marc import RecordData
 from server import logging as hondana_logging
 from server.app import make_hasher
+from server.catalogue_import import CopyPlan, import_records, prepared_file_batches
 from server.settings import Settings, get_settings
 
 
@@ -177,8 +177,8 @@ ERRORS_FILE = Path(__file__).resolve().parents[1] / "docs" / "errors.md"
 
 
 def cmd_export_schema(_: Settings, args: argparse.Namespace) -> int:
-    from schema.error_table import error_table
     from schema.root import schema
+    from schema.shared.error_table import error_table
 
     target = Path(args.output) if args.output else SCHEMA_FILE
     target.write_text(schema.as_str() + "\n", encoding="utf-8")
@@ -191,7 +191,7 @@ def cmd_export_schema(_: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
-    from server.demo import DEMO_PATRONS, DEMO_STAFF, SAMPLE, load_demo
+    from server.demo import DEMO_PATRONS, DEMO_STAFF, load_demo
 
     upgrade(settings.database_url)
 
@@ -202,7 +202,8 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
             report = await load_demo(
                 create_session_factory(engine),
                 make_hasher(settings),
-                marc_path=Path(args.marc) if args.marc else SAMPLE,
+                now=settings.clock().now(),
+                marc_path=Path(args.marc) if args.marc else None,
                 limit=args.limit,
                 progress=progress,
             )
@@ -221,6 +222,12 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     for username, password, _, roles in DEMO_STAFF:
         print(f"  staff {username} / {password}  {','.join(sorted(roles))}")
     return 0
+
+
+def cmd_up(_: Settings, __: argparse.Namespace) -> int:
+    from server import up
+
+    return up.run()
 
 
 def cmd_clients(_: Settings, args: argparse.Namespace) -> int:
@@ -247,6 +254,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         nargs=argparse.REMAINDER,
         help="after --, passed on to `celery worker` (e.g. -- --concurrency 4 -Q mail)",
     )
+    sub.add_parser(
+        "up",
+        help="run the API and a worker with beat together; exit non-zero when either stops",
+    )
     sub.add_parser("migrate", help="bring the database to the latest migration")
     imp = sub.add_parser("import-marc", help="import MARC21 (binary or MARCXML)")
     imp.add_argument("file")
@@ -259,7 +270,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--compact", action="store_true", help="only merge the index rows bulk imports leave"
     )
     demo = sub.add_parser("demo", help="migrate and load the demo library")
-    demo.add_argument("--marc", help="MARC file to load (default: the shared sample)")
+    demo.add_argument(
+        "--marc", help="MARC file to load (default: the catalogue shipped in server/data)"
+    )
     demo.add_argument("--limit", type=int, help="load only the first N records")
     export = sub.add_parser(
         "export-schema", help="write schema/schema.graphql and docs/errors.md from the code"
@@ -280,6 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "import-marc": cmd_import,
         "reindex": cmd_reindex,
         "demo": cmd_demo,
+        "up": cmd_up,
         "export-schema": cmd_export_schema,
         "clients": cmd_clients,
     }

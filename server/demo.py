@@ -6,8 +6,11 @@ demo patrons in every state that matters, and staff accounts. The README lists t
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import lzma
 import random
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -48,18 +51,21 @@ from policies.enums import (
     PasswordState,
     StaffRole,
 )
-from resolvers.catalogue_import import (
+from resolvers.catalogue.marc import RecordData, iter_marc_file
+from resolvers.mail.notices import queue_due_reminders, queue_overdue_notices
+from resolvers.shared.passwords import PasswordHasher
+from server.catalogue_import import (
     CopyPlan,
     ImportReport,
     import_records,
     prepared_batches,
     prepared_file_batches,
 )
-from resolvers.marc import RecordData, iter_marc_file
-from resolvers.notices import queue_due_reminders, queue_overdue_notices
-from resolvers.passwords import PasswordHasher
 
-SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "lc-books-2016-sample.mrc"
+# The demo's catalogue ships with the project (server/data/README.md): real records of the
+# Library of Congress, xz-compressed, checked by this sha256 before it is read.
+DEMO_CATALOGUE = Path(__file__).resolve().parent / "data" / "lc-books-2016-demo.mrc.xz"
+DEMO_CATALOGUE_SHA256 = "464f4c241f48c216d1b7ac70207e6fb097c3cac1e23a8f60df9a9320021e6a58"
 
 LIBRARIES = [
     # code, name, English name, kind, takes holds, closed weekdays (ISO)
@@ -139,16 +145,41 @@ def _copy_plan(libs: list[Library]) -> CopyPlan:
     return plan
 
 
+def unpack_catalogue(
+    target_dir: Path, source: Path = DEMO_CATALOGUE, sha256: str = DEMO_CATALOGUE_SHA256
+) -> Path:
+    """The shipped catalogue, its sha256 checked, unpacked into ``target_dir`` as the plain
+    MARC21 file the importer reads (its decoding processes seek by byte offset)."""
+    packed = source.read_bytes()
+    digest = hashlib.sha256(packed).hexdigest()
+    if digest != sha256:
+        raise ValueError(f"{source}: sha256 {digest}, expected {sha256} (damaged or changed)")
+    target = target_dir / source.name.removesuffix(".xz")
+    target.write_bytes(lzma.decompress(packed))
+    return target
+
+
 async def load_demo(
     sessions: async_sessionmaker[AsyncSession],
     hasher: PasswordHasher,
     *,
     now: datetime | None = None,
-    marc_path: Path = SAMPLE,
+    marc_path: Path | None = None,
     limit: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
-    """Replace the demo data: libraries, catalogue, copies, patrons, staff and loans."""
+    """Replace the demo data: libraries, catalogue (by default the shipped one), copies,
+    patrons, staff and loans."""
+    if marc_path is None:
+        with tempfile.TemporaryDirectory(prefix="hondana-demo-") as unpacked:
+            return await load_demo(
+                sessions,
+                hasher,
+                now=now,
+                marc_path=unpack_catalogue(Path(unpacked)),
+                limit=limit,
+                progress=progress,
+            )
     now = now or datetime.now(UTC)
     today = library_today(now, "Asia/Tokyo")
     async with sessions() as db, db.begin():

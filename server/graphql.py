@@ -13,9 +13,9 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
-from resolvers.context import Context, Services
-from resolvers.loaders import Loaders
-from resolvers.sessions import viewer_for_token
+from resolvers.accounts.sessions import viewer_for_token
+from resolvers.shared.context import Context, Services
+from resolvers.shared.loaders import Loaders
 from schema.root import HondanaSchema
 from server.metrics import COUNTED, Metrics, codes_of
 from server.middleware import SESSION_COOKIE, locale_of

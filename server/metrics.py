@@ -64,16 +64,8 @@ class Metrics:
             ["code"],
             registry=r,
         )
-        self.outbox_backlog = Gauge(
-            "hondana_outbox_backlog",
-            "Mails owed and not yet sent or given up (outbox rows PENDING or SENDING).",
-            registry=r,
-        )
-        self.outbox_due = Gauge(
-            "hondana_outbox_due",
-            "Unsent mails whose time has come (the rest wait for e.g. the next opening day).",
-            registry=r,
-        )
+        # No backlog count: one anonymous password reset that matched a patron queues one
+        # mail, and a count that moved by one would tell the requester so (AUTH-8).
         self.outbox_retrying = Gauge(
             "hondana_outbox_retrying",
             "Unsent mails that failed at least once and wait for a retry.",
@@ -99,8 +91,6 @@ class Metrics:
 
     def set_outbox(self, snapshot: OutboxSnapshot) -> None:
         """Publish an outbox snapshot."""
-        self.outbox_backlog.set(snapshot.backlog)
-        self.outbox_due.set(snapshot.due)
         self.outbox_retrying.set(snapshot.retrying)
         self.outbox_oldest_age.set(snapshot.oldest_due_age_seconds)
 

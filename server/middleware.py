@@ -7,14 +7,18 @@ them like any other error.
 
 from __future__ import annotations
 
+import ipaddress
+import itertools
 import json
 import logging
+import re
 import secrets
 import time
 from collections.abc import Callable
 from typing import Any
 
 from starlette.datastructures import Headers
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from models.db import is_unavailable
@@ -22,8 +26,8 @@ from policies.clock import Clock
 from policies.config import ServicePolicy
 from policies.errors import ErrorCode
 from policies.service import maintenance_remaining
-from resolvers.context import Locale
-from schema.messages import message
+from resolvers.shared.context import Locale
+from schema.shared.messages import message
 from server.trusted import TrustedDocuments
 
 log = logging.getLogger("hondana.access")
@@ -136,6 +140,54 @@ class RequestIdMiddleware:
             )
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+MAX_FORWARDED_HOPS = 20  # proxies in front of the API: a handful at most
+
+
+def _ip(text: str) -> str | None:
+    """``text`` as a normalised IP address, or ``None`` if it is not one."""
+    try:
+        return str(ipaddress.ip_address(text.strip()))
+    except ValueError:
+        return None
+
+
+def client_address(
+    peer: str | None, forwarded_for: str | None, trusted: tuple[Network, ...]
+) -> str | None:
+    """The client's address: the peer's, unless the peer is a trusted proxy, in which case
+    the nearest ``X-Forwarded-For`` hop that is not one (read from the right, since only
+    the hops our proxies appended are true). A hop that is not an IP address ends the walk
+    at the proxy that passed it on. With no proxy trusted (the default) the header is
+    ignored, so a client cannot choose the address its login failures count against."""
+    client = _ip(peer) if peer else None
+    hops = (forwarded_for or "").split(",")[-MAX_FORWARDED_HOPS:] if trusted else []
+    for hop in reversed(hops):
+        if client is None or not any(ipaddress.ip_address(client) in net for net in trusted):
+            break
+        if (ip := _ip(hop)) is None:
+            break
+        client = ip
+    return client
+
+
+class ClientAddressMiddleware:
+    """Put the client's address (:func:`client_address`) in the ASGI scope, where the
+    login throttle reads it; uvicorn's own proxy handling is off (``hondana serve``)."""
+
+    def __init__(self, app: ASGIApp, *, trusted_proxies: tuple[Network, ...]) -> None:
+        self.app = app
+        self.trusted = trusted_proxies
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            peer, port = scope.get("client") or (None, 0)
+            forwarded = Headers(scope=scope).get("x-forwarded-for")
+            address = client_address(peer, forwarded, self.trusted)
+            scope["client"] = (address, port) if address is not None else None
+        await self.app(scope, receive, send)
+
+
 class MaintenanceMiddleware:
     """During the daily maintenance window every API request gets 503 ``MAINTENANCE`` with
     ``Retry-After`` and changes nothing (SVC-1). Health probes still answer."""
@@ -183,7 +235,9 @@ class RequestGuardMiddleware:
             return
         headers = Headers(scope=scope)
         locale = locale_of(headers)
-        if SESSION_COOKIE in headers.get("cookie", "") and CLIENT_HEADER not in headers:
+        send = _no_store(send)  # every answer may be personal: never cached
+        cookies = cookie_parser(headers.get("cookie", ""))
+        if SESSION_COOKIE in cookies and CLIENT_HEADER not in headers:
             await send_error(send, 403, error_body(ErrorCode.CSRF_REQUIRED, locale))
             return
         if scope["method"] != "POST":
@@ -229,12 +283,41 @@ class RequestGuardMiddleware:
                 return b"".join(chunks)
 
 
+# Nesting of the request's JSON (variables included). GraphQL inputs nest a few levels;
+# the parser recurses per level, and 20,000 levels overflowed its stack.
+MAX_JSON_DEPTH = 64
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_DEPTH_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
+def json_depth(body: bytes) -> int:
+    """How deep ``body``'s arrays and objects nest, brackets in strings aside; counted
+    without parsing (strings removed and brackets kept by C-speed passes)."""
+    brackets = _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
+    return max(itertools.accumulate(_DEPTH_STEP[b] for b in brackets), default=0)
+
+
+def _has_lone_surrogate(doc: object) -> bool:
+    """Whether a decoded JSON value holds a lone surrogate (``"\\ud800"``), which no UTF-8
+    database, log or mail can carry."""
+    try:
+        json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def _parse(body: bytes) -> tuple[dict[str, Any] | None, str | None]:
     """The request object in ``body``, or ``None`` and why it is not one GraphQL request."""
+    if json_depth(body) > MAX_JSON_DEPTH:
+        return None, "TOO_DEEP"
     try:
         doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None, "MALFORMED_JSON"
+    if _has_lone_surrogate(doc):
+        return None, "INVALID_UNICODE"
     if isinstance(doc, list):
         return None, "BATCH"  # batching is off: one operation per request
     if not isinstance(doc, dict):
@@ -246,6 +329,20 @@ def _parse(body: bytes) -> tuple[dict[str, Any] | None, str | None]:
     if not isinstance(doc.get("operationName") or "", str):
         return None, "OPERATION_NAME_NOT_A_STRING"
     return doc, None
+
+
+def _no_store(send: Send) -> Send:
+    """``send`` with ``Cache-Control: no-store`` on the response (unless it has one)."""
+
+    async def sending(msg: Message) -> None:
+        if msg["type"] == "http.response.start":
+            headers = list(msg.get("headers", []))
+            if not any(name.lower() == b"cache-control" for name, _ in headers):
+                headers.append((b"cache-control", b"no-store"))
+            msg["headers"] = headers
+        await send(msg)
+
+    return sending
 
 
 def _replay(body: bytes, upstream: Receive) -> Callable[[], Any]:

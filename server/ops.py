@@ -57,6 +57,8 @@ class Ops:
     metrics: Metrics
     clock: Clock
     token: SecretStr | None = None
+    # Production without a token: /metrics is not served at all (404).
+    closed: bool = False
     # Broker checks block; two threads of their own, so a hanging broker cannot take the
     # loop's default executor (which DNS lookups use) away from everything else.
     _pool: ThreadPoolExecutor = field(
@@ -123,6 +125,8 @@ class Ops:
 
     async def scrape(self, request: Request) -> Response:
         """The Prometheus text format; the outbox gauges are refreshed first (one query)."""
+        if self.closed and self.token is None:
+            return PlainTextResponse("not found", status_code=404)
         if not self._authorized(request):
             return PlainTextResponse(
                 "metrics need the bearer token",

@@ -5,8 +5,8 @@ SQLite file, the SQLite Celery broker and a maildir, all under ``var/``. Setting
 ``HONDANA_DATABASE_URL=postgresql+asyncpg://...`` and ``HONDANA_BROKER_URL=redis://...``
 is the production switch; no code changes.
 
-This module imports nothing of the project but ``policies.config``, so the workers may use
-it too.
+This module imports nothing of the project but ``policies.config`` and ``policies.clock``,
+so the workers may use it too.
 """
 
 from __future__ import annotations
@@ -14,12 +14,14 @@ from __future__ import annotations
 import os
 from datetime import time
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import AwareDatetime, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from policies.clock import Clock, OffsetClock, SystemClock
 from policies.config import (
     AccountPolicy,
     CategoryLimits,
@@ -108,6 +110,14 @@ class PolicySettings(BaseModel):
 
 # Anyone can read it here, so anyone could forge digital-card codes and reading links with it.
 DEVELOPMENT_SECRET_KEY = "development-only-not-secret"
+# A production key signs digital-card codes and reading links: 32 bytes or more, and not
+# one character repeated (a placeholder, not a random value).
+MIN_SECRET_BYTES = 32
+MIN_SECRET_DISTINCT = 8
+
+
+def _networks(text: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    return tuple(ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip())
 
 
 class Settings(BaseSettings):
@@ -121,6 +131,8 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite+aiosqlite:///{VAR_DIR}/hondana.db"
     broker_url: str = f"sqla+sqlite:///{VAR_DIR}/celery-broker.db"
     maildir: Path = VAR_DIR / "maildir"
+    # Celery beat's schedule (shelve files ``<name>.db`` or ``.dat/.dir/.bak``).
+    beat_schedule: Path = VAR_DIR / "celerybeat-schedule"
     # Signs short-lived codes (digital card, reading links). Must be set in production.
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET_KEY)
     host: str = "127.0.0.1"
@@ -133,7 +145,7 @@ class Settings(BaseSettings):
     argon2_memory_kib: int = Field(19456, ge=8)
     argon2_parallelism: int = Field(1, ge=1)
     # Half the cores (1 on 2): a login storm then queues logins rather than slowing every
-    # other request; the threads also run at a lower priority (resolvers/passwords.py).
+    # other request; the threads also run at a lower priority (resolvers/shared/passwords.py).
     hash_threads: int = Field(default_factory=lambda: max(1, (os.cpu_count() or 2) // 2), ge=1)
     max_body_bytes: int = Field(100_000, ge=1024)
     # An operation running longer is cancelled (EXECUTION_TIMEOUT); PostgreSQL cancels a
@@ -159,9 +171,27 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = None
     worker_metrics_port: int | None = Field(None, ge=1, le=65535)
     worker_metrics_addr: str = "127.0.0.1"
+    # Proxies whose X-Forwarded-For is believed (comma-separated addresses or networks,
+    # e.g. "10.0.0.5,10.1.0.0/24"). None by default: the peer's address is the client's.
+    trusted_proxies: str = ""
     policy: PolicySettings = PolicySettings()
+    # Development only, refused in production: the API's and the workers' clocks start at
+    # this instant (ISO 8601 with a zone) and run on from there, e.g. to see the mail owed
+    # "on the next opening day" (MAIL-1) go out without waiting for that day.
+    dev_now: AwareDatetime | None = None
     # The front ends' operations by id (``hondana clients manifest``); production runs only these.
     trusted_documents: Path = Path(__file__).resolve().parents[1] / "clients" / "manifest.json"
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: str) -> str:
+        _networks(value)  # refuse a typo at startup, not at the first request
+        return value
+
+    @property
+    def proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """:attr:`trusted_proxies` as networks."""
+        return _networks(self.trusted_proxies)
 
     @property
     def is_production(self) -> bool:
@@ -172,12 +202,20 @@ class Settings(BaseSettings):
         development signing key is public (it is in this file)."""
         if not self.is_production:
             return
+        if self.dev_now is not None:
+            raise RuntimeError("HONDANA_DEV_NOW moves the clock: never in production")
         key = self.secret_key.get_secret_value()
-        if not key or key == DEVELOPMENT_SECRET_KEY:
+        weak = len(key.encode()) < MIN_SECRET_BYTES or len(set(key)) < MIN_SECRET_DISTINCT
+        if key == DEVELOPMENT_SECRET_KEY or weak:
             raise RuntimeError(
-                "HONDANA_SECRET_KEY is the development default: production needs its own long "
-                "random value, the same on every API process (docs/deploy.md)"
+                "HONDANA_SECRET_KEY is the development default or too weak: production needs "
+                f"its own random value of {MIN_SECRET_BYTES}+ bytes (e.g. `openssl rand -hex "
+                "32`), the same on every API process (docs/deploy.md)"
             )
+
+    def clock(self) -> Clock:
+        """The clock the API and the workers read: the machine's, or from ``dev_now`` on."""
+        return OffsetClock(self.dev_now) if self.dev_now is not None else SystemClock()
 
     @property
     def secure_cookies(self) -> bool:

@@ -12,6 +12,7 @@ import asyncio
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,26 @@ def _pg_available() -> str | None:
     return None
 
 
+def skip_unless_up(problem: str | None) -> None:
+    """Skip for a service that does not answer (``problem``), or fail under
+    ``HONDANA_REQUIRE_SERVICES``."""
+    if problem:
+        if REQUIRE:
+            pytest.fail(f"{problem} (HONDANA_REQUIRE_SERVICES is set)")
+        pytest.skip(problem)
+
+
+@contextmanager
+def scratch_pg_database(prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database of this run's own, dropped afterwards: its URL."""
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -66,19 +87,10 @@ def database_url(
         upgrade(url)
         yield url
         return
-    problem = _pg_available()
-    if problem:
-        if REQUIRE:
-            pytest.fail(f"{problem} (HONDANA_REQUIRE_SERVICES is set)")
-        pytest.skip(problem)
-    name = f"hondana_test_{os.getpid()}_{secrets.token_hex(3)}"
-    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    try:
+    skip_unless_up(_pg_available())
+    with scratch_pg_database("hondana_test") as url:
         upgrade(url)
         yield url
-    finally:
-        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture

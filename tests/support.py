@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import count
+from pathlib import Path
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 from starlette.applications import Starlette
 
 from models import Copy, Library, Loan, Patron, Record, StaffUser
@@ -23,12 +29,59 @@ from policies.enums import (
     PasswordState,
     StaffRole,
 )
-from resolvers import search_index
-from resolvers.context import Services
+from resolvers.catalogue import search_index
+from resolvers.shared.context import Services
 from server.app import create_app
 from server.settings import Settings
+from server.trusted import manifest_text
 
 CLIENT_HEADERS = {"X-Hondana-Client": "tests"}
+ROOT = Path(__file__).resolve().parents[1]
+HONDANA = [sys.executable, "-m", "server.cli"]
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def hondana_serve(env: dict[str, str]) -> Iterator[str]:
+    """`hondana serve` as users start it, on a free port: its URL once /healthz answers.
+    Stopped afterwards (killed if a request froze it)."""
+    port = free_port()
+    process = subprocess.Popen([*HONDANA, "serve", "--port", str(port)], env=env, cwd=ROOT)  # noqa: S603
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(f"{url}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def production_settings(settings: Settings, tmp_path: Path) -> Settings:
+    """``settings`` in production mode: the front ends' manifest and a proper secret key."""
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(manifest_text(), encoding="utf-8")
+    return settings.model_copy(
+        update={
+            "env": "production",
+            "secret_key": SecretStr("production-test-secret-0123456789-abcdef"),
+            "trusted_documents": manifest,
+        }
+    )
 
 
 class Api:

@@ -8,8 +8,9 @@ broker's reliability matter little: a lost task only delays mail until the next 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
 from celery.schedules import crontab
 
 from server.settings import get_settings
@@ -17,13 +18,33 @@ from server.settings import get_settings
 TASK_MODULES = ["workers.dispatch", "workers.scans"]
 
 
+REDIS_SCHEMES = frozenset({"redis", "rediss", "sentinel"})
+# Redis: a message a worker took but never acknowledged (it died) is handed out again after
+# this long.
+REDIS_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
 # Redis, for a process that only publishes (the API's nudge): a broker that stops answering
 # (hung, half-open connection) fails a publish after socket_timeout instead of holding the
 # caller forever. Not for the worker: in the Redis-hang drill (bench/drills.py) a worker
 # with a socket timeout had an ack time out and never consumed again after Redis resumed;
 # without one it waits and carries on, and kombu's health checks cover its BRPOP.
-# Other transports ignore these keys.
-PUBLISHER_TRANSPORT_OPTIONS = {"socket_timeout": 5.0, "socket_connect_timeout": 2.0}
+PUBLISHER_TRANSPORT_OPTIONS: dict[str, object] = {
+    "socket_timeout": 5.0,
+    "socket_connect_timeout": 2.0,
+}
+
+
+def transport_options(broker_url: str, *, publisher: bool = False) -> dict[str, object]:
+    """The broker transport options the transport of ``broker_url`` understands.
+
+    Each transport reads its options its own way, so none gets another's: kombu's
+    SQLAlchemy transport (``sqla+``, the embedded default) hands every option it does not
+    know to ``sqlalchemy.create_engine()``, which refuses a Redis option such as
+    ``visibility_timeout`` with a TypeError and the worker dies at start (issue 16).
+    """
+    scheme = broker_url.partition("://")[0].lower()
+    if scheme in REDIS_SCHEMES:
+        return {**REDIS_TRANSPORT_OPTIONS, **(PUBLISHER_TRANSPORT_OPTIONS if publisher else {})}
+    return {}
 
 
 def create_celery(*, publisher: bool = False) -> Celery:
@@ -33,6 +54,7 @@ def create_celery(*, publisher: bool = False) -> Celery:
     url = settings.broker_url
     if url.startswith("sqla+sqlite:///"):
         Path(url.removeprefix("sqla+sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    settings.beat_schedule.parent.mkdir(parents=True, exist_ok=True)
     celery = Celery("hondana", broker=url, backend=settings.result_backend, include=TASK_MODULES)
     celery.conf.update(
         task_acks_late=True,
@@ -42,13 +64,16 @@ def create_celery(*, publisher: bool = False) -> Celery:
         enable_utc=True,
         broker_connection_retry_on_startup=True,
         task_ignore_result=settings.result_backend is None,
-        broker_transport_options={
-            "visibility_timeout": 3600,
-            **(PUBLISHER_TRANSPORT_OPTIONS if publisher else {}),
-        },
+        broker_transport_options=transport_options(url, publisher=publisher),
+        # Beat's shelve files go with the rest of the data, not in the working directory.
+        beat_schedule_filename=str(settings.beat_schedule),
         beat_schedule={
             # Library time (Asia/Tokyo). Each scan is idempotent and catches up.
-            "dispatch-outbox": {"task": "hondana.mail.dispatch", "schedule": 60.0},
+            "dispatch-outbox": {
+                "task": "hondana.mail.dispatch",
+                "schedule": 60.0,
+                "kwargs": {"scheduled": True},
+            },
             "expire-holds": {"task": "hondana.holds.expire", "schedule": crontab(minute=5)},
             "ebook-sweep": {"task": "hondana.ebooks.sweep", "schedule": crontab(minute=15)},
             "due-reminders": {
@@ -69,6 +94,13 @@ def create_celery(*, publisher: bool = False) -> Celery:
 
 
 app = create_celery()
+
+
+@signals.beat_init.connect
+def dispatch_when_beat_starts(**_: Any) -> None:
+    """Mail owed while no worker ran goes out as soon as beat starts, not a minute later
+    at its first scheduled run (``make demo``'s mails, or after an outage)."""
+    app.send_task("hondana.mail.dispatch", kwargs={"scheduled": True})
 
 
 @app.task(name="hondana.ping")

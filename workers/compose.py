@@ -15,7 +15,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from resolvers.mail import Claimed
+from resolvers.mail.mail import Claimed
 from server.settings import Settings
 
 WEEKDAYS = "月火水木金土日"

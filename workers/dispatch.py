@@ -18,12 +18,12 @@ from datetime import datetime
 
 from celery.utils.log import get_task_logger
 
-from resolvers import mail as outbox
-from resolvers.mail import Claimed
-from resolvers.notices import stale_hold_mails
+from resolvers.mail import mail as outbox
+from resolvers.mail.mail import Claimed
+from resolvers.mail.notices import stale_hold_mails
 from workers.app import app
 from workers.compose import compose
-from workers.metrics import count_deliveries
+from workers.metrics import count_deliveries, mark_scheduled_run
 from workers.runtime import moment, run, runtime
 from workers.senders import (
     PermanentFailure,
@@ -144,9 +144,15 @@ def dispatch_once(now_iso: str | None = None, limit: int | None = None) -> Dispa
 
 
 @app.task(name="hondana.mail.dispatch", ignore_result=False)
-def dispatch_outbox(now: str | None = None) -> dict[str, int]:
-    """Celery task: run the dispatcher once (beat every minute, and nudged after commits)."""
+def dispatch_outbox(now: str | None = None, scheduled: bool = False) -> dict[str, int]:
+    """Celery task: run the dispatcher once (beat every minute, and nudged after commits).
+
+    Only beat's runs (``scheduled``) set the last-run time operators alert on: a nudged run
+    follows e.g. a password reset that matched, and must not tell that to a metrics reader.
+    """
     report = dispatch_once(now)
+    if scheduled:
+        mark_scheduled_run()
     if report.errors:
         log.warning("mail dispatch: %s", report.errors[-1])
     return {

@@ -15,7 +15,10 @@ Series (labels are bounded: ``task`` is a registered task name, ``outcome`` a fi
 
 - ``hondana_celery_tasks_total{task, outcome}``: ``success``, ``failure``, ``retry``;
 - ``hondana_mail_deliveries_total{outcome}``: what the outbox dispatcher did with each
-  claimed mail, ``sent``, ``retried`` (temporary failure), ``failed`` (permanent), ``skipped``.
+  claimed mail, ``sent``, ``retried`` (temporary failure), ``failed`` (permanent), ``skipped``;
+- ``hondana_mail_dispatch_last_run_timestamp_seconds``: when beat's dispatcher run (every
+  minute) last finished; with the API's ``hondana_outbox_oldest_age_seconds`` it tells that
+  mail has stopped (docs/deploy.md).
 """
 
 from __future__ import annotations
@@ -25,7 +28,13 @@ import os
 from typing import Any, Protocol, TypeVar
 
 from celery import signals
-from prometheus_client import CollectorRegistry, Counter, multiprocess, start_http_server
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    multiprocess,
+    start_http_server,
+)
 
 from server.settings import get_settings
 
@@ -46,6 +55,12 @@ DELIVERIES = Counter(
     "Claimed outbox mails by what the dispatcher did with them.",
     ["outcome"],
     registry=REGISTRY,
+)
+LAST_DISPATCH = Gauge(
+    "hondana_mail_dispatch_last_run_timestamp_seconds",
+    "When the scheduled outbox dispatcher run (beat, every minute) last finished (Unix time).",
+    registry=REGISTRY,
+    multiprocess_mode="max",  # the latest over every pool process
 )
 for _outcome in DELIVERY_OUTCOMES:
     DELIVERIES.labels(outcome=_outcome)  # every series exists from the start, at 0
@@ -69,6 +84,11 @@ def count_deliveries(report: R) -> R:
         if n := getattr(report, outcome):
             DELIVERIES.labels(outcome=outcome).inc(n)
     return report
+
+
+def mark_scheduled_run() -> None:
+    """A scheduled dispatcher run has finished (whatever it sent)."""
+    LAST_DISPATCH.set_to_current_time()
 
 
 def _task_name(sender: Any) -> str:

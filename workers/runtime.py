@@ -11,13 +11,13 @@ import asyncio
 import os
 from collections.abc import Coroutine
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from models.db import create_engine, create_session_factory
-from policies.clock import library_today
+from policies.clock import Clock, library_today
 from policies.config import PolicyConfig
 from server.settings import Settings, get_settings
 
@@ -31,6 +31,7 @@ class Runtime:
     pid: int
     settings: Settings
     policy: PolicyConfig
+    clock: Clock
     loop: asyncio.AbstractEventLoop
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
@@ -44,12 +45,14 @@ def runtime() -> Runtime:
     global _current
     if _current is None or _current.pid != os.getpid():
         settings = get_settings()
+        settings.check_production()  # e.g. a moved clock (HONDANA_DEV_NOW) is refused there
         loop = asyncio.new_event_loop()
         engine = create_engine(settings.database_url, pool_size=2)
         _current = Runtime(
             pid=os.getpid(),
             settings=settings,
             policy=settings.policy.to_policy(),
+            clock=settings.clock(),
             loop=loop,
             engine=engine,
             sessions=create_session_factory(engine),
@@ -64,7 +67,7 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 
 def moment(now: str | None) -> tuple[datetime, date]:
     """``now`` (ISO 8601, for tests and catch-up runs) or the clock, and its library day."""
-    instant = datetime.fromisoformat(now) if now else datetime.now(UTC)
+    instant = datetime.fromisoformat(now) if now else runtime().clock.now()
     if instant.tzinfo is None:
         raise ValueError("now must carry a time zone")
     return instant, library_today(instant, runtime().policy.service.timezone)

@@ -11,11 +11,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from policies.config import PolicyConfig
-from resolvers import ebooks
-from resolvers.expiry import expire_ready_holds
-from resolvers.notices import queue_due_reminders, queue_new_arrivals, queue_overdue_notices
+from resolvers.ebooks import ebooks
+from resolvers.mail.notices import queue_due_reminders, queue_new_arrivals, queue_overdue_notices
 from workers.app import app
 from workers.dispatch import dispatch_once
+from workers.expiry import expire_ready_holds
 from workers.runtime import moment, run, runtime
 
 

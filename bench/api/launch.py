@@ -68,8 +68,8 @@ class Counted:
 
 def api() -> Counted:
     """The real app (``hondana serve``'s factory). ``BENCH_HASH_NICENESS`` overrides the
-    hashing threads' niceness (resolvers/passwords.py), for a before/after of the storm."""
-    from resolvers import passwords
+    hashing threads' niceness (resolvers/shared/passwords.py), for a before/after of the storm."""
+    from resolvers.shared import passwords
     from server.app import create_app
 
     if (niceness := os.environ.get("BENCH_HASH_NICENESS")) is not None:

@@ -35,17 +35,18 @@ from models.db import create_engine, create_session_factory  # noqa: E402
 from policies.cards import days_overdue  # noqa: E402
 from policies.clock import SystemClock  # noqa: E402
 from policies.enums import CopyStatus, HoldState, MaterialType  # noqa: E402
-from resolvers import catalogue, holds, loans  # noqa: E402
-from resolvers import search as search_resolvers  # noqa: E402
-from resolvers.context import Anonymous, Context, PatronViewer, Services, Viewer  # noqa: E402
-from resolvers.loaders import Availability, Loaders  # noqa: E402
-from resolvers.sessions import viewer_for_token  # noqa: E402
+from resolvers.accounts.sessions import viewer_for_token  # noqa: E402
+from resolvers.catalogue import catalogue  # noqa: E402
+from resolvers.catalogue import search as search_resolvers  # noqa: E402
+from resolvers.circulation import holds, loans  # noqa: E402
+from resolvers.shared.context import Anonymous, Context, PatronViewer, Services, Viewer  # noqa: E402
+from resolvers.shared.loaders import Availability, Loaders  # noqa: E402
 from server.app import make_hasher  # noqa: E402
 from server.settings import Settings  # noqa: E402
 
 
 def gid(type_name: str, pk: int) -> str:
-    """The same opaque id as ``schema.ids.encode``."""
+    """The same opaque id as ``schema.shared.ids.encode``."""
     return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
 
 

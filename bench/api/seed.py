@@ -33,9 +33,9 @@ from policies.enums import (  # noqa: E402
     MaterialType,
     PasswordState,
 )
-from resolvers.catalogue_import import import_records, prepared_file_batches  # noqa: E402
-from resolvers.passwords import PasswordHasher  # noqa: E402
+from resolvers.shared.passwords import PasswordHasher  # noqa: E402
 from server import demo  # noqa: E402
+from server.catalogue_import import import_records, prepared_file_batches  # noqa: E402
 
 PASSWORD = "bench2468"
 LOANS_CARD = "3000000001"  # 20 loans

@@ -13,8 +13,8 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 import models
-from schema.extensions import ErrorShaping
 from schema.root import HondanaSchema
+from schema.shared.extensions import ErrorShaping
 from server.graphql import HondanaGraphQL
 from tests.support import Api, Factory, codes
 

@@ -41,3 +41,21 @@ async def test_one_login_alone_is_fine(api: Api, factory: Factory) -> None:
         % patron.card_number
     )
     assert "errors" not in body and body["data"]["only"]["errors"] == []
+
+
+async def test_logins_inside_fragments_are_counted(api: Api, factory: Factory) -> None:
+    # AUTH-11: a login counts wherever it stands: named fragments, inline fragments, and a
+    # fragment spread twice, each spread counted.
+    patron = await factory.patron("yomu2468")
+    login = f'login(cardNumber: "{patron.card_number}", password: "guess") {{ errors {{ code }} }}'
+    documents = [
+        f"mutation {{ ...A }} fragment A on Mutation {{ a: {login} b: {login} }}",
+        f"mutation {{ ... on Mutation {{ a: {login} }} b: {login} }}",
+        f"mutation {{ ...A ...B }} fragment A on Mutation {{ a: {login} }}"
+        f" fragment B on Mutation {{ ...A }}",
+    ]
+    for document in documents:
+        body = await api.gql(document)
+        assert codes(body) == ["ONE_CREDENTIAL_ATTEMPT"], (document, body)
+        assert body["data"] is None
+    assert await api.login(patron.card_number, "yomu2468")  # none of them ran

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from strawberry.extensions import ValidationCache
 
-from schema.extensions import CachedParse
 from schema.root import DOCUMENT_CACHE_SIZE, MAX_ALIASES, MAX_DEPTH, MAX_TOKENS
+from schema.shared.extensions import CachedParse
 from tests.support import Api, Factory, codes
 
 DEEP = "{ search { edges { node " + "{ x " * (MAX_DEPTH + 1) + "}" * (MAX_DEPTH + 1) + " } } }"

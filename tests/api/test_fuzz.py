@@ -63,8 +63,8 @@ from sqlalchemy import func, select
 import models
 from models import EbookTitle
 from policies.enums import CopyStatus, LibraryKind, MaterialType, StaffRole
-from resolvers import sessions
-from schema import ids
+from resolvers.accounts import sessions
+from schema.shared import ids
 from tests.support import Api, Factory
 
 SDL_PATH = Path(__file__).resolve().parents[2] / "schema" / "schema.graphql"

@@ -9,7 +9,7 @@ import base64
 
 import pytest
 
-from schema import ids
+from schema.shared import ids
 from tests.support import Api, Factory
 
 HUGE = ("2147483648", "999999999999999999")

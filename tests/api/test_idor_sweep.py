@@ -20,8 +20,8 @@ from graphql import (
 
 from models import EbookTitle
 from policies.enums import CopyStatus, MaterialType
-from schema import ids
 from schema.root import schema
+from schema.shared import ids
 from tests.support import Api, Factory
 
 # Anyone may call these (BASKET-4, AUTH-1/2, APP-1).

@@ -13,8 +13,8 @@ from sqlalchemy.exc import DBAPIError
 import models
 from models.db import create_engine, is_statement_timeout, is_unavailable
 from policies.clock import FixedClock
-from schema.ids import encode
-from schema.root import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS
+from schema.root import MAX_ALIASES, MAX_DEPTH, MAX_SELECTIONS, MAX_TOKENS
+from schema.shared.ids import encode
 from server.settings import Settings
 from tests.support import Api, Factory, app_client, codes
 
@@ -48,6 +48,20 @@ async def test_alias_limit_has_its_own_code(api: Api, factory: Factory) -> None:
     assert "20" in str(error["message"])
     at_limit = " ".join(f"a{i}: libraries {{ code }}" for i in range(MAX_ALIASES))
     assert "errors" not in await api.gql("{ " + at_limit + " }")
+
+
+async def test_selection_limit_counts_every_spread(api: Api) -> None:
+    # SEC: 1,000 selections with fragments expanded; a fragment spread at every rung of a
+    # ladder is counted at every spread, cheaply (each fragment measured once).
+    rungs = " ".join(f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(12))
+    ladder = f"query {{ ...F0 }} {rungs} fragment F12 on Query {{ libraries {{ code }} }}"
+    body = await api.gql(ladder, headers={"Accept-Language": "en"})
+    error = _error(body, "QUERY_TOO_COMPLEX")
+    assert error["extensions"]["max"] == MAX_SELECTIONS  # type: ignore[index]
+    assert error["message"] == (
+        "The query selects too many fields (at most 1000, fragments expanded)."
+    )
+    assert body.get("data") is None
 
 
 async def test_token_limit_has_its_own_code(api: Api) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from policies.enums import StaffRole
-from schema import ids
+from schema.shared import ids
 from tests.support import Api, Factory
 
 NUL = "a\\u0000b"  # as written inside a GraphQL string literal

@@ -19,10 +19,11 @@ from starlette.routing import Route
 from strawberry.types import Info
 
 from policies.enums import PasswordState, StaffRole
-from resolvers.context import Context
-from schema.accounts import AccountMutations
-from schema.extensions import ErrorShaping
-from schema.permissions import (
+from resolvers.shared.context import Context
+from schema.accounts.accounts import AccountMutations
+from schema.root import HondanaSchema
+from schema.shared.extensions import ErrorShaping
+from schema.shared.permissions import (
     ActivePassword,
     Authenticated,
     CardValid,
@@ -30,7 +31,6 @@ from schema.permissions import (
     StaffOnly,
     guard,
 )
-from schema.root import HondanaSchema
 from server.graphql import HondanaGraphQL
 from tests.support import Api, Factory, codes
 

@@ -17,7 +17,7 @@ import pytest
 from graphql import FieldNode, OperationDefinitionNode, parse, print_ast
 from sqlalchemy import event
 
-from schema import ids
+from schema.shared import ids
 from server.trusted import operation_files
 from tests.api.lists import (
     Grow,

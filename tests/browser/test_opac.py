@@ -5,18 +5,15 @@ renew a loan. The API runs as a real uvicorn process over a demo library."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
+from tests.support import HONDANA, ROOT, hondana_serve
+
 CHROMIUM = Path("/usr/bin/chromium")
-ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / "var" / "screenshots" / "opac.png"
 ARGS = [
     "--headless",
@@ -35,12 +32,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`hondana demo` (the 19,554 sample records) and `hondana serve` on a free port."""
@@ -53,24 +44,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "HONDANA_MAILDIR": str(home / "maildir"),
         "HONDANA_BROKER_URL": "memory://",
     }
-    hondana = [sys.executable, "-m", "server.cli"]
-    subprocess.run([*hondana, "demo"], env=env, cwd=ROOT, check=True)  # noqa: S603
-    port = _free_port()
-    process = subprocess.Popen(  # noqa: S603
-        [*hondana, "serve", "--port", str(port)], env=env, cwd=ROOT
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{url}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+    subprocess.run([*HONDANA, "demo"], env=env, cwd=ROOT, check=True)  # noqa: S603
+    with hondana_serve(env) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_log_in_search_hold_and_renew(server: str) -> None:

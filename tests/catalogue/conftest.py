@@ -22,8 +22,8 @@ from models.migrate import upgrade
 from policies.clock import FixedClock
 from policies.enums import LibraryKind
 from policies.folding import fold, tokens
-from resolvers.catalogue_import import import_records, prepared_file_batches
 from server.app import create_app
+from server.catalogue_import import import_records, prepared_file_batches
 from server.settings import Settings
 from tests.conftest import T0, _pg_admin
 from tests.support import Api

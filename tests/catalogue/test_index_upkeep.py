@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 
 from models import Hold, RecordSearch, SearchPosting
 from policies.enums import StaffRole
-from resolvers import search_index
-from resolvers.catalogue_import import import_records, prepared_batches
-from resolvers.marc import iter_marc_file
-from schema import ids
+from resolvers.catalogue import search_index
+from resolvers.catalogue.marc import iter_marc_file
+from schema.shared import ids
+from server.catalogue_import import import_records, prepared_batches
 from tests.support import Api, Factory, codes
 
 SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "data" / "lc-books-2016-sample.mrc"

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from models import Record
 from models.db import create_engine, create_session_factory
-from resolvers.search import SearchRequest, run_search
+from resolvers.catalogue.search import SearchRequest, run_search
 from tests.catalogue.test_search import run
 from tests.support import Api
 

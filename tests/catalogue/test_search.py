@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from policies.folding import fold, query_terms
-from schema import ids
+from schema.shared import ids
 from tests.catalogue.conftest import Sample
 from tests.support import Api, codes
 

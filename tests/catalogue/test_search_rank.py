@@ -10,7 +10,7 @@ import pytest
 from policies.folding import fold, query_terms, words_joined
 from policies.reading import from_romanisation
 from policies.variants import VARIANT_KANJI
-from schema import ids
+from schema.shared import ids
 from tests.catalogue.conftest import Sample
 from tests.catalogue.test_search import every_id, scan
 from tests.support import Api

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from schema import ids
+from schema.shared import ids
 from tests.support import Api
 
 ADD = """mutation($r: ID!) { addToBasket(recordId: $r) { entry { id } errors { code rule } } }"""

@@ -17,7 +17,6 @@ from policies.enums import (
     MaterialType,
     StaffRole,
 )
-from resolvers.expiry import expire_ready_holds
 from tests.circulation.ops import (
     CHECK_IN,
     CHECK_OUT,
@@ -32,6 +31,7 @@ from tests.circulation.ops import (
     my_holds,
 )
 from tests.support import Api, Factory, codes
+from workers.expiry import expire_ready_holds
 
 
 async def _desk(api: Api, factory: Factory) -> str:
@@ -383,7 +383,7 @@ async def test_a_copy_is_never_on_two_open_loans(api: Api, factory: Factory) -> 
 
     from models import Loan
     from policies.enums import StaffRole
-    from schema import ids
+    from schema.shared import ids
 
     lib = await factory.library("central")
     record = await factory.record("二重貸出")

@@ -111,7 +111,10 @@ def test_production_refuses_to_start_without_a_manifest(tmp_path: Path) -> None:
     assert json.loads(manifest_text())["version"] == 1
 
 
-@pytest.mark.parametrize("key", [None, "", "development-only-not-secret"])
+@pytest.mark.parametrize(
+    "key",
+    [None, "", "development-only-not-secret", "x", "k" * 40, "0123456789abcdef0123456789abcde"],
+)
 def test_production_refuses_to_start_with_the_development_secret_key(
     tmp_path: Path, key: str | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from models import Copy, EbookTitle, Library, Loan, Patron
 from policies.enums import CopyStatus
-from schema import ids
+from schema.shared import ids
 from server.demo import load_demo
 from server.trusted import build_manifest
 from tests.support import Api
@@ -249,7 +249,7 @@ def _remember(state: dict[str, Any], operation: str, data: dict[str, Any]) -> No
 
 
 async def _demo_world(api: Api) -> dict[str, Any]:
-    """The demo library (all 19,554 sample records), and the ids the steps need."""
+    """The demo library (the shipped catalogue), and the ids the steps need."""
     services = api.app.state.services
     await load_demo(services.sessions, services.hasher, now=services.clock.now())
     async with services.sessions() as db:

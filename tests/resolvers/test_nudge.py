@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from models import OutboxMessage
 from policies.clock import FixedClock
-from resolvers.nudge import Nudger
+from resolvers.shared.nudge import Nudger
 from server.app import create_app
 from server.settings import Settings
 from tests.support import Api, Factory

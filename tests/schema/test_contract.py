@@ -34,7 +34,7 @@ def test_every_public_field_has_a_description() -> None:
 
 def test_error_table_is_current() -> None:
     # docs/errors.md is generated from the enum and the messages, so it cannot drift.
-    from schema.error_table import error_table
+    from schema.shared.error_table import error_table
 
     path = Path(__file__).resolve().parents[2] / "docs" / "errors.md"
     assert path.read_text(encoding="utf-8") == error_table(), "run `hondana export-schema`"

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from models import OutboxMessage, Patron
 from policies.enums import StaffRole
-from resolvers.mail import Claimed
+from resolvers.mail.mail import Claimed
 from server.settings import Settings
 from tests.support import Api, Factory, codes
 from workers.compose import render

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from models import OutboxMessage
 from policies.enums import OutboxState
-from resolvers.outbox import queue_mail
+from resolvers.mail.outbox import queue_mail
 from tests.support import Api, Factory
 from tests.workers.conftest import Sink, Workers
 from tests.workers.test_mail import DISPATCH, jst

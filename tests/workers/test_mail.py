@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from models import Loan, OutboxMessage, Patron
 from policies.enums import ContactMethod, CopyStatus, OutboxState, StaffRole
-from resolvers.outbox import queue_mail
+from resolvers.mail.outbox import queue_mail
 from tests.circulation.ops import CHECK_IN, gid, hold_for
 from tests.support import Api, Factory
 from tests.workers.conftest import Sink, Workers

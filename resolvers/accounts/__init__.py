@@ -1,0 +1,2 @@
+"""Accounts: login and sessions, issuing and resetting passwords, the digital card, preferences
+and web applications."""

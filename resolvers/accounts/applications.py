@@ -1,0 +1,188 @@
+"""Web applications (APP-1): new registration, card re-issue, change of registered
+details, card renewal and card-number notice. The public submits; staff approve or reject;
+the applicant is told by mail through the outbox."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+
+from models import Application, Patron
+from models.db import lock_row
+from policies.enums import ApplicationKind, ApplicationState, CardKind
+from policies.errors import ErrorCode, RuleViolation
+from policies.preferences import normalize_email
+from policies.text import has_nul
+from resolvers.accounts import sessions
+from resolvers.accounts.password_issue import throttled
+from resolvers.mail.outbox import queue_mail
+from resolvers.shared.context import Context, StaffViewer
+
+NEEDS_CARD = {
+    ApplicationKind.CARD_REISSUE,
+    ApplicationKind.DETAILS_CHANGE,
+    ApplicationKind.CARD_RENEWAL,
+}
+MAX_DETAILS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """What an applicant typed."""
+
+    kind: ApplicationKind
+    name: str
+    birth_date: date
+    email: str
+    card_number: str | None = None
+    details: str | None = None
+
+
+def _clean(sub: Submission, today: date) -> Submission:
+    name = " ".join(sub.name.split())
+    if not name or len(name) > 100 or not name.isprintable():
+        raise RuleViolation(ErrorCode.INVALID_INPUT, "APP-1", field="name")
+    if not date(1900, 1, 1) <= sub.birth_date <= today:
+        raise RuleViolation(ErrorCode.INVALID_INPUT, "APP-1", field="birthDate")
+    card = (sub.card_number or "").strip() or None
+    if sub.kind in NEEDS_CARD and (card is None or len(card) > 20 or not card.isalnum()):
+        raise RuleViolation(ErrorCode.INVALID_INPUT, "APP-1", field="cardNumber")
+    details = (sub.details or "").strip() or None
+    if details is not None and (
+        len(details) > MAX_DETAILS or not details.replace("\n", " ").isprintable()
+    ):
+        raise RuleViolation(ErrorCode.INVALID_INPUT, "APP-1", field="details")
+    email = normalize_email(sub.email, "email")
+    return Submission(sub.kind, name, sub.birth_date, email, card, details)
+
+
+async def submit(ctx: Context, sub: Submission) -> Application:
+    """Queue an application for staff. Anyone may apply; throttled per client address."""
+    clean = _clean(sub, ctx.today())
+    await throttled(ctx, "application", clean.email)
+    async with ctx.services.sessions() as db, db.begin():
+        patron_id = None
+        if clean.card_number is not None:
+            patron = (
+                await db.execute(
+                    select(Patron).where(
+                        Patron.card_number == clean.card_number,
+                        Patron.birth_date == clean.birth_date,
+                    )
+                )
+            ).scalar_one_or_none()
+            patron_id = patron.id if patron is not None else None  # shown to staff only
+        row = Application(
+            kind=clean.kind,
+            state=ApplicationState.PENDING,
+            name=clean.name,
+            birth_date=clean.birth_date,
+            email=clean.email,
+            card_number=clean.card_number,
+            details=clean.details,
+            patron_id=patron_id,
+            created_at=ctx.services.clock.now(),
+        )
+        db.add(row)
+    return row
+
+
+async def queue(ctx: Context, state: ApplicationState) -> Sequence[Application]:
+    """The staff queue: applications in ``state``, oldest first (at most 200)."""
+    async with ctx.services.sessions() as db:
+        rows = await db.execute(
+            select(Application)
+            .where(Application.state == state)
+            .order_by(Application.created_at, Application.id)
+            .limit(200)
+        )
+        return rows.scalars().all()
+
+
+def new_card_number() -> str:
+    """A fresh 10-digit card number (collisions are retried by the unique constraint)."""
+    return "3" + "".join(secrets.choice("0123456789") for _ in range(9))
+
+
+async def decide(
+    ctx: Context,
+    staff: StaffViewer,
+    application_id: int,
+    *,
+    approve: bool,
+    note: str | None,
+    card_number: str | None,
+) -> Application:
+    """Approve or reject; approval does what was asked, and either way the applicant is
+    told by mail. ``card_number`` lets staff name the patron they identified (notice)."""
+    if note is not None and len(note) > MAX_DETAILS:
+        raise RuleViolation(ErrorCode.INVALID_INPUT, field="note")
+    now, today = ctx.services.clock.now(), ctx.today()
+    years = ctx.policy.circulation.card_valid_years
+    async with ctx.services.sessions() as db, db.begin():
+        await lock_row(db, Application, application_id)
+        app = await db.get(Application, application_id, populate_existing=True)
+        if app is None:
+            raise RuleViolation(ErrorCode.NOT_FOUND, field="applicationId")
+        if app.state is not ApplicationState.PENDING:
+            raise RuleViolation(ErrorCode.ALREADY_DECIDED, "APP-1")
+        result: dict[str, object] = {}
+        if approve:
+            patron = None
+            lookup = card_number or (app.card_number if app.patron_id is not None else None)
+            if lookup is not None and not has_nul(lookup):
+                patron = (
+                    await db.execute(select(Patron).where(Patron.card_number == lookup))
+                ).scalar_one_or_none()
+            if app.kind is ApplicationKind.NEW_REGISTRATION:
+                patron = Patron(
+                    card_number=new_card_number(),
+                    name=app.name,
+                    birth_date=app.birth_date,
+                    card_kind=CardKind.CITY,
+                    card_expires_on=today.replace(year=today.year + years),
+                    email1=app.email,
+                    created_at=now,
+                )
+                db.add(patron)
+                await db.flush()
+            elif patron is None:
+                raise RuleViolation(ErrorCode.NOT_FOUND, "APP-1", field="cardNumber")
+            elif app.kind is ApplicationKind.CARD_RENEWAL:
+                base = max(today, patron.card_expires_on)
+                patron.card_expires_on = base.replace(year=base.year + years)
+            elif app.kind is ApplicationKind.CARD_REISSUE:
+                patron.card_number = new_card_number()  # the lost card stops working
+                await sessions.end_other_sessions(db, patron.id, keep_session_id=None)
+            app.patron_id = patron.id
+            result = {
+                "card_number": patron.card_number,
+                "card_expires_on": patron.card_expires_on.isoformat(),
+            }
+        app.state = ApplicationState.APPROVED if approve else ApplicationState.REJECTED
+        app.decided_at = now
+        app.decided_by = staff.staff_id
+        app.decision_note = note
+        app.result = result or None
+        await queue_mail(
+            db,
+            kind="application_decision",
+            dedupe_key=f"application:{app.id}",
+            patron_id=None,  # the applicant may have no account: mail goes to `to`
+            payload={
+                "to": app.email,
+                "name": app.name,
+                "kind": app.kind.value,
+                "approved": approve,
+                "note": note or "",
+                **result,
+            },
+            not_before=now,
+            now=now,
+        )
+    await ctx.services.nudge()
+    return app

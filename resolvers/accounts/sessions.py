@@ -1,0 +1,122 @@
+"""Session tokens: issue, look up (with the idle timer, AUTH-10) and end.
+
+A token is 32 random bytes shown to the client once; the database keeps only its SHA-256,
+so a leaked table opens no session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Patron, Session, StaffUser
+from policies.accounts import can_log_in, session_is_live
+from policies.enums import StaffRole
+from resolvers.shared.context import Anonymous, PatronViewer, Services, StaffViewer, Viewer
+
+# Touching the idle timer on every request would be a write per request; a session seen
+# this recently is left alone, which shortens the idle limit by at most this much.
+TOUCH_AFTER = timedelta(seconds=30)
+TOKEN_BYTES = 32
+
+
+def token_digest(token: str) -> bytes:
+    """What the database stores for ``token``."""
+    return hashlib.sha256(token.encode("utf-8")).digest()
+
+
+async def open_session(
+    db: AsyncSession,
+    *,
+    now: datetime,
+    patron_id: int | None = None,
+    staff_id: int | None = None,
+    user_agent: str | None = None,
+) -> str:
+    """Create a session in ``db``'s transaction and return its token."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    db.add(
+        Session(
+            token_hash=token_digest(token),
+            patron_id=patron_id,
+            staff_id=staff_id,
+            created_at=now,
+            last_seen_at=now,
+            user_agent=(user_agent or "")[:300] or None,
+        )
+    )
+    return token
+
+
+async def end_session(db: AsyncSession, session_id: int) -> None:
+    """Delete one session."""
+    await db.execute(delete(Session).where(Session.id == session_id))
+
+
+async def end_other_sessions(db: AsyncSession, patron_id: int, keep_session_id: int | None) -> None:
+    """End every session of the patron except ``keep_session_id`` (AUTH-7)."""
+    stmt = delete(Session).where(Session.patron_id == patron_id)
+    if keep_session_id is not None:
+        stmt = stmt.where(Session.id != keep_session_id)
+    await db.execute(stmt)
+
+
+def _roles(raw: str) -> frozenset[StaffRole]:
+    known = {r.value for r in StaffRole}
+    return frozenset(StaffRole(r) for r in raw.split(",") if r in known)
+
+
+async def viewer_for_token(services: Services, token: str | None, *, via_cookie: bool) -> Viewer:
+    """Who holds ``token``: a patron, a staff user, or nobody (expired sessions are deleted)."""
+    if not token or len(token) > 200:
+        return Anonymous()
+    now = services.clock.now()
+    async with services.sessions() as db, db.begin():
+        row = (
+            await db.execute(
+                select(Session, Patron, StaffUser)
+                .outerjoin(Patron, Patron.id == Session.patron_id)
+                .outerjoin(StaffUser, StaffUser.id == Session.staff_id)
+                .where(Session.token_hash == token_digest(token))
+            )
+        ).first()
+        if row is None:
+            return Anonymous()
+        session, patron, staff = row
+        live = session_is_live(
+            created_at=session.created_at,
+            last_seen_at=session.last_seen_at,
+            now=now,
+            policy=services.policy.accounts,
+        )
+        owner_ok = (patron is not None and can_log_in(patron.password_state)) or (
+            staff is not None and staff.active
+        )
+        if not live or not owner_ok:
+            await end_session(db, session.id)
+            return Anonymous(session_expired=True)
+        if now - session.last_seen_at >= TOUCH_AFTER:
+            await db.execute(
+                update(Session).where(Session.id == session.id).values(last_seen_at=now)
+            )
+    if patron is not None:
+        return PatronViewer(
+            patron_id=patron.id,
+            session_id=session.id,
+            card_number=patron.card_number,
+            password_state=patron.password_state,
+            card_expires_on=patron.card_expires_on,
+            via_cookie=via_cookie,
+        )
+    assert staff is not None
+    return StaffViewer(
+        staff_id=staff.id,
+        session_id=session.id,
+        username=staff.username,
+        roles=_roles(staff.roles),
+        via_cookie=via_cookie,
+    )

@@ -1,0 +1,72 @@
+"""Library calendars as the circulation rules use them: "is this library open that day?"
+(SVC-2), and the staff's keeping of them (STAFF-1)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import CalendarDay, Library
+from policies.calendar import MAX_CALENDAR_SPAN_DAYS, IsOpen, is_open, parse_closed_weekdays
+from policies.circulation import next_opening_day
+from policies.errors import ErrorCode, RuleViolation
+from resolvers.shared.context import Context
+
+# Mails owed "on the next opening day" go out from this local time on that day (MAIL-1).
+MAIL_HOUR = time(9, 0)
+
+
+async def opening_test(db: AsyncSession, library: Library, today: date) -> IsOpen:
+    """A function telling whether ``library`` is open on a day, from ``today`` a year on."""
+    rows = await db.execute(
+        select(CalendarDay.day, CalendarDay.is_open).where(
+            CalendarDay.library_id == library.id,
+            CalendarDay.day >= today,
+            CalendarDay.day <= today + timedelta(days=MAX_CALENDAR_SPAN_DAYS),
+        )
+    )
+    exceptions = {day: open_ for day, open_ in rows.all()}
+    closed = parse_closed_weekdays(library.closed_weekdays)
+    return lambda day: is_open(day, closed, exceptions)
+
+
+def next_opening_morning(after: date, test: IsOpen, timezone: str) -> datetime:
+    """09:00 local on the first opening day after ``after`` (MAIL-1's "next opening day")."""
+    day = next_opening_day(after + timedelta(days=1), test)
+    return datetime.combine(day, MAIL_HOUR, tzinfo=ZoneInfo(timezone))
+
+
+def _check_library(library: Library | None) -> Library:
+    if library is None:
+        raise RuleViolation(ErrorCode.NOT_FOUND, field="libraryId")
+    return library
+
+
+async def set_day(
+    ctx: Context, library_id: int, day: date, open_: bool | None, note: str | None
+) -> Library:
+    """Mark ``day`` closed or open at a library, or (``open_`` is None) drop the exception."""
+    if note is not None and (len(note) > 100 or not note.isprintable()):
+        raise RuleViolation(ErrorCode.INVALID_INPUT, field="note", max_length=100)
+    async with ctx.services.sessions() as db, db.begin():
+        library = _check_library(await db.get(Library, library_id))
+        await db.execute(
+            delete(CalendarDay).where(CalendarDay.library_id == library_id, CalendarDay.day == day)
+        )
+        if open_ is not None:
+            db.add(CalendarDay(library_id=library_id, day=day, is_open=open_, note=note))
+    return library
+
+
+async def set_closed_weekdays(ctx: Context, library_id: int, weekdays: Sequence[int]) -> Library:
+    """Set a library's weekly closing days (ISO weekdays, 1 = Monday)."""
+    if any(not 1 <= w <= 7 for w in weekdays):
+        raise RuleViolation(ErrorCode.INVALID_INPUT, field="weekdays")
+    async with ctx.services.sessions() as db, db.begin():
+        library = _check_library(await db.get(Library, library_id))
+        library.closed_weekdays = ",".join(str(w) for w in sorted(set(weekdays)))
+    return library

@@ -1,0 +1,117 @@
+"""Loans as the patron sees them (LOAN-1) and renewal (LOAN-2..4)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from models import Copy, Hold, Library, Loan, Patron, Record
+from models.db import lock_row
+from policies.circulation import LoanFacts, renewal_due_date, renewal_refusal
+from policies.enums import HoldState
+from policies.errors import ErrorCode, RuleViolation
+from resolvers.circulation.calendar import opening_test
+from resolvers.circulation.holds import check_batch
+from resolvers.shared.context import Context, PatronViewer
+
+
+async def open_loans(ctx: Context, patron_id: int) -> Sequence[Loan]:
+    """The patron's loans not yet returned, soonest due first."""
+    loans: Sequence[Loan] = await ctx.loaders.open_loans_by_patron.load(patron_id)
+    return loans
+
+
+def _facts(loan: Loan, copy: Copy, record: Record, library: Library, held: bool) -> LoanFacts:
+    return LoanFacts(
+        due_on=loan.due_on,
+        renewals=loan.renewals,
+        lent_at_kind=library.kind,
+        material=record.material_type,
+        from_other_city=copy.from_other_city,
+        held_by_others=held,
+    )
+
+
+async def renewal_check(ctx: Context, loan: Loan) -> RuleViolation | None:
+    """Why the loan could not be renewed today, or ``None`` (shown in the loan list)."""
+    copy = await ctx.loaders.copy.load(loan.copy_id)
+    record = await ctx.loaders.record.load(copy.record_id)
+    library = await ctx.loaders.library.load(loan.library_id)
+    queue = await ctx.loaders.queue_by_record.load(copy.record_id)
+    held = any(patron_id != loan.patron_id for _, patron_id in queue)
+    facts = _facts(loan, copy, record, library, held)
+    return renewal_refusal(facts, ctx.today(), ctx.policy.circulation)
+
+
+@dataclass(slots=True)
+class RenewalOutcome:
+    """One loan's answer to a renewal: renewed (with its new due date) or refused."""
+
+    loan_id: int
+    loan: Loan | None
+    errors: list[RuleViolation] = field(default_factory=list)
+
+
+async def renew(
+    ctx: Context, viewer: PatronViewer, loan_ids: Sequence[int | None]
+) -> tuple[list[RenewalOutcome], list[RuleViolation]]:
+    """Renew several loans at once; each is renewed or refused with its code (LOAN-4).
+
+    ``None`` stands for an id that did not decode: ``NOT_FOUND``, like another patron's.
+    """
+    try:
+        check_batch([i for i in loan_ids if i is not None], "loanIds")
+    except RuleViolation as bad:
+        return [], [bad]
+    today = ctx.today()
+    outcomes: list[RenewalOutcome] = []
+    async with ctx.services.sessions() as db, db.begin():
+        await lock_row(db, Patron, viewer.patron_id)
+        known = [i for i in loan_ids if i is not None]
+        rows = (
+            await db.execute(
+                select(Loan, Copy, Record, Library)
+                .join(Copy, Copy.id == Loan.copy_id)
+                .join(Record, Record.id == Copy.record_id)
+                .join(Library, Library.id == Loan.library_id)
+                .where(
+                    Loan.id.in_(known),
+                    Loan.patron_id == viewer.patron_id,
+                    Loan.returned_at.is_(None),
+                )
+            )
+        ).all()
+        found = {loan.id: (loan, copy, record, library) for loan, copy, record, library in rows}
+        waiting_by_others = set(
+            (
+                await db.execute(
+                    select(Hold.record_id).where(
+                        Hold.record_id.in_([r.id for _, _, r, _ in rows]),
+                        Hold.state == HoldState.WAITING,
+                        Hold.patron_id != viewer.patron_id,
+                    )
+                )
+            ).scalars()
+        )
+        calendars = {}
+        for loan_id in loan_ids:
+            if loan_id is None or loan_id not in found:
+                nf = RuleViolation(ErrorCode.NOT_FOUND, field="loanIds")
+                outcomes.append(RenewalOutcome(loan_id=loan_id or 0, loan=None, errors=[nf]))
+                continue
+            loan, copy, record, library = found[loan_id]
+            facts = _facts(loan, copy, record, library, record.id in waiting_by_others)
+            refusal = renewal_refusal(facts, today, ctx.policy.circulation)
+            if refusal is not None:
+                outcomes.append(RenewalOutcome(loan_id=loan.id, loan=loan, errors=[refusal]))
+                continue
+            if library.id not in calendars:
+                calendars[library.id] = await opening_test(db, library, today)
+            loan.due_on = renewal_due_date(
+                today, library.kind, calendars[library.id], ctx.policy.circulation
+            )
+            loan.renewals += 1
+            outcomes.append(RenewalOutcome(loan_id=loan.id, loan=loan))
+    return outcomes, []

@@ -1,0 +1,1 @@
+"""E-books: licence loans, holds and reading links (EBOOK-1..5)."""

@@ -1,0 +1,278 @@
+"""Scheduled scans that owe mails: due-date reminders (MAIL-2), overdue notices (MAIL-3)
+and weekly new arrivals (MAIL-4). Each writes outbox rows and its own bookkeeping in one
+transaction, so a scan run twice owes nothing twice and a missed day is caught up."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models import Copy, Hold, Library, Loan, Patron, Record, SweepRun
+from policies.config import PolicyConfig
+from policies.enums import HoldState
+from resolvers.mail.outbox import queue_mail
+
+NEW_ARRIVALS_MAX = 50  # titles listed in one new-arrivals mail
+NEW_ARRIVALS_PAGE = 1000  # titles the weekly scan reads at a time
+
+
+def _loan_line(loan: Loan, record: Record) -> dict[str, Any]:
+    return {"title": record.title, "due_on": loan.due_on.isoformat(), "loan_id": loan.id}
+
+
+async def queue_due_reminders(
+    sessions: async_sessionmaker[AsyncSession], policy: PolicyConfig, now: datetime, today: date
+) -> int:
+    """One reminder per opted-in patron listing every loan due within their chosen days
+    that has not been reminded for its current due date (MAIL-2, PREF-5)."""
+    horizon = today + timedelta(days=31)
+    async with sessions() as db, db.begin():
+        rows = (
+            await db.execute(
+                select(Loan, Record, Patron)
+                .join(Copy, Copy.id == Loan.copy_id)
+                .join(Record, Record.id == Copy.record_id)
+                .join(Patron, Patron.id == Loan.patron_id)
+                .where(
+                    Loan.returned_at.is_(None),
+                    Patron.due_reminder.is_(True),
+                    Loan.due_on >= today,
+                    Loan.due_on <= horizon,
+                    or_(
+                        Loan.reminded_for_due_on.is_(None), Loan.reminded_for_due_on != Loan.due_on
+                    ),
+                )
+                .order_by(Patron.id, Loan.due_on, Loan.id)
+            )
+        ).all()
+        per_patron: dict[int, list[tuple[Loan, Record]]] = defaultdict(list)
+        for loan, record, patron in rows:
+            days = patron.due_reminder_days
+            days = policy.circulation.due_reminder_days if days is None else days
+            if (loan.due_on - today).days <= days:
+                per_patron[patron.id].append((loan, record))
+        for patron_id, items in per_patron.items():
+            await queue_mail(
+                db,
+                kind="due_reminder",
+                dedupe_key=f"due:{patron_id}:{today.isoformat()}",
+                patron_id=patron_id,
+                payload={"loans": [_loan_line(loan, rec) for loan, rec in items]},
+                not_before=now,
+                now=now,
+            )
+            for loan, _ in items:
+                loan.reminded_for_due_on = loan.due_on
+    return len(per_patron)
+
+
+async def queue_overdue_notices(
+    sessions: async_sessionmaker[AsyncSession], policy: PolicyConfig, now: datetime, today: date
+) -> int:
+    """One notice per patron with loans overdue for the set period, repeated at the set
+    interval for each loan (MAIL-3)."""
+    first_after = timedelta(days=policy.circulation.overdue_notice_after_days)
+    every = timedelta(days=policy.circulation.overdue_notice_every_days)
+    async with sessions() as db, db.begin():
+        rows = (
+            await db.execute(
+                select(Loan, Record)
+                .join(Copy, Copy.id == Loan.copy_id)
+                .join(Record, Record.id == Copy.record_id)
+                .where(
+                    Loan.returned_at.is_(None),
+                    Loan.patron_id.is_not(None),
+                    Loan.due_on <= today - first_after,
+                    or_(
+                        Loan.last_overdue_notice_on.is_(None),
+                        Loan.last_overdue_notice_on <= today - every,
+                    ),
+                )
+                .order_by(Loan.patron_id, Loan.due_on, Loan.id)
+            )
+        ).all()
+        per_patron: dict[int, list[tuple[Loan, Record]]] = defaultdict(list)
+        for loan, record in rows:
+            assert loan.patron_id is not None
+            per_patron[loan.patron_id].append((loan, record))
+        for patron_id, items in per_patron.items():
+            lines = [
+                {**_loan_line(loan, rec), "days_overdue": (today - loan.due_on).days}
+                for loan, rec in items
+            ]
+            await queue_mail(
+                db,
+                kind="overdue",
+                dedupe_key=f"overdue:{patron_id}:{today.isoformat()}",
+                patron_id=patron_id,
+                payload={"loans": lines},
+                not_before=now,
+                now=now,
+            )
+            for loan, _ in items:
+                loan.overdue_notices += 1
+                loan.last_overdue_notice_on = today
+    return len(per_patron)
+
+
+def _matches(record: Record, fields: dict[str, list[str]]) -> bool:
+    classes = [c for c in fields.get("subject_classes", []) if c]
+    keywords = [k.casefold() for k in fields.get("keywords", []) if k]
+    authors = [a.casefold() for a in fields.get("authors", []) if a]
+    text = " ".join(
+        v for v in (record.title, record.title_reading, record.subjects, record.series) if v
+    ).casefold()
+    names = " ".join(
+        v for v in (record.responsibility, record.responsibility_reading) if v
+    ).casefold()
+    return (
+        any((record.subject_class or "").startswith(c) for c in classes)
+        or any(k in text or k in names for k in keywords)
+        or any(a in names for a in authors)
+    )
+
+
+@dataclass(slots=True)
+class _Digest:
+    """One patron's new-arrivals mail as the scan builds it: how many titles matched and
+    the first :data:`NEW_ARRIVALS_MAX` of them, in the order they were added."""
+
+    total: int = 0
+    titles: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, record: Record) -> None:
+        self.total += 1
+        if len(self.titles) < NEW_ARRIVALS_MAX:
+            self.titles.append(
+                {
+                    "title": record.title,
+                    "responsibility": record.responsibility,
+                    "record_id": record.id,
+                }
+            )
+
+
+async def _records_added(
+    db: AsyncSession, start: datetime, end: datetime, page_size: int
+) -> AsyncIterator[Sequence[Record]]:
+    """The titles added in ``[start, end)``, oldest first, a page at a time (keyset on
+    ``(created_at, id)``): after a bulk import the week is the whole catalogue."""
+    stmt = (
+        select(Record)
+        .where(Record.created_at >= start, Record.created_at < end)
+        .order_by(Record.created_at, Record.id)
+        .limit(page_size)
+    )
+    page_stmt = stmt
+    while True:
+        page = (await db.execute(page_stmt)).scalars().all()
+        if page:
+            yield page
+        if len(page) < page_size:
+            return
+        # The session's identity map holds rows weakly: a finished page is let go.
+        last = page[-1]
+        page_stmt = stmt.where(
+            or_(
+                Record.created_at > last.created_at,
+                and_(Record.created_at == last.created_at, Record.id > last.id),
+            )
+        )
+
+
+async def queue_new_arrivals(
+    sessions: async_sessionmaker[AsyncSession],
+    policy: PolicyConfig,
+    now: datetime,
+    today: date,
+    *,
+    page_size: int = NEW_ARRIVALS_PAGE,
+) -> int:
+    """Weekly: titles added since the last run that match each patron's fields; no mail
+    when nothing matches (MAIL-4, PREF-6). The window starts where the last run ended, so a
+    missed week is covered by the next run. Titles are read ``page_size`` at a time, so
+    memory holds one page and, per interested patron, the titles their mail will list."""
+    tz = ZoneInfo(policy.service.timezone)
+    async with sessions() as db, db.begin():
+        run = await db.get(SweepRun, "new_arrivals", with_for_update=True)
+        since = run.done_through if run is not None else today - timedelta(days=7)
+        if since >= today:
+            return 0
+        start = datetime.combine(since, time(0), tzinfo=tz)
+        end = datetime.combine(today, time(0), tzinfo=tz)
+        interests = (
+            await db.execute(
+                select(Patron.id, Patron.new_arrival_fields)
+                .where(Patron.new_arrival_fields.is_not(None))
+                .order_by(Patron.id)
+            )
+        ).all()
+        digests = {patron_id: _Digest() for patron_id, _ in interests}
+        async for page in _records_added(db, start, end, page_size):
+            for record in page:
+                for patron_id, fields in interests:
+                    if _matches(record, fields or {}):
+                        digests[patron_id].add(record)
+        sent = 0
+        for patron_id, digest in digests.items():
+            if not digest.total:
+                continue
+            sent += 1
+            await queue_mail(
+                db,
+                kind="new_arrivals",
+                dedupe_key=f"new-arrivals:{patron_id}:{since.isoformat()}:{today.isoformat()}",
+                patron_id=patron_id,
+                payload={
+                    "from": since.isoformat(),
+                    "to": (today - timedelta(days=1)).isoformat(),
+                    "total": digest.total,
+                    "titles": digest.titles,
+                },
+                not_before=now,
+                now=now,
+            )
+        if run is None:
+            db.add(SweepRun(name="new_arrivals", done_through=today, finished_at=now))
+        else:
+            run.done_through = today
+            run.finished_at = now
+    return sent
+
+
+async def stale_hold_mails(db: AsyncSession, mail_ids: dict[int, int]) -> set[int]:
+    """Of hold-ready mails (mail id → hold id), those whose hold is no longer READY: the
+    patron collected it or it expired before the mail's day came."""
+    if not mail_ids:
+        return set()
+    ready = set(
+        (
+            await db.execute(
+                select(Hold.id).where(
+                    Hold.id.in_(set(mail_ids.values())), Hold.state == HoldState.READY
+                )
+            )
+        ).scalars()
+    )
+    return {mail for mail, hold in mail_ids.items() if hold not in ready}
+
+
+def hold_ready_payload(
+    hold: Hold, record: Record, pickup: Library, deadline: date
+) -> dict[str, Any]:
+    """What a hold-ready mail says (MAIL-1), kept as it was when the copy was secured."""
+    return {
+        "hold_id": hold.id,
+        "title": record.title,
+        "volume": record.volume,
+        "pickup_library": pickup.name,
+        "pickup_library_id": pickup.id,
+        "deadline": deadline.isoformat(),
+    }

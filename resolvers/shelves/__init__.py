@@ -1,0 +1,1 @@
+"""Bookshelves (My本棚): the patron's named lists of titles."""

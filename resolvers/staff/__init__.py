@@ -1,0 +1,1 @@
+"""Staff work: the counter (check-out, check-in, pull list, transit) and cataloguing."""

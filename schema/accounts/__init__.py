@@ -1,0 +1,2 @@
+"""Account types and operations: patrons and staff, login, passwords, preferences and web
+applications."""

@@ -1,0 +1,1 @@
+"""Catalogue types and queries: records, copies, libraries and search."""

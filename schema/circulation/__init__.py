@@ -1,0 +1,1 @@
+"""Circulation types and operations: basket, holds and loans."""

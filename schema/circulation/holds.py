@@ -1,0 +1,334 @@
+"""Basket, holds and their placement (BASKET-1..4, HOLD-1..11)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from models import BasketEntry as BasketRow
+from models import Hold as HoldRow
+from policies.enums import HoldState as HoldStateValue
+from policies.enums import StaffRole as Role
+from policies.errors import ErrorCode as Code
+from policies.errors import RuleViolation
+from resolvers.circulation import basket, holds
+from resolvers.circulation.holds import HoldOutcome, Placement
+from resolvers.shared import privacy
+from resolvers.shared.context import Context
+from schema.accounts.accounts import Patron
+from schema.catalogue.catalogue import Record
+from schema.catalogue.libraries import Library, library_by_id
+from schema.shared import ids
+from schema.shared.enums import HoldState
+from schema.shared.errors import UserError, user_errors
+from schema.shared.permissions import (
+    ActivePassword,
+    Authenticated,
+    CardValid,
+    NotOverdueBlocked,
+    StaffOnly,
+    guard,
+    patron_viewer,
+)
+
+PATRON = guard(Authenticated(), ActivePassword())
+HOLDING = guard(Authenticated(), ActivePassword(), CardValid(), NotOverdueBlocked())
+
+
+def decode_many(type_name: str, values: list[strawberry.ID]) -> list[int | None]:
+    """Opaque ids to keys; an id that does not decode stays as ``None`` (→ NOT_FOUND)."""
+    return [ids.decode(type_name, v) for v in values]
+
+
+@strawberry.type(description="A title in the patron's basket (予約かご). Not a hold (BASKET-2).")
+class BasketEntry:
+    row: strawberry.Private[BasketRow]
+
+    @strawberry.field(description="Opaque id; pass it to `previewHolds` and `placeHolds`.")
+    def id(self) -> strawberry.ID:
+        return ids.encode("BasketEntry", self.row.id)
+
+    @strawberry.field(description="The title.")
+    async def record(self, info: Info[Context, Any]) -> Record:
+        return Record(row=await info.context.loaders.record.load(self.row.record_id))
+
+    @strawberry.field(description="When it was put in the basket.")
+    def added_at(self) -> datetime:
+        return self.row.added_at
+
+
+@strawberry.type(description="A hold (予約) on a title.")
+class Hold:
+    row: strawberry.Private[HoldRow]
+
+    @strawberry.field(description="Opaque id.")
+    def id(self) -> strawberry.ID:
+        return ids.encode("Hold", self.row.id)
+
+    @strawberry.field(description="The title held.")
+    async def record(self, info: Info[Context, Any]) -> Record:
+        return Record(row=await info.context.loaders.record.load(self.row.record_id))
+
+    @strawberry.field(description="Where the hold will be collected (受取館).")
+    async def pickup_library(self, info: Info[Context, Any]) -> Library:
+        lib = await library_by_id(info, self.row.pickup_library_id)
+        assert lib is not None
+        return lib
+
+    @strawberry.field(description="WAITING → IN_TRANSIT → READY → COLLECTED, or CANCELLED/EXPIRED.")
+    def state(self) -> HoldState:  # type: ignore[valid-type]
+        return self.row.state
+
+    @strawberry.field(
+        description="When the hold was placed; the queue is first come, first served."
+    )
+    def placed_at(self) -> datetime:
+        return self.row.placed_at
+
+    @strawberry.field(
+        description="Place in the title's waiting line, 1 = next (HOLD-7); null unless WAITING."
+    )
+    async def queue_position(self, info: Info[Context, Any]) -> int | None:
+        if self.row.state is not HoldStateValue.WAITING:
+            return None
+        queue = await info.context.loaders.queue_by_record.load(self.row.record_id)
+        return next((i + 1 for i, (hid, _) in enumerate(queue) if hid == self.row.id), None)
+
+    @strawberry.field(description="How many holds are waiting for the title (HOLD-7).")
+    async def queue_length(self, info: Info[Context, Any]) -> int:
+        return len(await info.context.loaders.queue_by_record.load(self.row.record_id))
+
+    @strawberry.field(
+        description="Last day a READY hold is kept (予約有効期限日, HOLD-8); null until ready."
+    )
+    def pickup_deadline(self) -> date | None:
+        return self.row.pickup_deadline
+
+    @strawberry.field(description="Skipped in the queue (keeping its place) until this day.")
+    def paused_until(self) -> date | None:
+        return self.row.paused_until
+
+    @strawberry.field(
+        description="Whether the patron may still cancel, pause or move it (WAITING only, HOLD-6)."
+    )
+    def can_modify(self) -> bool:
+        return self.row.state is HoldStateValue.WAITING
+
+    @strawberry.field(
+        description="Staff: the patron who placed the hold.",
+        extensions=guard(StaffOnly(Role.COUNTER, Role.PATRONS)),
+    )
+    async def patron(self, info: Info[Context, Any]) -> Patron:
+        await privacy.audit(info.context, "hold_patron", self.row.patron_id)
+        return Patron(row=await info.context.loaders.patron.load(self.row.patron_id))
+
+
+@strawberry.type(description="One title's verdict (preview) or result (placement).")
+class HoldPlacementResult:
+    basket_entry_id: strawberry.ID = strawberry.field(description="The basket entry asked about.")
+    record: Record | None = strawberry.field(description="The title; null if the entry is unknown.")
+    hold: Hold | None = strawberry.field(description="The hold placed (placement only).")
+    errors: list[UserError] = strawberry.field(
+        description="Why this title can't be held; empty when it can (or was)."
+    )
+
+    @strawberry.field(description="True when `errors` is empty.")
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@strawberry.type(
+    description="The answer of `previewHolds` (予約内容確認) or `placeHolds` (予約結果)."
+)
+class HoldPlacementPayload:
+    pickup_library: Library | None = strawberry.field(description="The pickup library used.")
+    results: list[HoldPlacementResult] = strawberry.field(
+        description="One per basket entry, in the order given."
+    )
+    errors: list[UserError] = strawberry.field(
+        description="Errors of the whole request (`INVALID_PICKUP_LIBRARY`, `TOO_MANY_ITEMS`, "
+        "`DUPLICATE_ID`); when present nothing was done."
+    )
+
+
+def _placement(
+    info: Info[Context, Any], given: list[strawberry.ID], placement: Placement
+) -> HoldPlacementPayload:
+    locale = info.context.locale
+
+    def one(entry_id: strawberry.ID, o: HoldOutcome) -> HoldPlacementResult:
+        return HoldPlacementResult(
+            basket_entry_id=entry_id,  # echo the id as sent, even one that did not decode
+            record=Record(row=o.record) if o.record is not None else None,
+            hold=Hold(row=o.hold) if o.hold is not None else None,
+            errors=user_errors(o.errors, locale),
+        )
+
+    return HoldPlacementPayload(
+        pickup_library=Library(row=placement.pickup) if placement.pickup is not None else None,
+        results=[one(e, o) for e, o in zip(given, placement.outcomes, strict=False)],
+        errors=user_errors(placement.errors, locale),
+    )
+
+
+@strawberry.type(description="The result of a change to one hold.")
+class HoldPayload:
+    hold: Hold | None = strawberry.field(description="The hold after the change.")
+    errors: list[UserError] = strawberry.field(
+        description="`HOLD_NOT_MODIFIABLE` (not WAITING: please call the library), "
+        "`NOT_FOUND`, `INVALID_PICKUP_LIBRARY`, `INVALID_INPUT`."
+    )
+
+
+@strawberry.type(description="The result of `addToBasket`.")
+class AddToBasketPayload:
+    entry: BasketEntry | None = strawberry.field(
+        description="The entry (existing if already there)."
+    )
+    errors: list[UserError] = strawberry.field(
+        description="`BASKET_FULL` (BASKET-1), `EBOOK_NOT_ALLOWED` (BASKET-3), `NOT_FOUND`."
+    )
+
+
+@strawberry.type(description="The result of `removeFromBasket`.")
+class RemoveFromBasketPayload:
+    removed: int = strawberry.field(description="How many entries were removed.")
+    errors: list[UserError] = strawberry.field(description="`TOO_MANY_ITEMS`, `DUPLICATE_ID`.")
+
+
+async def _hold_change(info: Info[Context, Any], action: Any) -> HoldPayload:
+    try:
+        row = await action
+    except RuleViolation as no:
+        return HoldPayload(hold=None, errors=user_errors([no], info.context.locale))
+    return HoldPayload(hold=Hold(row=row), errors=[])
+
+
+@strawberry.type
+class HoldQueries:
+    @strawberry.field(description="The patron's basket, oldest first.", extensions=PATRON)
+    async def my_basket(self, info: Info[Context, Any]) -> list[BasketEntry]:
+        rows = await basket.entries(info.context, patron_viewer(info))
+        return [BasketEntry(row=r) for r in rows]
+
+    @strawberry.field(
+        description="The patron's holds still in play (WAITING, IN_TRANSIT, READY), with queue "
+        "position and pickup deadline (HOLD-10).",
+        extensions=PATRON,
+    )
+    async def my_holds(self, info: Info[Context, Any]) -> list[Hold]:
+        return [Hold(row=r) for r in await holds.active_holds(info.context, patron_viewer(info))]
+
+    @strawberry.field(
+        description="Step 1 of placing holds (予約内容確認): checks every rule for each selected "
+        "basket entry and changes nothing. Refused at the top level for an expired card "
+        "(CARD-1) or overdue loans (CARD-2/3).",
+        extensions=HOLDING,
+    )
+    async def preview_holds(
+        self,
+        info: Info[Context, Any],
+        basket_entry_ids: list[strawberry.ID],
+        pickup_library_id: strawberry.ID | None = None,
+    ) -> HoldPlacementPayload:
+        return await _place(info, basket_entry_ids, pickup_library_id, confirm=False)
+
+
+async def _place(
+    info: Info[Context, Any],
+    entry_ids: list[strawberry.ID],
+    pickup_library_id: strawberry.ID | None,
+    *,
+    confirm: bool,
+) -> HoldPlacementPayload:
+    pickup = None
+    if pickup_library_id is not None:
+        pickup = ids.decode("Library", pickup_library_id) or 0  # 0 → INVALID_PICKUP_LIBRARY
+    placement = await holds.place(
+        info.context,
+        patron_viewer(info),
+        decode_many("BasketEntry", entry_ids),
+        pickup,
+        confirm=confirm,
+    )
+    return _placement(info, entry_ids, placement)
+
+
+@strawberry.type
+class HoldMutations:
+    @strawberry.mutation(
+        description="Put a title in the basket (at most 100, each once, no e-books).",
+        extensions=PATRON,
+    )
+    async def add_to_basket(
+        self, info: Info[Context, Any], record_id: strawberry.ID
+    ) -> AddToBasketPayload:
+        pk = ids.decode("Record", record_id)
+        try:
+            if pk is None:
+                raise RuleViolation(Code.NOT_FOUND, field="recordId")
+            row = await basket.add(info.context, patron_viewer(info), pk)
+        except RuleViolation as no:
+            return AddToBasketPayload(entry=None, errors=user_errors([no], info.context.locale))
+        return AddToBasketPayload(entry=BasketEntry(row=row), errors=[])
+
+    @strawberry.mutation(
+        description="Take entries out of the basket, all or nothing: an id that is not one of "
+        "your entries answers `NOT_FOUND` and removes nothing.",
+        extensions=PATRON,
+    )
+    async def remove_from_basket(
+        self, info: Info[Context, Any], basket_entry_ids: list[strawberry.ID]
+    ) -> RemoveFromBasketPayload:
+        keys = decode_many("BasketEntry", basket_entry_ids)
+        try:
+            holds.check_batch(basket_entry_ids, "basketEntryIds")
+            removed = await basket.remove(info.context, patron_viewer(info), keys)
+        except RuleViolation as no:
+            return RemoveFromBasketPayload(removed=0, errors=user_errors([no], info.context.locale))
+        return RemoveFromBasketPayload(removed=removed, errors=[])
+
+    @strawberry.mutation(
+        description="Step 2 (予約結果): place holds for the selected basket entries. Each title "
+        "succeeds or fails on its own; placed titles leave the basket (BASKET-2). The pickup "
+        "library defaults to the patron's (PREF-4).",
+        extensions=HOLDING,
+    )
+    async def place_holds(
+        self,
+        info: Info[Context, Any],
+        basket_entry_ids: list[strawberry.ID],
+        pickup_library_id: strawberry.ID | None = None,
+    ) -> HoldPlacementPayload:
+        return await _place(info, basket_entry_ids, pickup_library_id, confirm=True)
+
+    @strawberry.mutation(description="Cancel a WAITING hold (HOLD-6).", extensions=PATRON)
+    async def cancel_hold(self, info: Info[Context, Any], hold_id: strawberry.ID) -> HoldPayload:
+        pk = ids.decode("Hold", hold_id) or 0
+        return await _hold_change(info, holds.cancel(info.context, patron_viewer(info), pk))
+
+    @strawberry.mutation(
+        description="Move a WAITING hold to another pickup library (HOLD-6).", extensions=PATRON
+    )
+    async def change_hold_pickup(
+        self, info: Info[Context, Any], hold_id: strawberry.ID, pickup_library_id: strawberry.ID
+    ) -> HoldPayload:
+        pk = ids.decode("Hold", hold_id) or 0
+        lib = ids.decode("Library", pickup_library_id) or 0
+        return await _hold_change(
+            info, holds.change_pickup(info.context, patron_viewer(info), pk, lib)
+        )
+
+    @strawberry.mutation(
+        description="Pause a WAITING hold until a day (at most a year ahead): it keeps its place "
+        "in the queue and is skipped meanwhile. `until: null` resumes it.",
+        extensions=PATRON,
+    )
+    async def pause_hold(
+        self, info: Info[Context, Any], hold_id: strawberry.ID, until: date | None = None
+    ) -> HoldPayload:
+        pk = ids.decode("Hold", hold_id) or 0
+        return await _hold_change(info, holds.pause(info.context, patron_viewer(info), pk, until))

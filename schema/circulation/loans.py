@@ -1,0 +1,140 @@
+"""Loans (LOAN-1) and renewal (LOAN-2..4)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from models import Loan as LoanRow
+from policies.cards import days_overdue
+from resolvers.circulation import loans
+from resolvers.shared import privacy
+from resolvers.shared.context import Context
+from schema.catalogue.catalogue import Copy, Record
+from schema.circulation.holds import PATRON, decode_many
+from schema.shared import ids
+from schema.shared.errors import ErrorCode, UserError, user_error, user_errors
+from schema.shared.permissions import patron_viewer
+
+
+@strawberry.type(description="A copy lent to the patron.")
+class Loan:
+    row: strawberry.Private[LoanRow]
+
+    @strawberry.field(description="Opaque id; pass it to `renewLoans`.")
+    def id(self) -> strawberry.ID:
+        return ids.encode("Loan", self.row.id)
+
+    @strawberry.field(description="The title lent.")
+    async def record(self, info: Info[Context, Any]) -> Record:
+        copy = await info.context.loaders.copy.load(self.row.copy_id)
+        return Record(row=await info.context.loaders.record.load(copy.record_id))
+
+    @strawberry.field(description="The copy lent.")
+    async def copy(self, info: Info[Context, Any]) -> Copy:
+        return Copy(row=await info.context.loaders.copy.load(self.row.copy_id))
+
+    @strawberry.field(description="Due date (返却期限), a library day.")
+    def due_on(self) -> date:
+        return self.row.due_on
+
+    @strawberry.field(description="When it was returned; null while on loan.")
+    def returned_at(self) -> datetime | None:
+        return self.row.returned_at
+
+    @strawberry.field(description="How many times the loan has been renewed.")
+    def renewals(self) -> int:
+        return self.row.renewals
+
+    @strawberry.field(description="Library days past the due date; 0 when not overdue.")
+    def days_overdue(self, info: Info[Context, Any]) -> int:
+        return days_overdue(self.row.due_on, info.context.today())
+
+    @strawberry.field(description="Whether `renewLoans` would renew it today (LOAN-2).")
+    async def renewable(self, info: Info[Context, Any]) -> bool:
+        return await loans.renewal_check(info.context, self.row) is None
+
+    @strawberry.field(
+        description="Why it can't be renewed today (LOAN-3): `HELD_BY_OTHERS`, `OVERDUE`, "
+        "`RENEWAL_LIMIT`, `BOOKMOBILE`, `ART_REPRODUCTION` or `INTER_LIBRARY`; null if it can."
+    )
+    async def renewal_blocked_by(self, info: Info[Context, Any]) -> ErrorCode | None:  # type: ignore[valid-type]
+        refusal = await loans.renewal_check(info.context, self.row)
+        return refusal.code if refusal is not None else None
+
+
+@strawberry.type(description="One loan's answer to `renewLoans`.")
+class RenewalResult:
+    loan_id: strawberry.ID = strawberry.field(description="The loan asked about.")
+    loan: Loan | None = strawberry.field(description="The loan, with its new due date if renewed.")
+    errors: list[UserError] = strawberry.field(
+        description="Why it was not renewed; empty if it was."
+    )
+
+    @strawberry.field(description="True when the loan was renewed.")
+    def renewed(self) -> bool:
+        return not self.errors
+
+
+@strawberry.type(description="The answer of `renewLoans`: one result per loan (LOAN-4).")
+class RenewLoansPayload:
+    results: list[RenewalResult] = strawberry.field(description="In the order given.")
+    errors: list[UserError] = strawberry.field(
+        description="Errors of the whole request (`TOO_MANY_ITEMS`, `DUPLICATE_ID`); when present "
+        "nothing was renewed."
+    )
+
+
+@strawberry.type
+class LoanQueries:
+    @strawberry.field(
+        description="The patron's current loans, soonest due first, with whether each can be "
+        "renewed (LOAN-1). Needs an active password (AUTH-5).",
+        extensions=PATRON,
+    )
+    async def my_loans(self, info: Info[Context, Any]) -> list[Loan]:
+        viewer = patron_viewer(info)
+        return [Loan(row=row) for row in await loans.open_loans(info.context, viewer.patron_id)]
+
+
+@strawberry.type
+class HistoryQueries:
+    @strawberry.field(
+        description="Titles the patron returned, newest first (at most 100). Kept only for "
+        "patrons who opted in (`keepReadingHistory`); by default a return forgets the reader.",
+        extensions=PATRON,
+    )
+    async def my_reading_history(self, info: Info[Context, Any]) -> list[Loan]:
+        rows = await privacy.reading_history(info.context, patron_viewer(info))
+        return [Loan(row=r) for r in rows]
+
+
+@strawberry.type
+class LoanMutations:
+    @strawberry.mutation(
+        description="Renew several loans at once (LOAN-4): each is renewed to the day of renewal "
+        "+ 15 days (14 for a branch room), once, when no one waits for it and it is not "
+        "overdue (LOAN-2), or refused with its code (LOAN-3).",
+        extensions=PATRON,
+    )
+    async def renew_loans(
+        self, info: Info[Context, Any], loan_ids: list[strawberry.ID]
+    ) -> RenewLoansPayload:
+        outcomes, errors = await loans.renew(
+            info.context, patron_viewer(info), decode_many("Loan", loan_ids)
+        )
+        locale = info.context.locale
+        return RenewLoansPayload(
+            results=[
+                RenewalResult(
+                    loan_id=given,  # echo the id as sent, even one that did not decode
+                    loan=Loan(row=o.loan) if o.loan is not None else None,
+                    errors=[user_error(e, locale) for e in o.errors],
+                )
+                for given, o in zip(loan_ids, outcomes, strict=False)
+            ],
+            errors=user_errors(errors, locale),
+        )

@@ -1,0 +1,1 @@
+"""E-book types and operations."""

@@ -1,0 +1,1 @@
+"""Bookshelf types and operations."""

@@ -1,0 +1,1 @@
+"""Staff types and operations: the counter, calendars and cataloguing."""
