@@ -620,12 +620,12 @@ async def verify(url: str, ledger: Ledger, limits: CategoryLimits, cards: list[s
                     .group_by(Hold.patron_id, Record.material_type)
                 )
             ).all()
-            per_category: Counter[tuple[int, Any]] = Counter()
-            for patron_id, material, n in active:
-                per_category[(patron_id, category(material))] += n
-            for (patron_id, cat), n in per_category.items():
+            per_category: Counter[tuple[int | None, Any]] = Counter()
+            for holder, material, n in active:
+                per_category[(holder, category(material))] += n
+            for (holder, cat), n in per_category.items():
                 if cat is not None and n > limit_for(limits, cat):
-                    problems.append(f"HOLD-2: patron {patron_id} has {n} active {cat} holds")
+                    problems.append(f"HOLD-2: patron {holder} has {n} active {cat} holds")
             twice = (
                 await db.execute(
                     select(Hold.patron_id, Hold.record_id)

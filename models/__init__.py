@@ -16,6 +16,7 @@ from models.applications import Application
 from models.base import Base
 from models.catalogue import Copy, Record
 from models.circulation import BasketEntry, Hold, Loan
+from models.devclock import DevClockRow
 from models.ebooks import EbookHold, EbookLoan, EbookTitle
 from models.libraries import CalendarDay, Library
 from models.mail import OutboxMessage, SweepRun
@@ -30,6 +31,7 @@ __all__ = [
     "BookshelfEntry",
     "CalendarDay",
     "Copy",
+    "DevClockRow",
     "EbookHold",
     "EbookLoan",
     "EbookTitle",

@@ -63,6 +63,9 @@ class Patron(Base):
     # Reading privacy: returned loans keep the borrower only for patrons who opted in.
     keep_reading_history: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
+    # STAFF-3: for contact method PHONE (and when mail bounces), staff call this number.
+    phone: Mapped[str | None] = mapped_column(String(30))
+    address: Mapped[str | None] = mapped_column(String(200))
 
 
 class StaffUser(Base):
@@ -116,7 +119,8 @@ class LoginThrottleRow(Base):
 
 
 class StaffAudit(Base):
-    """A staff member's read of a patron's personal data (reading privacy)."""
+    """A staff member's read of a patron's personal data (reading privacy), or an act done
+    for a patron at the desk (STAFF-2). It names no title."""
 
     __tablename__ = "staff_audit"
 
@@ -129,6 +133,8 @@ class StaffAudit(Base):
     )
     action: Mapped[str] = mapped_column(String(50))
     at: Mapped[datetime]
+    # Why (STAFF-2: a hold cancelled or moved for a patron, an override at the desk).
+    reason: Mapped[str | None] = mapped_column(String(200))
 
 
 class UsedCardCode(Base):

@@ -62,5 +62,6 @@ class Copy(Base):
     )
     reference_only: Mapped[bool] = mapped_column(Boolean, default=False)  # 禁帯出
     from_other_city: Mapped[bool] = mapped_column(Boolean, default=False)  # HOLD-11, LOAN-3
-    shelf_mark: Mapped[str | None] = mapped_column(String(50))
+    shelf_mark: Mapped[str | None] = mapped_column(String(50))  # the call number (請求記号)
+    shelf_location: Mapped[str | None] = mapped_column(String(50))  # 配架場所 (STAFF-5)
     created_at: Mapped[datetime]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, UniqueConstraint, text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, enum_column
@@ -56,7 +56,8 @@ class Hold(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    patron_id: Mapped[int] = mapped_column(ForeignKey("patrons.id", ondelete="CASCADE"))
+    # Null once a closed hold has forgotten its patron (reading privacy, resolvers/shared/privacy.py).
+    patron_id: Mapped[int | None] = mapped_column(ForeignKey("patrons.id", ondelete="CASCADE"))
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id"))
     pickup_library_id: Mapped[int] = mapped_column(ForeignKey("libraries.id"))
     state: Mapped[HoldState] = mapped_column(enum_column(HoldState), default=HoldState.WAITING)
@@ -66,6 +67,12 @@ class Hold(Base):
     ready_at: Mapped[datetime | None]
     pickup_deadline: Mapped[date | None] = mapped_column(Date)
     closed_at: Mapped[datetime | None]
+    # STAFF-3: the call made for a READY hold (who, when, outcome); it goes with the hold.
+    called_at: Mapped[datetime | None]
+    called_by_staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL")
+    )
+    call_outcome: Mapped[str | None] = mapped_column(String(100))
 
 
 class BasketEntry(Base):

@@ -47,7 +47,10 @@ class EbookHold(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
-    patron_id: Mapped[int] = mapped_column(ForeignKey("patrons.id", ondelete="CASCADE"), index=True)
+    # Null once a closed hold has forgotten its patron (reading privacy, resolvers/shared/privacy.py).
+    patron_id: Mapped[int | None] = mapped_column(
+        ForeignKey("patrons.id", ondelete="CASCADE"), index=True
+    )
     state: Mapped[EbookHoldState] = mapped_column(
         enum_column(EbookHoldState), default=EbookHoldState.WAITING
     )

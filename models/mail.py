@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, enum_column
@@ -13,7 +13,7 @@ from policies.enums import OutboxState
 
 
 class OutboxMessage(Base):
-    """One mail to send. ``dedupe_key`` (``hold-ready:<hold id>``...) makes it owed once."""
+    """One mail to send. ``dedupe_key`` (``hold-ready:<hold id>:<library id>``...) makes it owed once."""
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
@@ -40,6 +40,11 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The text as sent, for staff (mailLog) until the retention scrub empties it with the
+    # payload (resolvers/mail_retention.py): then only kind, times, state and the
+    # recipients' domains are left.
+    body: Mapped[str | None] = mapped_column(Text)
+    scrubbed: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class SweepRun(Base):

@@ -27,17 +27,24 @@ def check_may_place_holds(due_dates: Iterable[date], today: date) -> None:
         raise RuleViolation(ErrorCode.OVERDUE_BLOCK, "CARD-2", days_overdue=worst)
 
 
+def _check_grace(
+    due_dates: Iterable[date], today: date, policy: CirculationPolicy, **params: str
+) -> None:
+    worst = max((days_overdue(d, today) for d in due_dates), default=0)
+    if worst > policy.overdue_block_days:
+        raise RuleViolation(ErrorCode.OVERDUE_BLOCK, "CARD-3", days_overdue=worst, **params)
+
+
 def check_may_collect_holds(
     due_dates: Iterable[date], today: date, policy: CirculationPolicy
 ) -> None:
-    """A loan more than N days late blocks collecting ready holds too (CARD-3)."""
-    worst = max((days_overdue(d, today) for d in due_dates), default=0)
-    if worst > policy.overdue_block_days:
-        raise RuleViolation(ErrorCode.OVERDUE_BLOCK, "CARD-3", days_overdue=worst)
+    """A loan more than N days late blocks collecting ready holds too (CARD-3); the
+    ``variant`` lets the message speak of collecting (受取), not of placing holds."""
+    _check_grace(due_dates, today, policy, variant="COLLECT")
 
 
 def check_hold_blocks(due_dates: Iterable[date], today: date, policy: CirculationPolicy) -> None:
     """Both overdue blocks on placing holds, naming CARD-3 when it is the stronger one."""
     dues = list(due_dates)
-    check_may_collect_holds(dues, today, policy)
+    _check_grace(dues, today, policy)
     check_may_place_holds(dues, today)

@@ -76,7 +76,7 @@ def check_holdable(material: MaterialType, copies: Iterable[CopyFacts]) -> None:
     """Only titles with a city-owned copy that may leave the library can be held
     (HOLD-1, HOLD-11); e-books are held through the e-book service (BASKET-3)."""
     if material is MaterialType.EBOOK:
-        raise RuleViolation(ErrorCode.EBOOK_NOT_ALLOWED, "BASKET-3")
+        raise RuleViolation(ErrorCode.EBOOK_NOT_ALLOWED, "BASKET-3", variant="BASKET")
     if material is MaterialType.ART_REPRODUCTION:
         raise RuleViolation(ErrorCode.NOT_HOLDABLE, "HOLD-1", reason="ART_REPRODUCTION")
     usable = [c for c in copies if not c.withdrawn]
@@ -119,9 +119,13 @@ class LoanFacts:
 
 
 def renewal_refusal(
-    loan: LoanFacts, today: date, policy: CirculationPolicy
+    loan: LoanFacts, today: date, policy: CirculationPolicy, new_due: date | None = None
 ) -> RuleViolation | None:
-    """Why ``loan`` cannot be renewed today (LOAN-3), or ``None`` if it can (LOAN-2)."""
+    """Why ``loan`` cannot be renewed today (LOAN-3), or ``None`` if it can (LOAN-2).
+
+    ``new_due`` is the due date the renewal would set (``renewal_due_date``); when it does
+    not move the due date later the renewal is refused without using it up (LOAN-6).
+    """
     if loan.material is MaterialType.ART_REPRODUCTION:
         return RuleViolation(ErrorCode.ART_REPRODUCTION, "LOAN-3")
     if loan.lent_at_kind is LibraryKind.BOOKMOBILE:
@@ -134,6 +138,8 @@ def renewal_refusal(
         return RuleViolation(ErrorCode.RENEWAL_LIMIT, "LOAN-3")
     if loan.held_by_others:
         return RuleViolation(ErrorCode.HELD_BY_OTHERS, "LOAN-3")
+    if new_due is not None and new_due <= loan.due_on:
+        return RuleViolation(ErrorCode.RENEWAL_NO_CHANGE, "LOAN-6", due_on=loan.due_on.isoformat())
     return None
 
 

@@ -61,3 +61,22 @@ class FixedClock:
 def library_today(now: datetime, timezone: str) -> date:
     """The library day that ``now`` falls on (all "days" are library days, SVC-2)."""
     return now.astimezone(ZoneInfo(timezone)).date()
+
+
+class ShiftedClock:
+    """Another clock moved by an offset: the development clock (never in production).
+
+    Every policy, scan and mail takes "now" from here, so a tester who moves it sees hold
+    expiry, the 上中下 rule across days and automatic e-book returns happen.
+    """
+
+    def __init__(self, base: Clock, offset: timedelta = timedelta(0)) -> None:
+        self._base = base
+        self.offset = offset
+
+    def now(self) -> datetime:
+        return self._base.now() + self.offset
+
+    def real_now(self) -> datetime:
+        """The unshifted instant, to compute an offset from a wanted "now"."""
+        return self._base.now()

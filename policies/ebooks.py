@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from policies.config import EbookPolicy
 from policies.enums import CardKind, PasswordState
@@ -42,3 +44,22 @@ def check_hold(active_holds: int, already_held: bool, free: int, policy: EbookPo
         raise RuleViolation(ErrorCode.EBOOK_HOLD_LIMIT, "EBOOK-3", limit=policy.max_holds)
     if free > 0:
         raise RuleViolation(ErrorCode.EBOOK_AVAILABLE, "EBOOK-3")
+
+
+@dataclass(frozen=True, slots=True)
+class KeptUntil:
+    """How long a secured e-book hold is kept: the last library day the mail states, and
+    the instant that day ends in the library's time zone (the hold expires after it)."""
+
+    last_day: date
+    ends_at: datetime
+
+
+def ebook_hold_kept_until(secured_at: datetime, timezone: str, keep_days: int) -> KeptUntil:
+    """A secured e-book hold is kept a week (EBOOK-3): through the end of the library day
+    ``keep_days`` after the day it was secured, not to the same clock time, so the date the
+    mail states is a whole day to borrow it (SVC-2)."""
+    zone = ZoneInfo(timezone)
+    last_day = secured_at.astimezone(zone).date() + timedelta(days=keep_days)
+    ends_at = datetime.combine(last_day + timedelta(days=1), time(0), tzinfo=zone)
+    return KeptUntil(last_day=last_day, ends_at=ends_at.astimezone(secured_at.tzinfo))

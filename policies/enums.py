@@ -85,6 +85,7 @@ class StaffRole(StrEnum):
     CALENDAR = "CALENDAR"  # keep the library calendar
     MAIL = "MAIL"  # read the mail log
     CATALOGUE = "CATALOGUE"  # edit and delete titles
+    OVERRIDE = "OVERRIDE"  # lend or renew past a warning, with a reason (STAFF-2, STAFF-4)
     ADMIN = "ADMIN"  # everything
 
 

@@ -42,6 +42,9 @@ from schema.shared.validation import (
 from schema.shelves.shelves import ShelfMutations, ShelfQueries
 from schema.staff.cataloguing import CataloguingMutations
 from schema.staff.counter import CounterMutations, CounterQueries
+from schema.staff.desk import DeskMutations, DeskQueries
+from schema.staff.desk_patrons import DeskPatronMutations
+from schema.staff.devclock import DevClockMutations
 
 MAX_TOKENS = 2000
 # Longer than any operation the front ends send takes (search p95 is ~12 ms at a million
@@ -69,6 +72,7 @@ class Query(
     LoanQueries,
     HistoryQueries,
     CounterQueries,
+    DeskQueries,
     MailQueries,
     ShelfQueries,
     ApplicationQueries,
@@ -110,12 +114,15 @@ class Mutation(
     HoldMutations,
     LoanMutations,
     CounterMutations,
+    DeskMutations,
+    DeskPatronMutations,
     PreferenceMutations,
     ShelfMutations,
     PasswordMutations,
     ApplicationMutations,
     EbookMutations,
     CataloguingMutations,
+    DevClockMutations,
 ):
     pass
 

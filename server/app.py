@@ -15,16 +15,18 @@ from starlette.responses import (
     HTMLResponse,
     JSONResponse,
     PlainTextResponse,
+    RedirectResponse,
     Response,
 )
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from models.db import create_engine, create_session_factory
-from policies.clock import Clock
+from policies.clock import Clock, ShiftedClock, SystemClock
 from resolvers.ebooks import ebooks
 from resolvers.shared.context import Services
 from resolvers.shared.passwords import PasswordHasher
+from resolvers.staff import devclock
 from schema.root import make_schema
 from server.graphql import HondanaGraphQL
 from server.metrics import Metrics, MetricsMiddleware
@@ -34,6 +36,22 @@ from server.settings import Settings, get_settings
 from server.trusted import TrustedDocuments
 
 OPAC_DIR = Path(__file__).resolve().parent / "static" / "opac"
+# The reference staff dashboard (STAFF-1..5), served the same way beside the OPAC.
+STAFF_DIR = Path(__file__).resolve().parent / "static" / "staff"
+APP_DIR = Path(__file__).resolve().parent / "static" / "app"
+# The OPAC's own addresses (history API): a reload or a shared link gets the page, which
+# then shows the view the address names. Anything else stays a 404.
+OPAC_PAGES = [
+    "/search",
+    "/record/{id}",
+    "/login",
+    "/password/{step}",
+    "/apply",
+    "/calendar",
+    "/arrivals",
+    "/my",
+    "/my/{page}",
+]
 # The OPAC page loads only its own script and stylesheet and talks only to this origin.
 OPAC_HEADERS = {
     "content-security-policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
@@ -79,7 +97,9 @@ def create_app(
     stand-in for the dispatcher nudge; by default the nudge goes to the Celery broker."""
     settings = settings or get_settings()
     settings.check_production()  # before anything is opened: nothing to close on refusal
-    clock = clock or settings.clock()
+    clock = clock or SystemClock()
+    if not settings.is_production:
+        clock = ShiftedClock(clock)  # the development clock (resolvers.staff.devclock)
     policy = settings.policy.to_policy()
     engine = create_engine(
         settings.database_url,
@@ -140,8 +160,39 @@ def create_app(
         # Operation name -> trusted-document id, so the page sends ids, never query text.
         return JSONResponse(trusted.ids_for("web-opac"), headers={"cache-control": "no-store"})
 
+    async def staff_index(_: Request) -> Response:
+        # The reference staff dashboard (plain HTML and JavaScript, staff-dashboard operations).
+        return FileResponse(STAFF_DIR / "index.html", headers=OPAC_HEADERS)
+
+    async def staff_redirect(_: Request) -> Response:
+        return RedirectResponse("/staff/")
+
+    async def staff_operations(_: Request) -> JSONResponse:
+        ops = trusted.ids_for("staff-dashboard")
+        return JSONResponse(ops, headers={"cache-control": "no-store"})
+
+    async def app_shell(_: Request) -> Response:
+        # The smartphone app (an installable PWA; clients/smartphone operations, bearer token).
+        return FileResponse(APP_DIR / "index.html", headers=OPAC_HEADERS)
+
+    async def app_manifest(_: Request) -> Response:
+        return FileResponse(
+            APP_DIR / "manifest.webmanifest",
+            media_type="application/manifest+json",
+            headers=OPAC_HEADERS,
+        )
+
+    async def app_worker(_: Request) -> Response:
+        # Served from /app/ so the service worker's scope is the app, and nothing else.
+        return FileResponse(APP_DIR / "sw.js", media_type="text/javascript", headers=OPAC_HEADERS)
+
+    async def app_operations(_: Request) -> JSONResponse:
+        return JSONResponse(trusted.ids_for("smartphone"), headers={"cache-control": "no-store"})
+
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if isinstance(clock, ShiftedClock):
+            await devclock.start(services.sessions, clock, settings.dev_now)
         yield
         if services.nudger is not None:
             services.nudger.close()
@@ -150,8 +201,18 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/", index),
+            *(Route(path, index) for path in OPAC_PAGES),
             Route("/opac/operations.json", opac_operations),
             Mount("/opac/static", StaticFiles(directory=OPAC_DIR), name="opac"),
+            Route("/staff", staff_redirect),
+            Route("/staff/", staff_index),
+            Route("/staff/operations.json", staff_operations),
+            Mount("/staff/static", StaticFiles(directory=STAFF_DIR), name="staff"),
+            Route("/app/", app_shell),
+            Route("/app/operations.json", app_operations),
+            Route("/app/manifest.webmanifest", app_manifest),
+            Route("/app/sw.js", app_worker),
+            Mount("/app/static", StaticFiles(directory=APP_DIR), name="app"),
             *ops.routes(),  # /healthz, /readyz, /metrics
             Route("/ebooks/read/{loan_id}", read_ebook),
             Route("/graphql", graphql, methods=["GET", "POST"]),

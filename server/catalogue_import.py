@@ -161,7 +161,7 @@ def _copy_rows(
                 "status": CopyStatus.AVAILABLE.value,
                 "reference_only": False,
                 "from_other_city": False,
-                "shelf_mark": None,
+                "shelf_mark": data.call_number,
                 "created_at": now,
                 **spec,
                 "record_id": record_id,

@@ -52,7 +52,7 @@ from policies.enums import (
     StaffRole,
 )
 from resolvers.catalogue.marc import RecordData, iter_marc_file
-from resolvers.mail.notices import queue_due_reminders, queue_overdue_notices
+from resolvers.circulation.notices import queue_due_reminders, queue_overdue_notices
 from resolvers.shared.passwords import PasswordHasher
 from server.catalogue_import import (
     CopyPlan,
@@ -61,6 +61,7 @@ from server.catalogue_import import (
     prepared_batches,
     prepared_file_batches,
 )
+from server.demo_desk import desk_morning, local_call_number, shelf_location
 
 # The demo's catalogue ships with the project (server/data/README.md): real records of the
 # Library of Congress, xz-compressed, checked by this sha256 before it is read.
@@ -100,6 +101,12 @@ DEMO_PATRONS = [
 DEMO_STAFF = [
     ("counter", "counter2026", "窓口 太郎", {StaffRole.COUNTER}),
     ("admin", "admin2026x", "管理 花子", {StaffRole.ADMIN}),
+    (
+        "chief",
+        "chief2026",
+        "窓口 主任",
+        {StaffRole.COUNTER, StaffRole.PATRONS, StaffRole.CALENDAR, StaffRole.OVERRIDE},
+    ),
 ]
 
 
@@ -129,17 +136,28 @@ def _copy_plan(libs: list[Library]) -> CopyPlan:
     def plan(data: RecordData) -> list[dict[str, Any]]:
         if data.material_type == "ebook":
             return []
-        copies: list[dict[str, Any]] = [
-            {
-                "barcode": str(next(barcodes)),
-                "library_id": lib.id,
-                "reference_only": rng.random() < 0.03,
-                "from_other_city": rng.random() < 0.01,
-            }
-            for lib in rng.sample(holders, k=rng.choice((1, 1, 2, 3)))
-        ]
+        copies: list[dict[str, Any]] = []
+        for lib in rng.sample(holders, k=rng.choice((1, 1, 2, 3))):
+            reference = rng.random() < 0.03
+            copies.append(
+                {
+                    "barcode": str(next(barcodes)),
+                    "library_id": lib.id,
+                    "reference_only": reference,
+                    "from_other_city": rng.random() < 0.01,
+                    "shelf_location": shelf_location(data, reference),
+                }
+            )
         if rng.random() < 0.05:
-            copies.append({"barcode": str(next(barcodes)), "library_id": libs[-1].id})
+            copies.append(
+                {
+                    "barcode": str(next(barcodes)),
+                    "library_id": libs[-1].id,
+                    "shelf_location": shelf_location(data, False),
+                }
+            )
+        for copy in copies:  # STAFF-5: every demo copy has a call number
+            copy["shelf_mark"] = data.call_number or local_call_number(data)
         return copies
 
     return plan
@@ -263,7 +281,8 @@ async def _people(
                 ),
                 guardian_consent=card == "1000000007",
                 email1=f"patron{i + 1}@example.jp",
-                contact_method=ContactMethod.EMAIL,
+                phone=f"072-620-{1601 + i}",
+                contact_method=ContactMethod.PHONE if card == "1000000008" else ContactMethod.EMAIL,
                 due_reminder=card == "1000000001",
                 due_reminder_days=2,
                 new_arrival_fields={"keywords": ["東京"], "subject_classes": [], "authors": []}
@@ -313,6 +332,7 @@ async def _people(
                         due_on=due,
                     )
                 )
+        await desk_morning(db, libs, today, now)
         for username, password, name, roles in DEMO_STAFF:
             db.add(
                 StaffUser(

@@ -164,6 +164,9 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_timeout: float = Field(30.0, gt=0)
     dispatch_batch: int = Field(200, ge=1, le=5000)
+    # Reading privacy: a sent or failed mail keeps its text and addresses this long (for
+    # bounces and staff questions), then only kind, day, state and recipient domains.
+    mail_retention_days: int = Field(30, ge=1, le=3650)
     # Celery results are not needed in production; tests may name a backend to wait on.
     result_backend: str | None = None
     # Operations (docs/deploy.md): /metrics wants this bearer token when it is set; a

@@ -84,6 +84,8 @@ def create_celery(*, publisher: bool = False) -> Celery:
                 "task": "hondana.mail.overdue",
                 "schedule": crontab(hour=8, minute=10),
             },
+            # Reading privacy: sent and failed mails past the retention period are scrubbed.
+            "scrub-mail": {"task": "hondana.mail.scrub", "schedule": crontab(hour=3, minute=30)},
             "new-arrivals": {
                 "task": "hondana.mail.new_arrivals",
                 "schedule": crontab(hour=7, minute=0, day_of_week="mon"),

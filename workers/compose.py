@@ -4,6 +4,7 @@ notice carries (MAIL-7) and a Message-ID that stays the same on every retry (MAI
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.header import Header
@@ -67,18 +68,29 @@ class Composed:
     recipients: tuple[str, ...]
     message_id: str
     data: bytes
+    text: str  # subject and body as the patron reads them, kept for staff (mailLog)
 
 
-def compose(mail: Claimed, settings: Settings, now: datetime) -> Composed:
-    """The full message for a claimed mail, to its addresses.
+def compose(
+    mail: Claimed, settings: Settings, now: datetime, secrets: Sequence[str] = ()
+) -> Composed:
+    """The full message for a claimed mail, to its addresses; ``text`` is the same mail
+    with the payload keys named in ``secrets`` masked (what staff may read later).
 
     Built with the compat32 MIME classes and flattened once: the modern ``EmailMessage``
     header objects cost more than the SMTP round trip itself at thousands of mails.
     """
-    subject, body = render(
-        mail.kind,
-        {"name": mail.patron_name or "", "p": mail.payload, "library": settings.mail_from_name},
-    )
+    context = {
+        "name": mail.patron_name or "",
+        "p": mail.payload,
+        "library": settings.mail_from_name,
+    }
+    subject, body = render(mail.kind, context)
+    text = f"{subject}\n\n{body}"
+    if secrets:
+        masked = {k: ("********" if k in secrets else v) for k, v in mail.payload.items()}
+        shown_subject, shown_body = render(mail.kind, {**context, "p": masked})
+        text = f"{shown_subject}\n\n{shown_body}"
     ident = message_id(mail, settings)
     msg = MIMEText(body, "plain", "utf-8")  # base64 body, charset=utf-8
     msg["From"] = formataddr((str(Header(settings.mail_from_name, "utf-8")), settings.mail_from))
@@ -89,4 +101,4 @@ def compose(mail: Claimed, settings: Settings, now: datetime) -> Composed:
     msg["Message-ID"] = ident
     msg["Auto-Submitted"] = "auto-generated"
     msg["X-Auto-Response-Suppress"] = "All"
-    return Composed(settings.mail_from, mail.addresses, ident, msg.as_bytes(policy=WIRE))
+    return Composed(settings.mail_from, mail.addresses, ident, msg.as_bytes(policy=WIRE), text)

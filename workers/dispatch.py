@@ -13,16 +13,16 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from celery.utils.log import get_task_logger
 
 from resolvers.mail import mail as outbox
 from resolvers.mail.mail import Claimed
-from resolvers.mail.notices import stale_hold_mails
 from workers.app import app
 from workers.compose import compose
+from workers.mail_privacy import Recheck, recheck
 from workers.metrics import count_deliveries, mark_scheduled_run
 from workers.runtime import moment, run, runtime
 from workers.senders import (
@@ -34,7 +34,7 @@ from workers.senders import (
 )
 
 log = get_task_logger(__name__)
-# Payload keys forgotten once the mail is out: nothing secret stays in the outbox.
+# Payload keys masked in the text kept for staff (the payload itself goes once sent).
 SCRUB = {"temporary_password": ("temporary_password",)}
 
 
@@ -49,10 +49,9 @@ class DispatchReport:
     errors: list[str] = field(default_factory=list)
 
 
-async def _stale(batch: list[Claimed]) -> set[int]:
-    holds = {m.id: int(str(m.payload["hold_id"])) for m in batch if m.kind == "hold_ready"}
+async def _recheck(batch: list[Claimed]) -> Recheck:
     async with runtime().sessions() as db:
-        return await stale_hold_mails(db, holds)
+        return await recheck(db, batch)
 
 
 @dataclass(slots=True)
@@ -73,7 +72,7 @@ async def _deliver(mail: Claimed, batch: _Batch) -> bool:
     """
     rt = runtime()
     report, worker, now = batch.report, batch.worker, batch.now
-    message = compose(mail, rt.settings, now)
+    message = compose(mail, rt.settings, now, SCRUB.get(mail.kind, ()))
     try:
         refused = batch.sender.send(message.sender, message.recipients, message.data)
     except Unreachable as exc:
@@ -99,7 +98,7 @@ async def _deliver(mail: Claimed, batch: _Batch) -> bool:
         now,
         message_id=message.message_id,
         recipients=[a for a in mail.addresses if a not in refused],
-        scrub=SCRUB.get(mail.kind, ()),
+        body=message.text,
     )
     if refused:
         await outbox.mark_partly_refused(rt.sessions, mail.patron_id, refused)
@@ -110,14 +109,17 @@ async def _deliver(mail: Claimed, batch: _Batch) -> bool:
 async def _deliver_batch(claimed: list[Claimed], batch: _Batch) -> bool:
     """Deliver a claimed batch; ``False`` if the server was unreachable part-way."""
     rt = runtime()
-    stale = await _stale(claimed)
+    # Re-checked at send time: a returned loan earns no reminder (reading privacy).
+    found = await _recheck(claimed)
     try:
         for i, mail in enumerate(claimed):
-            if mail.id in stale or not mail.addresses:
-                why = "hold no longer ready" if mail.id in stale else "no usable address"
+            why = found.stale.get(mail.id) or (None if mail.addresses else "no usable address")
+            if why is not None:
                 await outbox.mark_skipped(rt.sessions, mail.id, batch.worker, why)
                 batch.report.skipped += 1
                 continue
+            if mail.id in found.payloads:
+                mail = replace(mail, payload=found.payloads[mail.id])
             if not await _deliver(mail, batch):
                 # Unreachable: the rest of the batch goes back untried, for later.
                 await outbox.release(rt.sessions, [m.id for m in claimed[i + 1 :]], batch.worker)

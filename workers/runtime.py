@@ -11,7 +11,7 @@ import asyncio
 import os
 from collections.abc import Coroutine
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from models.db import create_engine, create_session_factory
 from policies.clock import Clock, library_today
 from policies.config import PolicyConfig
+from resolvers.staff.devclock import load_offset
 from server.settings import Settings, get_settings
 
 T = TypeVar("T")
@@ -66,8 +67,15 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 
 
 def moment(now: str | None) -> tuple[datetime, date]:
-    """``now`` (ISO 8601, for tests and catch-up runs) or the clock, and its library day."""
-    instant = datetime.fromisoformat(now) if now else runtime().clock.now()
+    """``now`` (ISO 8601, for tests and catch-up runs) or the clock, and its library day.
+    Outside production the clock is the development clock: the offset the API stored, so a
+    scan sees the same "now" as the API (resolvers.staff.devclock)."""
+    if now:
+        instant = datetime.fromisoformat(now)
+    else:
+        instant = datetime.now(UTC)
+        if not runtime().settings.is_production:
+            instant += run(load_offset(runtime().sessions))
     if instant.tzinfo is None:
         raise ValueError("now must carry a time zone")
     return instant, library_today(instant, runtime().policy.service.timezone)

@@ -1,21 +1,27 @@
 """The scheduled scans, one task per workflow: hold expiry (HOLD-8/9), due-date reminders
-(MAIL-2), overdue notices (MAIL-3) and weekly new arrivals (MAIL-4). Each is idempotent
-and catches up after a missed run; each then runs the dispatcher for what it queued."""
+(MAIL-2), overdue notices (MAIL-3), weekly new arrivals (MAIL-4) and the mail retention
+scrub (reading privacy). Each is idempotent and catches up after a missed run; each mail
+scan then runs the dispatcher for what it queued."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from policies.config import PolicyConfig
+from resolvers.circulation.expiry import expire_ready_holds
+from resolvers.circulation.notices import (
+    queue_due_reminders,
+    queue_new_arrivals,
+    queue_overdue_notices,
+)
 from resolvers.ebooks import ebooks
-from resolvers.mail.notices import queue_due_reminders, queue_new_arrivals, queue_overdue_notices
 from workers.app import app
 from workers.dispatch import dispatch_once
-from workers.expiry import expire_ready_holds
+from workers.mail_privacy import scrub_expired_mail
 from workers.runtime import moment, run, runtime
 
 
@@ -72,3 +78,14 @@ def ebook_sweep(now: str | None = None) -> dict[str, int]:
     instant, _ = moment(now)
     returned, expired = run(ebooks.sweep(rt.sessions, rt.policy, instant))
     return {"returned": returned, "expired": expired, "sent": dispatch_once(now).sent}
+
+
+@app.task(name="hondana.mail.scrub", ignore_result=False)
+def scrub_mail(now: str | None = None) -> dict[str, int]:
+    """Sent and failed mails past the retention period keep only kind, day, state and the
+    recipients' domains (reading privacy). Idempotent: a scrubbed mail is not touched again."""
+    rt = runtime()
+    instant, _ = moment(now)
+    retention = timedelta(days=rt.settings.mail_retention_days)
+    timezone = rt.policy.service.timezone
+    return {"scrubbed": run(scrub_expired_mail(rt.sessions, instant, retention, timezone))}

@@ -270,7 +270,10 @@ async def change_password(
         )
     try:
         check_new_password(
-            new_password, card_number=patron.card_number, birth_date=patron.birth_date
+            new_password,
+            card_number=patron.card_number,
+            birth_date=patron.birth_date,
+            name_kana=patron.name_kana,
         )
         if new_password == current_password:
             raise RuleViolation(

@@ -44,14 +44,17 @@ def temporary_password(card_number: str, birth: date) -> str:
 
 
 async def _issue(
-    ctx: Context, db: AsyncSession, patron: Patron, *, by_mail: bool, pending: bool = False
+    ctx: Context, db: AsyncSession, patron: Patron, *, by_mail: bool, reset: bool = False
 ) -> str:
-    """Give ``patron`` a new temporary password (ending their sessions); mail it if asked.
-    ``pending``: it waits beside the current password until it is used (a reset)."""
+    """Give ``patron`` a new temporary password; mail it if asked.
+
+    ``reset``: a forgotten password re-issued (AUTH-8): it waits beside the current password
+    until it is used, and only its mail says 再発行; otherwise it is the first one (AUTH-3)
+    and replaces the password at once, ending the patron's sessions."""
     now = ctx.services.clock.now()
     password = temporary_password(patron.card_number, patron.birth_date)
     new_hash = await ctx.services.hasher.hash(password)
-    if pending:
+    if reset:
         # An anonymous request locks nobody out: the current password and sessions stay
         # until the temporary password is used (resolvers/accounts/accounts.py, AUTH-8).
         patron.pending_password_hash = new_hash
@@ -67,7 +70,7 @@ async def _issue(
             kind="temporary_password",
             dedupe_key=f"temporary-password:{patron.id}:{now.isoformat()}",
             patron_id=patron.id,
-            payload={"temporary_password": password},
+            payload={"temporary_password": password, "reissue": reset},
             not_before=now,
             now=now,
         )
@@ -119,7 +122,7 @@ async def request_reset(ctx: Context, card_number: str, email: str) -> None:
         )
         if matched and patron is not None:
             await lock_row(db, Patron, patron.id)
-            await _issue(ctx, db, patron, by_mail=True, pending=True)
+            await _issue(ctx, db, patron, by_mail=True, reset=True)
         else:
             await ctx.services.hasher.hash(temporary_password("0", date(2000, 1, 1)))
     if matched:

@@ -98,7 +98,8 @@ async def update(ctx: Context, viewer: PatronViewer, change: PreferenceChange) -
         if change.keep_reading_history is not UNCHANGED:
             patron.keep_reading_history = bool(change.keep_reading_history)
             if not patron.keep_reading_history:
-                await privacy.erase_history(db, patron.id)  # opting out erases
+                # Opting out erases, by the same rule a return follows, under the same lock.
+                await privacy.forget_ended(db, patron.id, ctx.policy.service.timezone)
         if fields:
             merged = dict(patron.new_arrival_fields or {})
             merged.update(fields)

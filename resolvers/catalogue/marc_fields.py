@@ -18,6 +18,9 @@ from pymarc import Field, Record
 # records end with a full-width full stop.
 _TRAILING = re.compile(r"[\s/:;,.=\u060c\u061b\uff0e\u200e\u200f]+$")
 _SPACES = re.compile(r"\s+")
+# C0 and C1 control characters (NUL, ESC, DEL...): never text, and PostgreSQL refuses NUL.
+# MARC-8 escape sequences left undecoded and damaged files put them into titles.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # A final full stop that belongs to an abbreviation or an initial ("U.S.", "Smith, J.",
 # "etc.", "Co.") is not ISBD punctuation: AACR2 never doubles it, so keep it.
 _ABBREVIATION = re.compile(
@@ -37,6 +40,7 @@ def tidy(text: str | None) -> str | None:
     if text is None:
         return None
     # LC spells diacritics decomposed ("o" + U+0304); the database wants one form.
+    text = _CONTROLS.sub(" ", text)  # a control character separates words at most
     text = _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip(" \u200e\u200f")
     end = _TRAILING.search(text)
     if end is not None:
@@ -119,7 +123,8 @@ def year_of(fixed: str, statements: list[str]) -> int | None:
 def control(record: Record, tag: str) -> str:
     """The data of a control field (001, 008), or ``""`` when it is absent."""
     field = record.get(tag)
-    return (field.data or "") if field is not None else ""
+    data = (field.data or "") if field is not None else ""
+    return _CONTROLS.sub("", data)  # a key (001) or fixed field (008) has no control chars
 
 
 def first(record: Record, *tags: str) -> Field | None:
@@ -179,6 +184,18 @@ def subject_class(record: Record) -> str | None:
         if found := subfields(record, (tag,), "a"):
             # DDC prime marks ("895.6/344") only show where a library may cut the number.
             return tidy(found[0].replace("/", "").replace("'", ""))
+    return None
+
+
+def call_number(record: Record) -> str | None:
+    """The call number (請求記号, STAFF-5): a local 090 ($a class, $b item number), else the
+    classification of 084 or LC's 050 with its item number; ``None`` when none is there."""
+    for tag in ("090", "084", "050"):
+        for field in record.get_fields(tag):
+            parts = [tidy(p) for p in field.get_subfields("a")[:1] + field.get_subfields("b")[:1]]
+            text = " ".join(p for p in parts if p)
+            if text:
+                return text[:50]
     return None
 
 

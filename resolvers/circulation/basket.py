@@ -35,7 +35,9 @@ async def add(ctx: Context, viewer: PatronViewer, record_id: int) -> BasketEntry
         if record is None:
             raise RuleViolation(ErrorCode.NOT_FOUND, field="recordId")
         if record.material_type is MaterialType.EBOOK:
-            raise RuleViolation(ErrorCode.EBOOK_NOT_ALLOWED, "BASKET-3", field="recordId")
+            raise RuleViolation(
+                ErrorCode.EBOOK_NOT_ALLOWED, "BASKET-3", field="recordId", variant="BASKET"
+            )
         existing = (
             await db.execute(
                 select(BasketEntry).where(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import CalendarDay, Library
@@ -40,25 +40,9 @@ def next_opening_morning(after: date, test: IsOpen, timezone: str) -> datetime:
     return datetime.combine(day, MAIL_HOUR, tzinfo=ZoneInfo(timezone))
 
 
-def _check_library(library: Library | None) -> Library:
+def check_library(library: Library | None) -> Library:
     if library is None:
         raise RuleViolation(ErrorCode.NOT_FOUND, field="libraryId")
-    return library
-
-
-async def set_day(
-    ctx: Context, library_id: int, day: date, open_: bool | None, note: str | None
-) -> Library:
-    """Mark ``day`` closed or open at a library, or (``open_`` is None) drop the exception."""
-    if note is not None and (len(note) > 100 or not note.isprintable()):
-        raise RuleViolation(ErrorCode.INVALID_INPUT, field="note", max_length=100)
-    async with ctx.services.sessions() as db, db.begin():
-        library = _check_library(await db.get(Library, library_id))
-        await db.execute(
-            delete(CalendarDay).where(CalendarDay.library_id == library_id, CalendarDay.day == day)
-        )
-        if open_ is not None:
-            db.add(CalendarDay(library_id=library_id, day=day, is_open=open_, note=note))
     return library
 
 
@@ -67,6 +51,6 @@ async def set_closed_weekdays(ctx: Context, library_id: int, weekdays: Sequence[
     if any(not 1 <= w <= 7 for w in weekdays):
         raise RuleViolation(ErrorCode.INVALID_INPUT, field="weekdays")
     async with ctx.services.sessions() as db, db.begin():
-        library = _check_library(await db.get(Library, library_id))
+        library = check_library(await db.get(Library, library_id))
         library.closed_weekdays = ",".join(str(w) for w in sorted(set(weekdays)))
     return library

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import BasketEntry, Copy, Hold, Library, Loan, Patron, Record
 from models.db import lock_row
@@ -24,10 +26,12 @@ from policies.circulation import (
 )
 from policies.enums import CopyStatus, HoldState
 from policies.errors import ErrorCode, RuleViolation
+from resolvers.shared import privacy
 from resolvers.shared.context import Context, PatronViewer
 
 MAX_BATCH = 100
 MAX_PAUSE_DAYS = 365
+CLOSED_HOLD_STATES = (HoldState.COLLECTED, HoldState.CANCELLED, HoldState.EXPIRED)
 
 
 @dataclass(slots=True)
@@ -57,12 +61,160 @@ def check_batch(ids: Sequence[object], field_name: str) -> None:
         raise RuleViolation(ErrorCode.DUPLICATE_ID, field=field_name)
 
 
-async def _pickup(ctx: Context, library_id: int | None, patron: Patron) -> Library:
+async def _pickup(db: AsyncSession, library_id: int | None, patron: Patron) -> Library:
     chosen = library_id if library_id is not None else patron.default_pickup_library_id
-    library: Library | None = await ctx.loaders.library.load(chosen) if chosen is not None else None
+    library = await db.get(Library, chosen) if chosen is not None else None
     if library is None or not library.takes_holds:
         raise RuleViolation(ErrorCode.INVALID_PICKUP_LIBRARY, field="pickupLibraryId")
     return library
+
+
+@dataclass(slots=True)
+class _Facts:
+    """Everything the hold rules look at for one placement, read in its transaction."""
+
+    pickup: Library
+    entries: dict[int, BasketEntry]
+    records: dict[int, Record]
+    copies: dict[int, list[CopyFacts]]
+    held: set[int]
+    per_category: Counter[Category | None]
+    on_loan: set[int]
+
+
+async def _read_facts(
+    db: AsyncSession, patron_id: int, known: list[int], pickup_id: int | None
+) -> _Facts:
+    """The patron, pickup library, basket entries, titles, copies, active holds and open
+    loans, all from ``db``'s one transaction (under the patron's lock when placing)."""
+    patron = await db.get(Patron, patron_id)
+    assert patron is not None
+    pickup = await _pickup(db, pickup_id, patron)
+    entries = {
+        e.id: e
+        for e in (
+            await db.execute(
+                select(BasketEntry).where(
+                    BasketEntry.id.in_(known), BasketEntry.patron_id == patron_id
+                )
+            )
+        ).scalars()
+    }
+    record_ids = {e.record_id for e in entries.values()}
+    records = {
+        r.id: r
+        for r in (await db.execute(select(Record).where(Record.id.in_(record_ids)))).scalars()
+    }
+    copies: dict[int, list[CopyFacts]] = {rid: [] for rid in record_ids}
+    for c in (await db.execute(select(Copy).where(Copy.record_id.in_(record_ids)))).scalars():
+        copies[c.record_id].append(
+            CopyFacts(c.reference_only, c.from_other_city, c.status is CopyStatus.WITHDRAWN)
+        )
+    active = (
+        await db.execute(
+            select(Hold.record_id, Record.material_type)
+            .join(Record, Record.id == Hold.record_id)
+            .where(Hold.patron_id == patron_id, Hold.state.in_(ACTIVE_HOLD_STATES))
+        )
+    ).all()
+    on_loan = (
+        await db.execute(
+            select(Copy.record_id)
+            .join(Loan, Loan.copy_id == Copy.id)
+            .where(Loan.patron_id == patron_id, Loan.returned_at.is_(None))
+        )
+    ).scalars()
+    return _Facts(
+        pickup=pickup,
+        entries=entries,
+        records=records,
+        copies=copies,
+        held={rid for rid, _ in active},
+        per_category=Counter(category(m) for _, m in active),
+        on_loan=set(on_loan),
+    )
+
+
+def _decide(
+    ctx: Context, facts: _Facts, entry_ids: Sequence[int | None]
+) -> tuple[Placement, list[HoldOutcome]]:
+    """Each entry's verdict by the pure rules (HOLD-1..4, HOLD-11); later titles of the same
+    batch see the earlier ones counted (limit) and held (twice). Returns the placement and
+    the outcomes that may be placed."""
+    result = Placement(pickup=facts.pickup)
+    allowed: list[HoldOutcome] = []
+    for raw_id in entry_ids:
+        entry = facts.entries.get(raw_id) if raw_id is not None else None
+        if entry is None:
+            nf = RuleViolation(ErrorCode.NOT_FOUND, field="basketEntryIds")
+            result.outcomes.append(HoldOutcome(entry_id=raw_id or 0, record=None, errors=[nf]))
+            continue
+        record = facts.records[entry.record_id]
+        outcome = HoldOutcome(entry_id=entry.id, record=record)
+        result.outcomes.append(outcome)
+        request = HoldRequest(
+            material=record.material_type,
+            copies=tuple(facts.copies[record.id]),
+            already_held=record.id in facts.held,
+            on_loan_to_patron=record.id in facts.on_loan,
+        )
+        cat = category(record.material_type)
+        try:
+            check_hold(request, facts.per_category[cat], ctx.policy.circulation)
+        except RuleViolation as no:
+            outcome.errors.append(no)
+            continue
+        facts.per_category[cat] += 1
+        facts.held.add(record.id)
+        allowed.append(outcome)
+    return result, allowed
+
+
+async def _write(
+    ctx: Context, db: AsyncSession, patron_id: int, pickup: Library, allowed: list[HoldOutcome]
+) -> dict[int, list[tuple[int, int | None]]]:
+    """Insert the holds, empty their basket entries, and read the titles' waiting lines in
+    the same transaction: the answer is built from what was written, never from a read
+    after the commit (which could fail and make a placed hold look unplaced)."""
+    now = ctx.services.clock.now()
+    for outcome in allowed:
+        assert outcome.record is not None
+        outcome.hold = Hold(
+            patron_id=patron_id,
+            record_id=outcome.record.id,
+            pickup_library_id=pickup.id,
+            state=HoldState.WAITING,
+            placed_at=now,
+        )
+        db.add(outcome.hold)
+    placed = [o.entry_id for o in allowed]
+    if placed:
+        await db.execute(delete(BasketEntry).where(BasketEntry.id.in_(placed)))
+    await db.flush()
+    record_ids = sorted({o.record.id for o in allowed if o.record is not None})
+    queues: dict[int, list[tuple[int, int | None]]] = {rid: [] for rid in record_ids}
+    rows = await db.execute(
+        select(Hold.record_id, Hold.id, Hold.patron_id)
+        .where(Hold.record_id.in_(record_ids), Hold.state == HoldState.WAITING)
+        .order_by(Hold.record_id, Hold.placed_at, Hold.id)
+    )
+    for rid, hold_id, holder in rows.all():
+        queues[rid].append((hold_id, holder))
+    return queues
+
+
+def _prime(
+    ctx: Context, result: Placement, queues: dict[int, list[tuple[int, int | None]]]
+) -> None:
+    """Hand the request's loaders what the transaction read, so the answer needs no
+    statement after the commit."""
+    if result.pickup is not None:
+        ctx.loaders.library.prime(result.pickup.id, result.pickup)
+    for outcome in result.outcomes:
+        if outcome.record is not None:
+            ctx.loaders.record.prime(outcome.record.id, outcome.record)
+    for record_id, queue in queues.items():
+        ctx.loaders.queue_by_record.prime(record_id, queue)
 
 
 async def place(
@@ -76,101 +228,30 @@ async def place(
     """Check (``confirm=False``, 予約内容確認) or place (``confirm=True``, 予約結果) holds for
     basket entries. Each title succeeds or fails on its own; placed titles leave the basket.
 
-    The patron's row is locked for the whole placement, so concurrent placements by one
-    patron are counted one after the other and can never pass the limit together.
-    ``None`` in ``entry_ids`` stands for an id that did not decode: it is ``NOT_FOUND``.
+    One transaction reads every fact, the pure policy decides, and the same transaction
+    writes. Placing locks the patron's row first, so concurrent placements by one patron
+    are counted one after the other and can never pass the limit together; a preview only
+    reads. ``None`` in ``entry_ids`` stands for an id that did not decode: ``NOT_FOUND``.
     """
     try:
         check_batch([i for i in entry_ids if i is not None], "basketEntryIds")
-        async with ctx.services.sessions() as db:
-            patron = await db.get(Patron, viewer.patron_id)
-        assert patron is not None
-        pickup = await _pickup(ctx, pickup_library_id, patron)
     except RuleViolation as bad:
         return Placement(errors=[bad])
-    now = ctx.services.clock.now()
-    result = Placement(pickup=pickup)
-    async with ctx.services.sessions() as db, db.begin():
-        if confirm:
-            await lock_row(db, Patron, viewer.patron_id)
-        known = [i for i in entry_ids if i is not None]
-        entries = {
-            e.id: e
-            for e in (
-                await db.execute(
-                    select(BasketEntry).where(
-                        BasketEntry.id.in_(known), BasketEntry.patron_id == viewer.patron_id
-                    )
-                )
-            ).scalars()
-        }
-        record_ids = {e.record_id for e in entries.values()}
-        records = {
-            r.id: r
-            for r in (await db.execute(select(Record).where(Record.id.in_(record_ids)))).scalars()
-        }
-        copies: dict[int, list[CopyFacts]] = {rid: [] for rid in record_ids}
-        for c in (await db.execute(select(Copy).where(Copy.record_id.in_(record_ids)))).scalars():
-            copies[c.record_id].append(
-                CopyFacts(c.reference_only, c.from_other_city, c.status is CopyStatus.WITHDRAWN)
-            )
-        active = (
-            await db.execute(
-                select(Hold.record_id, Record.material_type)
-                .join(Record, Record.id == Hold.record_id)
-                .where(Hold.patron_id == viewer.patron_id, Hold.state.in_(ACTIVE_HOLD_STATES))
-            )
-        ).all()
-        held = {rid for rid, _ in active}
-        per_category: Counter[Category | None] = Counter(category(m) for _, m in active)
-        on_loan = set(
-            (
-                await db.execute(
-                    select(Copy.record_id)
-                    .join(Loan, Loan.copy_id == Copy.id)
-                    .where(Loan.patron_id == viewer.patron_id, Loan.returned_at.is_(None))
-                )
-            ).scalars()
-        )
-        placed_entries: list[int] = []
-        for raw_id in entry_ids:
-            entry = entries.get(raw_id) if raw_id is not None else None
-            if entry is None:
-                nf = RuleViolation(ErrorCode.NOT_FOUND, field="basketEntryIds")
-                result.outcomes.append(HoldOutcome(entry_id=raw_id or 0, record=None, errors=[nf]))
-                continue
-            record = records[entry.record_id]
-            outcome = HoldOutcome(entry_id=entry.id, record=record)
-            result.outcomes.append(outcome)
-            request = HoldRequest(
-                material=record.material_type,
-                copies=tuple(copies[record.id]),
-                already_held=record.id in held,
-                on_loan_to_patron=record.id in on_loan,
-            )
-            cat = category(record.material_type)
-            try:
-                check_hold(request, per_category[cat], ctx.policy.circulation)
-            except RuleViolation as no:
-                outcome.errors.append(no)
-                continue
-            # Later titles of the same batch see this one counted (limit) and held (twice).
-            per_category[cat] += 1
-            held.add(record.id)
+    known = [i for i in entry_ids if i is not None]
+    queues: dict[int, list[tuple[int, int | None]]] = {}
+    try:
+        # A preview reads in a transaction that is rolled back when the session closes:
+        # it writes nothing and takes no write lock.
+        async with ctx.services.sessions() as db, db.begin() if confirm else nullcontext():
             if confirm:
-                hold = Hold(
-                    patron_id=viewer.patron_id,
-                    record_id=record.id,
-                    pickup_library_id=pickup.id,
-                    state=HoldState.WAITING,
-                    placed_at=now,
-                )
-                db.add(hold)
-                outcome.hold = hold
-                placed_entries.append(entry.id)
-        if placed_entries:
-            await db.execute(delete(BasketEntry).where(BasketEntry.id.in_(placed_entries)))
-        await db.flush()
+                await lock_row(db, Patron, viewer.patron_id)
+            facts = await _read_facts(db, viewer.patron_id, known, pickup_library_id)
+            result, allowed = _decide(ctx, facts, entry_ids)
+            if confirm:
+                queues = await _write(ctx, db, viewer.patron_id, facts.pickup, allowed)
+    except RuleViolation as bad:
+        return Placement(errors=[bad])
+    _prime(ctx, result, queues)
     return result
 
 
@@ -189,6 +270,9 @@ async def _modify(ctx: Context, viewer: PatronViewer, hold_id: int, **values: ob
     """Change the patron's own WAITING hold under a lock; another patron's hold is
     ``NOT_FOUND`` (no leak), a hold past WAITING ``HOLD_NOT_MODIFIABLE`` (HOLD-6)."""
     async with ctx.services.sessions() as db, db.begin():
+        # The patron before the hold, as check-out takes them: a cancellation settles
+        # (privacy.settle locks the patron) while a desk may be collecting this hold.
+        await lock_row(db, Patron, viewer.patron_id)
         await lock_row(db, Hold, hold_id)
         hold = await db.get(Hold, hold_id, populate_existing=True)
         if hold is None or hold.patron_id != viewer.patron_id:
@@ -196,6 +280,8 @@ async def _modify(ctx: Context, viewer: PatronViewer, hold_id: int, **values: ob
         check_modifiable(hold.state)
         for name, value in values.items():
             setattr(hold, name, value)
+        if hold.state in CLOSED_HOLD_STATES:
+            await privacy.settle(db, viewer.patron_id, ctx.policy.service.timezone)
     return hold
 
 
@@ -210,8 +296,8 @@ async def change_pickup(ctx: Context, viewer: PatronViewer, hold_id: int, librar
     """Move a WAITING hold to another pickup library (HOLD-6)."""
     async with ctx.services.sessions() as db:
         patron = await db.get(Patron, viewer.patron_id)
-    assert patron is not None
-    library = await _pickup(ctx, library_id, patron)
+        assert patron is not None
+        library = await _pickup(db, library_id, patron)
     return await _modify(ctx, viewer, hold_id, pickup_library_id=library.id)
 
 

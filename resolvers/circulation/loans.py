@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import select
 
 from models import Copy, Hold, Library, Loan, Patron, Record
 from models.db import lock_row
+from policies.calendar import IsOpen
 from policies.circulation import LoanFacts, renewal_due_date, renewal_refusal
+from policies.config import CirculationPolicy
 from policies.enums import HoldState
 from policies.errors import ErrorCode, RuleViolation
 from resolvers.circulation.calendar import opening_test
@@ -34,6 +37,22 @@ def _facts(loan: Loan, copy: Copy, record: Record, library: Library, held: bool)
     )
 
 
+def refusal_today(
+    loan: Loan,
+    copy: Copy,
+    record: Record,
+    library: Library,
+    held: bool,
+    today: date,
+    policy: CirculationPolicy,
+) -> RuleViolation | None:
+    """Why the loan could not be renewed today, judged without a calendar look-up (for the
+    loan list and the due-date reminder). LOAN-6 uses the nominal new due date: a closed
+    day only moves a date later, so this never calls renewable a loan that is not."""
+    nominal = renewal_due_date(today, library.kind, lambda _day: True, policy)
+    return renewal_refusal(_facts(loan, copy, record, library, held), today, policy, nominal)
+
+
 async def renewal_check(ctx: Context, loan: Loan) -> RuleViolation | None:
     """Why the loan could not be renewed today, or ``None`` (shown in the loan list)."""
     copy = await ctx.loaders.copy.load(loan.copy_id)
@@ -41,8 +60,7 @@ async def renewal_check(ctx: Context, loan: Loan) -> RuleViolation | None:
     library = await ctx.loaders.library.load(loan.library_id)
     queue = await ctx.loaders.queue_by_record.load(copy.record_id)
     held = any(patron_id != loan.patron_id for _, patron_id in queue)
-    facts = _facts(loan, copy, record, library, held)
-    return renewal_refusal(facts, ctx.today(), ctx.policy.circulation)
+    return refusal_today(loan, copy, record, library, held, ctx.today(), ctx.policy.circulation)
 
 
 @dataclass(slots=True)
@@ -52,6 +70,20 @@ class RenewalOutcome:
     loan_id: int
     loan: Loan | None
     errors: list[RuleViolation] = field(default_factory=list)
+
+
+def _renew_one(
+    ctx: Context, facts: LoanFacts, loan: Loan, library: Library, is_open: IsOpen
+) -> RenewalOutcome:
+    """Renew one loan, or say why not; a refused renewal changes nothing (LOAN-3, LOAN-6)."""
+    today, policy = ctx.today(), ctx.policy.circulation
+    new_due = renewal_due_date(today, library.kind, is_open, policy)
+    refusal = renewal_refusal(facts, today, policy, new_due)
+    if refusal is not None:
+        return RenewalOutcome(loan_id=loan.id, loan=loan, errors=[refusal])
+    loan.due_on = new_due
+    loan.renewals += 1
+    return RenewalOutcome(loan_id=loan.id, loan=loan)
 
 
 async def renew(
@@ -95,23 +127,23 @@ async def renew(
                 )
             ).scalars()
         )
-        calendars = {}
+        calendars: dict[int, IsOpen] = {}
         for loan_id in loan_ids:
             if loan_id is None or loan_id not in found:
                 nf = RuleViolation(ErrorCode.NOT_FOUND, field="loanIds")
                 outcomes.append(RenewalOutcome(loan_id=loan_id or 0, loan=None, errors=[nf]))
                 continue
             loan, copy, record, library = found[loan_id]
-            facts = _facts(loan, copy, record, library, record.id in waiting_by_others)
-            refusal = renewal_refusal(facts, today, ctx.policy.circulation)
-            if refusal is not None:
-                outcomes.append(RenewalOutcome(loan_id=loan.id, loan=loan, errors=[refusal]))
-                continue
             if library.id not in calendars:
                 calendars[library.id] = await opening_test(db, library, today)
-            loan.due_on = renewal_due_date(
-                today, library.kind, calendars[library.id], ctx.policy.circulation
+            held = record.id in waiting_by_others
+            outcomes.append(
+                _renew_one(
+                    ctx,
+                    _facts(loan, copy, record, library, held),
+                    loan,
+                    library,
+                    calendars[library.id],
+                )
             )
-            loan.renewals += 1
-            outcomes.append(RenewalOutcome(loan_id=loan.id, loan=loan))
     return outcomes, []

@@ -10,11 +10,16 @@ from sqlalchemy import Select, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Copy, Hold, Library, Patron, Record
-from policies.circulation import pickup_deadline, volume_rank
+from policies.circulation import (
+    VolumeHold,
+    kept_for_earlier_volume,
+    pickup_deadline,
+    volume_rank,
+)
 from policies.config import PolicyConfig
 from policies.enums import ContactMethod, CopyStatus, HoldState
 from resolvers.circulation.calendar import next_opening_morning, opening_test
-from resolvers.mail.notices import hold_ready_payload
+from resolvers.circulation.notices import hold_ready_payload
 from resolvers.mail.outbox import queue_mail
 
 
@@ -40,6 +45,28 @@ def _waiting_in_line(record_id: int, today: date) -> Select[Hold]:
     )
 
 
+async def other_volumes(db: AsyncSession, hold: Hold, series: str) -> list[VolumeHold]:
+    """The patron's other holds on volumes of ``series``, for HOLD-9."""
+    rows = await db.execute(
+        select(Hold.state, Record.volume)
+        .join(Record, Record.id == Hold.record_id)
+        .where(Hold.patron_id == hold.patron_id, Hold.id != hold.id, Record.series == series)
+    )
+    return [
+        VolumeHold(series=series, rank=rank, state=state)
+        for state, volume in rows.all()
+        if (rank := volume_rank(volume)) is not None
+    ]
+
+
+async def _kept_for_earlier(db: AsyncSession, hold: Hold, record: Record) -> bool:
+    """Whether this ready volume waits for an earlier one, past its deadline (HOLD-9)."""
+    if record.series is None:
+        return False
+    others = await other_volumes(db, hold, record.series)
+    return kept_for_earlier_volume(record.series, record.volume, record.is_comic, others)
+
+
 async def make_ready(db: AsyncSession, hold: Hold, copy: Copy, at: Clockwork) -> None:
     """The copy is at the pickup library: the hold is READY until its deadline (HOLD-8),
     and a hold-ready mail is owed on the next opening day (MAIL-1)."""
@@ -60,9 +87,12 @@ async def make_ready(db: AsyncSession, hold: Hold, copy: Copy, at: Clockwork) ->
         await queue_mail(
             db,
             kind="hold_ready",
-            dedupe_key=f"hold-ready:{hold.id}",
+            # Owed once per pickup library: a hold moved by staff (STAFF-2) is told anew.
+            dedupe_key=f"hold-ready:{hold.id}:{pickup.id}",
             patron_id=patron.id,
-            payload=hold_ready_payload(hold, record, pickup, deadline),
+            payload=hold_ready_payload(
+                hold, record, pickup, deadline, kept=await _kept_for_earlier(db, hold, record)
+            ),
             not_before=next_opening_morning(at.today, test, at.policy.service.timezone),
             now=at.now,
         )

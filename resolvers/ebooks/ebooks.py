@@ -16,10 +16,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from models import EbookHold, EbookLoan, EbookTitle, Patron, Record
 from models.db import lock_row
 from policies.config import PolicyConfig
-from policies.ebooks import check_borrow, check_ebook_patron, check_hold, free_licences
+from policies.ebooks import (
+    check_borrow,
+    check_ebook_patron,
+    check_hold,
+    ebook_hold_kept_until,
+    free_licences,
+)
 from policies.enums import EbookHoldState
 from policies.errors import ErrorCode, RuleViolation
 from resolvers.mail.outbox import queue_mail
+from resolvers.shared import privacy
 from resolvers.shared.context import Context, PatronViewer
 
 LINK_MINUTES = 10
@@ -111,6 +118,8 @@ async def borrow(ctx: Context, viewer: PatronViewer, record_id: int) -> EbookLoa
             due_at=now + timedelta(days=policy.loan_days),
         )
         db.add(loan)
+        if mine is not None:
+            await privacy.settle(db, viewer.patron_id, ctx.policy.service.timezone)
     return loan
 
 
@@ -139,16 +148,17 @@ async def secure_next(
     for hold in waiting:
         hold.state = EbookHoldState.READY
         hold.ready_at = now
-        hold.expires_at = now + timedelta(days=policy.ebooks.hold_keep_days)
+        kept = ebook_hold_kept_until(now, policy.service.timezone, policy.ebooks.hold_keep_days)
+        hold.expires_at = kept.ends_at
         patron = await db.get(Patron, hold.patron_id)
         if patron is not None and (patron.email1 or patron.email2) and record is not None:
-            deadline = hold.expires_at.astimezone(now.tzinfo).date()
+            deadline = kept.last_day
             await queue_mail(
                 db,
                 kind="ebook_hold_ready",
                 dedupe_key=f"ebook-hold-ready:{hold.id}",
                 patron_id=patron.id,
-                payload={"title": record.title, "deadline": deadline.isoformat()},
+                payload={"hold_id": hold.id, "title": record.title, "deadline": str(deadline)},
                 not_before=now,
                 now=now,
             )
@@ -165,6 +175,7 @@ async def give_back(ctx: Context, viewer: PatronViewer, loan_id: int) -> EbookLo
         loan.returned_at = now
         await db.flush()
         await secure_next(db, loan.record_id, ctx.policy, now)
+        await privacy.settle(db, viewer.patron_id, ctx.policy.service.timezone)
     return loan
 
 
@@ -204,6 +215,7 @@ async def cancel_hold(ctx: Context, viewer: PatronViewer, hold_id: int) -> Ebook
         hold.closed_at = now
         await db.flush()
         await secure_next(db, hold.record_id, ctx.policy, now)
+        await privacy.settle(db, viewer.patron_id, ctx.policy.service.timezone)
     return hold
 
 
@@ -212,29 +224,19 @@ async def sweep(
 ) -> tuple[int, int]:
     """Automatic return after 15 days (EBOOK-2) and expiry of secured holds not borrowed in
     a week (EBOOK-3); freed licences go to the next holds. Idempotent; catches up."""
+    due_loans = select(EbookLoan).where(EbookLoan.returned_at.is_(None), EbookLoan.due_at <= now)
+    due_holds = select(EbookHold).where(
+        EbookHold.state == EbookHoldState.READY, EbookHold.expires_at < now
+    )
     async with sessions() as db, db.begin():
-        loans = (
-            (
-                await db.execute(
-                    select(EbookLoan).where(
-                        EbookLoan.returned_at.is_(None), EbookLoan.due_at <= now
-                    )
-                )
-            )
-            .scalars()
-            .all()
-        )
-        holds = (
-            (
-                await db.execute(
-                    select(EbookHold).where(
-                        EbookHold.state == EbookHoldState.READY, EbookHold.expires_at < now
-                    )
-                )
-            )
-            .scalars()
-            .all()
-        )
+        # Their patrons first, in id order (as a borrow takes the patron before the hold),
+        # then the rows read afresh: each return or expiry is then settled (privacy.settle).
+        seen = [*(await db.execute(due_loans)).scalars(), *(await db.execute(due_holds)).scalars()]
+        for patron_id in sorted({r.patron_id for r in seen if r.patron_id is not None}):
+            await lock_row(db, Patron, patron_id)
+        fresh = {"populate_existing": True}  # as they are now, under the patrons' locks
+        loans = (await db.execute(due_loans, execution_options=fresh)).scalars().all()
+        holds = (await db.execute(due_holds, execution_options=fresh)).scalars().all()
         for loan in loans:
             loan.returned_at = loan.due_at
         for hold in holds:
@@ -243,6 +245,9 @@ async def sweep(
         await db.flush()
         for record_id in {loan.record_id for loan in loans} | {hold.record_id for hold in holds}:
             await secure_next(db, record_id, policy, now)
+        ended = {loan.patron_id for loan in loans} | {hold.patron_id for hold in holds}
+        for patron_id in sorted(p for p in ended if p is not None):
+            await privacy.settle(db, patron_id, policy.service.timezone)
     return len(loans), len(holds)
 
 

@@ -131,11 +131,13 @@ async def mark_sent(
     *,
     message_id: str,
     recipients: Sequence[str],
-    scrub: Sequence[str] = (),
+    body: str | None = None,
 ) -> None:
     """Delivered: one conditional UPDATE in its own commit, right after the server's 250
     (the window in which a dying worker could leave a delivered mail unmarked is this
-    statement's round trip). ``scrub`` names payload keys to forget once sent."""
+    statement's round trip). The payload goes (its loan and hold ids would re-link
+    anonymised loans, and a temporary password is a secret); ``body``, the text as sent
+    with secrets masked, stays for staff until the retention scrub."""
     table = cast(Table, OutboxMessage.__table__)
     values: dict[str, object] = {
         "state": OutboxState.SENT,
@@ -145,15 +147,12 @@ async def mark_sent(
         "recipients": list(recipients),
         "lease_until": None,
         "last_error": None,
+        "payload": {},
+        "body": body,
     }
     # A Core statement on a pooled connection: the hottest write skips the ORM session.
     engine = cast(AsyncEngine, sessions.kw["bind"])
     async with engine.begin() as conn:
-        if scrub:
-            payload = (
-                await conn.execute(select(table.c.payload).where(table.c.id == mail_id))
-            ).scalar_one()
-            values["payload"] = {k: v for k, v in payload.items() if k not in scrub}
         await conn.execute(
             update(table)
             .where(table.c.id == mail_id, table.c.claimed_by == worker)
@@ -223,11 +222,13 @@ async def mark_partly_refused(
 async def mark_skipped(
     sessions: async_sessionmaker[AsyncSession], mail_id: int, worker: str, reason: str
 ) -> None:
-    """Nothing to send any more (the hold was collected, no address is left)."""
+    """Nothing to send any more (the hold was collected, the loans returned, no address is
+    left): the payload, never to be read, goes at once."""
     async with sessions() as db, db.begin():
         row = await db.get(OutboxMessage, mail_id)
         if row is None or row.claimed_by != worker:
             return
+        row.payload = {}
         row.state = OutboxState.FAILED
         row.last_error = reason[:1000]
         row.lease_until = None

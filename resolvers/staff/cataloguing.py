@@ -1,5 +1,5 @@
 """Staff cataloguing: correcting a title and deleting one, with the search index kept
-current in the same transaction."""
+current in the same transaction, and the licences of e-book titles (EBOOK-4)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, exists, select
 
-from models import Copy, Hold, Loan, Record
+from models import Copy, EbookTitle, Hold, Loan, Record, StaffAudit
 from models.db import lock_row
 from policies.enums import MaterialType
 from policies.errors import ErrorCode, RuleViolation
 from policies.isbn import isbn13
 from policies.text import has_control
 from resolvers.catalogue import search_index
+from resolvers.ebooks import ebooks
 from resolvers.shared.context import Context
 
 MAX_TEXT = 2000
@@ -121,3 +122,38 @@ async def delete_record(ctx: Context, record_id: int) -> None:
         await search_index.sync(db, [record_id], gone=True)
         await db.execute(delete(Copy).where(Copy.record_id == record_id))
         await db.execute(delete(Record).where(Record.id == record_id))
+
+
+MAX_LICENCES = 10_000
+
+
+async def set_ebook_licences(ctx: Context, staff_id: int, record_id: int, licences: int) -> int:
+    """Add or change the licences of an e-book title (EBOOK-4); audited. Licences freed by
+    a larger number go at once to the oldest waiting holds (EBOOK-3). Fewer licences than
+    are out now take effect as the loans end: nothing lent is taken back."""
+    if not 0 <= licences <= MAX_LICENCES:
+        raise RuleViolation(ErrorCode.INVALID_INPUT, field="licences", max=MAX_LICENCES)
+    now = ctx.services.clock.now()
+    async with ctx.services.sessions() as db, db.begin():
+        record = await db.get(Record, record_id)
+        if record is None:
+            raise RuleViolation(ErrorCode.NOT_FOUND, field="recordId")
+        if record.material_type is not MaterialType.EBOOK:
+            raise RuleViolation(ErrorCode.INVALID_INPUT, "EBOOK-4", field="recordId")
+        await lock_row(db, Record, record_id)
+        title = await db.get(EbookTitle, record_id, populate_existing=True)
+        if title is None:
+            title = EbookTitle(record_id=record_id, licences=licences)
+            db.add(title)
+        title.licences = licences
+        db.add(
+            StaffAudit(
+                staff_id=staff_id,
+                patron_id=None,
+                action=f"ebook_licences:{record_id}:{licences}",
+                at=now,
+            )
+        )
+        await db.flush()
+        await ebooks.secure_next(db, record_id, ctx.policy, now)
+    return licences

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
+from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Copy, Hold, Library, Loan, Patron, Record
 from models.db import lock_row
 from policies.cards import check_card_valid, check_may_collect_holds
 from policies.circulation import category, check_loan_limit, loan_due_date
+from policies.desk import CheckoutFacts, DeskWarnings, checkout_warnings
 from policies.enums import CopyStatus, HoldState
 from policies.errors import ErrorCode, RuleViolation
 from policies.text import has_nul
@@ -23,7 +22,8 @@ from resolvers.shared import privacy
 from resolvers.shared.context import Context
 
 
-def _clockwork(ctx: Context) -> Clockwork:
+def clockwork(ctx: Context) -> Clockwork:
+    """The policy and the moment, for a trapping step."""
     return Clockwork(policy=ctx.policy, now=ctx.services.clock.now(), today=ctx.today())
 
 
@@ -61,12 +61,50 @@ class CheckoutResult:
     collected: Hold | None
 
 
-async def check_out(ctx: Context, patron_id: int, barcode: str, library_id: int) -> CheckoutResult:
+async def _lendable(db: AsyncSession, copy: Copy, patron: Patron) -> Hold | None:
+    """The copy may be lent to ``patron``: on the shelf, or kept for their hold (returned)."""
+    kept = (
+        await db.execute(
+            select(Hold).where(
+                Hold.copy_id == copy.id,
+                Hold.state.in_((HoldState.READY, HoldState.IN_TRANSIT)),
+            )
+        )
+    ).scalar_one_or_none()
+    if kept is not None and kept.patron_id != patron.id:
+        raise RuleViolation(ErrorCode.HELD_FOR_ANOTHER, "HOLD-7", field="barcode")
+    if kept is None and copy.status is not CopyStatus.AVAILABLE:
+        raise RuleViolation(ErrorCode.COPY_UNAVAILABLE, field="barcode", status=copy.status.value)
+    if await db.scalar(select(Loan.id).where(Loan.copy_id == copy.id, Loan.returned_at.is_(None))):
+        # The copy's status says otherwise, but it was never checked in: check it in first.
+        raise RuleViolation(ErrorCode.COPY_UNAVAILABLE, field="barcode", status="ON_LOAN")
+    return kept
+
+
+async def _waiting_hold(db: AsyncSession, patron: Patron, record: Record) -> Hold | None:
+    """A patron borrowing a title they were waiting for: that hold is fulfilled."""
+    return (
+        await db.execute(
+            select(Hold)
+            .where(
+                Hold.patron_id == patron.id,
+                Hold.record_id == record.id,
+                Hold.state == HoldState.WAITING,
+            )
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+
+
+async def check_out(
+    ctx: Context, patron_id: int, barcode: str, library_id: int, override: str | None = None
+) -> CheckoutResult:
     """Lend a copy at ``library_id``. A copy kept for the patron's ready hold collects that
-    hold, which an overdue block stops (CARD-3); loan limits count per category (LOAN-5)."""
+    hold, which an overdue block stops (CARD-3); loan limits count per category (LOAN-5).
+    Warnings (STAFF-4) stop the loan unless ``override`` gives the reason to go ahead."""
     library = await _library(ctx, library_id)
     copy = await _copy_by_barcode(ctx, barcode)
-    at = _clockwork(ctx)
+    at = clockwork(ctx)
     async with ctx.services.sessions() as db, db.begin():
         await lock_row(db, Patron, patron_id)
         patron = await db.get(Patron, patron_id)
@@ -78,25 +116,7 @@ async def check_out(ctx: Context, patron_id: int, barcode: str, library_id: int)
         check_card_valid(patron.card_expires_on, at.today)
         if copy.reference_only:
             raise RuleViolation(ErrorCode.NOT_LOANABLE, "HOLD-1", field="barcode")
-        kept = (
-            await db.execute(
-                select(Hold).where(
-                    Hold.copy_id == copy.id,
-                    Hold.state.in_((HoldState.READY, HoldState.IN_TRANSIT)),
-                )
-            )
-        ).scalar_one_or_none()
-        if kept is not None and kept.patron_id != patron.id:
-            raise RuleViolation(ErrorCode.HELD_FOR_ANOTHER, "HOLD-7", field="barcode")
-        if kept is None and copy.status is not CopyStatus.AVAILABLE:
-            raise RuleViolation(
-                ErrorCode.COPY_UNAVAILABLE, field="barcode", status=copy.status.value
-            )
-        if await db.scalar(
-            select(Loan.id).where(Loan.copy_id == copy.id, Loan.returned_at.is_(None))
-        ):
-            # The copy's status says otherwise, but it was never checked in: check it in first.
-            raise RuleViolation(ErrorCode.COPY_UNAVAILABLE, field="barcode", status="ON_LOAN")
+        kept = await _lendable(db, copy, patron)
         open_loans = (
             await db.execute(
                 select(Loan.due_on, Record.material_type)
@@ -105,24 +125,12 @@ async def check_out(ctx: Context, patron_id: int, barcode: str, library_id: int)
                 .where(Loan.patron_id == patron.id, Loan.returned_at.is_(None))
             )
         ).all()
-        collected = kept
-        if collected is None:
-            # A patron borrowing a title they were waiting for: that hold is fulfilled.
-            collected = (
-                await db.execute(
-                    select(Hold)
-                    .where(
-                        Hold.patron_id == patron.id,
-                        Hold.record_id == record.id,
-                        Hold.state == HoldState.WAITING,
-                    )
-                    .limit(1)
-                )
-            ).scalar_one_or_none()
+        collected = kept or await _waiting_hold(db, patron, record)
         if collected is not None and collected.state is not HoldState.WAITING:
             check_may_collect_holds([d for d, _ in open_loans], at.today, ctx.policy.circulation)
         in_category = sum(1 for _, m in open_loans if category(m) == category(record.material_type))
         check_loan_limit(record.material_type, in_category, ctx.policy.circulation)
+        await _warn(db, ctx, patron, record, [d for d, _ in open_loans], kept, override)
         lending = await db.get(Library, library.id)
         assert lending is not None
         due = loan_due_date(
@@ -145,7 +153,39 @@ async def check_out(ctx: Context, patron_id: int, barcode: str, library_id: int)
             collected.state = HoldState.COLLECTED
             collected.copy_id = copy.id
             collected.closed_at = at.now
+            await privacy.settle(db, patron.id, ctx.policy.service.timezone)
     return CheckoutResult(loan=loan, collected=collected)
+
+
+async def _warn(
+    db: AsyncSession,
+    ctx: Context,
+    patron: Patron,
+    record: Record,
+    due_dates: list[date],
+    kept: Hold | None,
+    override: str | None,
+) -> None:
+    """STAFF-4: raise the warnings for this loan, or audit the override that passes them."""
+    wanted = kept is None and bool(
+        await db.scalar(
+            select(Hold.id)
+            .where(
+                Hold.record_id == record.id,
+                Hold.state == HoldState.WAITING,
+                Hold.copy_id.is_(None),
+                Hold.patron_id != patron.id,
+            )
+            .limit(1)
+        )
+    )
+    facts = CheckoutFacts(tuple(due_dates), patron.card_expires_on, wanted)
+    warnings = checkout_warnings(facts, ctx.today())
+    if warnings and override is None:
+        raise DeskWarnings(warnings)
+    if warnings:
+        codes = ",".join(w.code.value for w in warnings)
+        privacy.record_act(db, ctx, "checkout_override", patron.id, f"{codes}: {override}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,8 +202,19 @@ async def check_in(ctx: Context, barcode: str, library_id: int) -> CheckinResult
     the first in line: READY here, or IN_TRANSIT to its pickup library (LOAN-5)."""
     await _library(ctx, library_id)
     copy = await _copy_by_barcode(ctx, barcode)
-    at = _clockwork(ctx)
+    at = clockwork(ctx)
+    if copy.status is CopyStatus.IN_TRANSIT:
+        # Not a return: the copy is travelling. At its destination it is received; anywhere
+        # else the answer names where it goes (STAFF-4).
+        return await receive_transit(ctx, barcode, library_id)
     async with ctx.services.sessions() as db, db.begin():
+        # The borrower first, then the copy: the order check-out takes them in, so a return
+        # and a loan to the same patron never wait for each other (privacy.settle locks them).
+        borrower = await db.scalar(
+            select(Loan.patron_id).where(Loan.copy_id == copy.id, Loan.returned_at.is_(None))
+        )
+        if borrower is not None:
+            await lock_row(db, Patron, borrower)
         copy = await _locked(db, copy.id)
         if copy.status not in (CopyStatus.ON_LOAN, CopyStatus.AVAILABLE, CopyStatus.MISSING):
             raise RuleViolation(
@@ -176,66 +227,19 @@ async def check_in(ctx: Context, barcode: str, library_id: int) -> CheckinResult
         ).scalar_one_or_none()
         if loan is not None:
             loan.returned_at = at.now
-            await privacy.on_return(db, loan)
         hold = await trap(db, copy, library_id, at)
         if hold is None:
             shelve(copy, library_id)
+        if loan is not None:
+            # Keep or forget, decided under the borrower's lock (an opt-out waits for it).
+            await privacy.settle(db, loan.patron_id, ctx.policy.service.timezone)
     return CheckinResult(copy=copy, loan=loan, hold=hold)
-
-
-@dataclass(frozen=True, slots=True)
-class PullItem:
-    """A copy on the shelf that a waiting hold needs (HOLD-5)."""
-
-    copy: Copy
-    record: Record
-    holds_waiting: int
-    oldest_placed_at: datetime
-
-
-def _start_of(day: date, timezone: str) -> datetime:
-    return datetime.combine(day, time(0, 0), tzinfo=ZoneInfo(timezone))
-
-
-async def pull_list(ctx: Context, library_id: int, day: date | None = None) -> Sequence[PullItem]:
-    """Copies on the shelf at a library that holds placed before ``day`` (default today)
-    need: a hold is never ready at once, staff pull copies the next morning (HOLD-5)."""
-    await _library(ctx, library_id)
-    day = day or ctx.today()
-    before = _start_of(day, ctx.policy.service.timezone)
-    waiting = (
-        select(Hold.record_id, func.count().label("n"), func.min(Hold.placed_at).label("oldest"))
-        .where(
-            Hold.state == HoldState.WAITING,
-            Hold.copy_id.is_(None),
-            Hold.placed_at < before,
-            or_(Hold.paused_until.is_(None), Hold.paused_until <= day),
-        )
-        .group_by(Hold.record_id)
-        .subquery()
-    )
-    stmt = (
-        select(Copy, Record, waiting.c.n, waiting.c.oldest)
-        .join(waiting, waiting.c.record_id == Copy.record_id)
-        .join(Record, Record.id == Copy.record_id)
-        .where(
-            Copy.current_library_id == library_id,
-            Copy.status == CopyStatus.AVAILABLE,
-            ~Copy.reference_only,
-            ~Copy.from_other_city,
-        )
-        .order_by(waiting.c.oldest, Copy.shelf_mark, Copy.id)
-        .limit(500)
-    )
-    async with ctx.services.sessions() as db:
-        rows = (await db.execute(stmt)).all()
-    return [PullItem(copy=c, record=r, holds_waiting=n, oldest_placed_at=o) for c, r, n, o in rows]
 
 
 async def mark_pulled(ctx: Context, barcode: str) -> CheckinResult:
     """A copy taken from the shelf for the pull list is trapped for the first hold in line."""
     copy = await _copy_by_barcode(ctx, barcode)
-    at = _clockwork(ctx)
+    at = clockwork(ctx)
     async with ctx.services.sessions() as db, db.begin():
         copy = await _locked(db, copy.id)
         if copy.status is not CopyStatus.AVAILABLE or copy.current_library_id is None:
@@ -255,7 +259,7 @@ async def receive_transit(ctx: Context, barcode: str, library_id: int) -> Checki
     is back home on the shelf (HOLD-6)."""
     await _library(ctx, library_id)
     copy = await _copy_by_barcode(ctx, barcode)
-    at = _clockwork(ctx)
+    at = clockwork(ctx)
     async with ctx.services.sessions() as db, db.begin():
         copy = await _locked(db, copy.id)
         if copy.status is not CopyStatus.IN_TRANSIT:
@@ -268,10 +272,24 @@ async def receive_transit(ctx: Context, barcode: str, library_id: int) -> Checki
         if hold is not None and hold.pickup_library_id == library_id:
             await make_ready(db, hold, copy, at)
         elif hold is None:
-            found = await trap(db, copy, library_id, at)
-            if found is None:
+            hold = await trap(db, copy, library_id, at)
+            if hold is None and library_id != copy.library_id:
+                await _wrong_library(db, copy.library_id)  # rolls the trap attempt back
+            if hold is None:
                 shelve(copy, library_id)
-            hold = found
         else:
-            copy.current_library_id = library_id  # passing through on its way
+            await _wrong_library(db, hold.pickup_library_id)
     return CheckinResult(copy=copy, loan=None, hold=hold)
+
+
+async def _wrong_library(db: AsyncSession, destination_id: int) -> None:
+    """STAFF-4: a copy received where it is not going is refused, naming where it goes."""
+    destination = await db.get(Library, destination_id)
+    name = destination.name if destination is not None else ""
+    raise RuleViolation(
+        ErrorCode.WRONG_LIBRARY,
+        "STAFF-4",
+        field="libraryId",
+        library=name,
+        library_id=destination_id,
+    )

@@ -45,6 +45,9 @@ class NewArrivalFields:
 @strawberry.type(description="A library patron (card holder).")
 class Patron:
     row: strawberry.Private[PatronRow]
+    # The patron a `login` just authenticated: their own record, though the request came
+    # in without a session (PersonalData lets them read it).
+    own_login: strawberry.Private[bool] = False
 
     @strawberry.field(description="Opaque id.")
     def id(self) -> strawberry.ID:
@@ -132,6 +135,35 @@ class Patron:
             keywords=list(raw.get("keywords", [])),
             authors=list(raw.get("authors", [])),
         )
+
+    @strawberry.field(
+        description="Reading of the name (フリガナ).", extensions=guard(PersonalData())
+    )
+    def name_kana(self) -> str | None:
+        return self.row.name_kana
+
+    @strawberry.field(description="Birth date.", extensions=guard(PersonalData()))
+    def birth_date(self) -> date:
+        return self.row.birth_date
+
+    @strawberry.field(description="Postal address.", extensions=guard(PersonalData()))
+    def address(self) -> str | None:
+        return self.row.address
+
+    @strawberry.field(
+        description="Phone number, called when a hold is ready for a patron whose contact "
+        "method is PHONE or whose mail bounced (STAFF-3).",
+        extensions=guard(PersonalData()),
+    )
+    def phone(self) -> str | None:
+        return self.row.phone
+
+    @strawberry.field(
+        description="A guardian consented to a web password for this pupil (AUTH-2).",
+        extensions=guard(PersonalData()),
+    )
+    def guardian_consent(self) -> bool:
+        return self.row.guardian_consent
 
     @strawberry.field(
         description="How holds are notified (PREF-1).", extensions=guard(PersonalData())
@@ -252,6 +284,13 @@ class DigitalCard:
     )
     expires_at: datetime = strawberry.field(description="When this code stops scanning.")
 
+    @strawberry.field(
+        description="The code as a QR code (SVG markup, black on white, with its quiet zone) "
+        "for the counter's scanner; show it as an image, e.g. a `data:image/svg+xml` URL."
+    )
+    def qr_svg(self) -> str:
+        return card.qr_svg(self.code)
+
 
 @strawberry.type
 class AccountQueries:
@@ -311,7 +350,7 @@ class AccountMutations:
         delivery: TokenDelivery = TokenDelivery.COOKIE,
     ) -> LoginPayload:
         result = await accounts.login(info.context, card_number, password)
-        patron = Patron(row=result.patron) if result.patron is not None else None
+        patron = Patron(row=result.patron, own_login=True) if result.patron is not None else None
         return LoginPayload(
             patron=patron,
             access_token=_hand_over(info, result, delivery),

@@ -17,13 +17,22 @@ from schema.shared.errors import UserError, user_errors
 from schema.shared.permissions import StaffOnly, guard
 
 PATRON_DESK = guard(StaffOnly(Role.PATRONS))
-SAME_ANSWER_JA = (
+# The same words whether or not the details matched (no account enumeration); each names
+# the details that are compared: the address for a reset (AUTH-8), the birth date for a
+# first application (AUTH-3).
+RESET_ANSWER = (
     "受け付けました。利用者番号とメールアドレスが登録内容と一致した場合、仮パスワードを"
-    "メールでお送りします。メールアドレスを登録していない方は、図書館の窓口でお手続きください。"
-)
-SAME_ANSWER_EN = (
+    "メールでお送りします。メールアドレスを登録していない方は、図書館の窓口でお手続きください。",
     "Received. If the card number and the address match our records, a temporary password "
-    "is on its way by mail. Without a registered address, please ask at the counter."
+    "is on its way by mail. Without a registered address, please ask at the counter.",
+)
+APPLICATION_ANSWER = (
+    "受け付けました。利用者番号と生年月日が登録内容と一致した場合、仮パスワードを"
+    "メールでお送りします。届かない場合は、利用カードと本人確認ができるものをお持ちのうえ、"
+    "図書館の窓口でお申し込みください。",
+    "Received. If the card number and the birth date match our records, a temporary "
+    "password is on its way by mail. If none arrives, please apply at the counter with "
+    "your card and proof of identity.",
 )
 
 
@@ -56,13 +65,16 @@ class InvalidatePasswordPayload:
     errors: list[UserError] = strawberry.field(description="`NOT_FOUND`.")
 
 
-def _answer(info: Info[Context, Any], errors: list[RuleViolation]) -> PasswordRequestPayload:
-    english = info.context.locale == "en"
-    return PasswordRequestPayload(
-        accepted=not errors,
-        message=SAME_ANSWER_EN if english else SAME_ANSWER_JA,
-        errors=user_errors(errors, info.context.locale),
-    )
+def _answer(
+    info: Info[Context, Any], answer: tuple[str, str], errors: list[RuleViolation]
+) -> PasswordRequestPayload:
+    """Accepted: the same words for everyone. Refused: the refusal's own words, never
+    「受け付けました」 beside ``accepted: false``."""
+    locale = info.context.locale
+    shown = user_errors(errors, locale)
+    default = answer[1] if locale == "en" else answer[0]
+    text = shown[0].message if shown else default
+    return PasswordRequestPayload(accepted=not errors, message=text, errors=shown)
 
 
 @strawberry.type
@@ -78,8 +90,8 @@ class PasswordMutations:
         try:
             await password_issue.request_reset(info.context, card_number, email)
         except RuleViolation as no:
-            return _answer(info, [no])
-        return _answer(info, [])
+            return _answer(info, RESET_ANSWER, [no])
+        return _answer(info, RESET_ANSWER, [])
 
     @strawberry.mutation(
         description="Apply on the web for a first password (AUTH-3, middle-school age and "
@@ -94,8 +106,8 @@ class PasswordMutations:
         try:
             await password_issue.apply_on_web(info.context, card_number, birth_date, email)
         except RuleViolation as no:
-            return _answer(info, [no])
-        return _answer(info, [])
+            return _answer(info, APPLICATION_ANSWER, [no])
+        return _answer(info, APPLICATION_ANSWER, [])
 
     @strawberry.mutation(
         description="Staff: issue a temporary password at the counter (AUTH-2), for pupils "

@@ -61,6 +61,10 @@ class Copy:
         assert lib is not None
         return lib
 
+    @strawberry.field(description="The title this is a copy of.")
+    async def record(self, info: Info[Context, Any]) -> Record:
+        return Record(row=await info.context.loaders.record.load(self.row.record_id))
+
     @strawberry.field(description="Where the copy is now.")
     def status(self) -> CopyStatus:  # type: ignore[valid-type]
         return self.row.status
@@ -73,9 +77,29 @@ class Copy:
     def from_other_city(self) -> bool:
         return self.row.from_other_city
 
-    @strawberry.field(description="Shelf mark (請求記号).")
+    @strawberry.field(description="Shelf mark (請求記号); the same as `callNumber`.")
     def shelf_mark(self) -> str | None:
         return self.row.shelf_mark
+
+    @strawberry.field(
+        description="Call number (請求記号), from the MARC 090, 084 or 050 field (STAFF-5)."
+    )
+    def call_number(self) -> str | None:
+        return self.row.shelf_mark
+
+    @strawberry.field(description="Shelf location (配架場所), e.g. 一般書架, 児童書架 (STAFF-5).")
+    def shelf_location(self) -> str | None:
+        return self.row.shelf_location
+
+    @strawberry.field(
+        description="Due date (返却期限) of the loan the copy is out on; null unless on loan. "
+        "Says nothing of who borrowed it."
+    )
+    async def due_on(self, info: Info[Context, Any]) -> date | None:
+        if self.row.status != CopyStatusValue.ON_LOAN:
+            return None
+        loans = await info.context.loaders.open_loans_by_copy.load(self.row.id)
+        return loans[0].due_on if loans else None
 
 
 @strawberry.type(
@@ -169,6 +193,10 @@ class Record:
     async def copies(self, info: Info[Context, Any]) -> list[Copy]:
         rows = await info.context.loaders.copies_by_record.load(self.row.id)
         return [Copy(row=r) for r in rows if r.status != CopyStatusValue.WITHDRAWN]
+
+    @strawberry.field(description="How many holds are waiting for the title (予約件数, HOLD-7).")
+    async def hold_count(self, info: Info[Context, Any]) -> int:
+        return len(await info.context.loaders.queue_by_record.load(self.row.id))
 
     @strawberry.field(
         description="Whether the title can be reserved on the web: a city-owned copy that is "

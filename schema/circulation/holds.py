@@ -19,11 +19,11 @@ from resolvers.circulation.holds import HoldOutcome, Placement
 from resolvers.shared import privacy
 from resolvers.shared.context import Context
 from schema.accounts.accounts import Patron
-from schema.catalogue.catalogue import Record
+from schema.catalogue.catalogue import Copy, Record
 from schema.catalogue.libraries import Library, library_by_id
 from schema.shared import ids
 from schema.shared.enums import HoldState
-from schema.shared.errors import UserError, user_errors
+from schema.shared.errors import HondanaError, UserError, user_errors
 from schema.shared.permissions import (
     ActivePassword,
     Authenticated,
@@ -118,12 +118,41 @@ class Hold:
         return self.row.state is HoldStateValue.WAITING
 
     @strawberry.field(
-        description="Staff: the patron who placed the hold.",
+        description="Staff: when the patron was phoned about this ready hold (STAFF-3).",
+        extensions=guard(StaffOnly(Role.COUNTER, Role.PATRONS)),
+    )
+    def called_at(self) -> datetime | None:
+        return self.row.called_at
+
+    @strawberry.field(
+        description="Staff: what came of the call (e.g. 伝言済み), STAFF-3.",
+        extensions=guard(StaffOnly(Role.COUNTER, Role.PATRONS)),
+    )
+    def call_outcome(self) -> str | None:
+        return self.row.call_outcome
+
+    @strawberry.field(
+        description="Staff: the copy kept for the hold (IN_TRANSIT or READY), for the slip.",
+        extensions=guard(StaffOnly(Role.COUNTER, Role.PATRONS)),
+    )
+    async def copy(self, info: Info[Context, Any]) -> Copy | None:
+        if self.row.copy_id is None:
+            return None
+        return Copy(row=await info.context.loaders.copy.load(self.row.copy_id))
+
+    @strawberry.field(
+        description="Staff: the patron who placed the hold. A closed hold of a patron without a "
+        "reading history has forgotten them: `NOT_FOUND` (docs/privacy.md).",
         extensions=guard(StaffOnly(Role.COUNTER, Role.PATRONS)),
     )
     async def patron(self, info: Info[Context, Any]) -> Patron:
-        await privacy.audit(info.context, "hold_patron", self.row.patron_id)
-        return Patron(row=await info.context.loaders.patron.load(self.row.patron_id))
+        patron_id = self.row.patron_id
+        if patron_id is None:  # a closed hold that forgot its patron (reading privacy)
+            raise HondanaError.from_violation(
+                RuleViolation(Code.NOT_FOUND, field="patron"), info.context.locale
+            )
+        await privacy.audit_listed(info.context, "hold_patron", patron_id)
+        return Patron(row=await info.context.loaders.patron.load(patron_id))
 
 
 @strawberry.type(description="One title's verdict (preview) or result (placement).")

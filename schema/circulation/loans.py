@@ -59,7 +59,8 @@ class Loan:
 
     @strawberry.field(
         description="Why it can't be renewed today (LOAN-3): `HELD_BY_OTHERS`, `OVERDUE`, "
-        "`RENEWAL_LIMIT`, `BOOKMOBILE`, `ART_REPRODUCTION` or `INTER_LIBRARY`; null if it can."
+        "`RENEWAL_LIMIT`, `BOOKMOBILE`, `ART_REPRODUCTION`, `INTER_LIBRARY` or "
+        "`RENEWAL_NO_CHANGE` (LOAN-6: renewing today would not move the due date); null if it can."
     )
     async def renewal_blocked_by(self, info: Info[Context, Any]) -> ErrorCode | None:  # type: ignore[valid-type]
         refusal = await loans.renewal_check(info.context, self.row)

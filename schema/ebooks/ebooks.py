@@ -62,7 +62,10 @@ class EbookHold:
     def state(self) -> EbookHoldState:  # type: ignore[valid-type]
         return self.row.state
 
-    @strawberry.field(description="Until when a READY hold's licence is kept (a week).")
+    @strawberry.field(
+        description="Until when a READY hold's licence is kept: a week, to the end of the "
+        "library day its mail states (EBOOK-3)."
+    )
     def expires_at(self) -> datetime | None:
         return self.row.expires_at
 

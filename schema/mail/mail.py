@@ -59,18 +59,41 @@ class MailLogEntry:
     def last_error(self) -> str | None:
         return self.row.last_error
 
+    @strawberry.field(
+        description="Staff: the mail as the patron read it (subject, blank line, body; a "
+        "temporary password masked), while it is retained. Null before it is sent, for a mail "
+        "never sent, and once the retention period (`HONDANA_MAIL_RETENTION_DAYS`, 30 days by "
+        "default) has scrubbed it (reading privacy)."
+    )
+    def body(self) -> str | None:
+        return self.row.body
 
-@strawberry.type(description="One staff read of a patron's personal data.")
+
+@strawberry.type(
+    description="One staff read of a patron's personal data, or one act done for them."
+)
 class AuditEntry:
     row: strawberry.Private[StaffAudit]
 
-    @strawberry.field(description="What was read: `patron`, `mail_log`.")
+    @strawberry.field(
+        description="What was read or done: `patron`, `mail_log`, `hold_placed`, "
+        "`hold_cancelled`, `hold_moved`, `hold_called`, `loan_renewed`, "
+        "`loan_renewed_override`, `checkout_override`, `patron_registered`, "
+        "`patron_updated`, `card_renewed`."
+    )
     def action(self) -> str:
         return self.row.action
 
-    @strawberry.field(description="When.")
+    @strawberry.field(
+        description="When, to the hour: an exact instant would line the read up with the loan "
+        "made a moment later (reading privacy, docs/privacy.md)."
+    )
     def at(self) -> datetime:
         return self.row.at
+
+    @strawberry.field(description="Why, for an act done for the patron (STAFF-2); else null.")
+    def reason(self) -> str | None:
+        return self.row.reason
 
     @strawberry.field(description="The staff user's login name (null if since removed).")
     async def staff_username(self, info: Info[Context, Any]) -> str | None:
@@ -84,7 +107,7 @@ class AuditEntry:
 class MailQueries:
     @strawberry.field(
         description="Staff: a patron's mails, newest first (at most 100), with each one's state.",
-        extensions=guard(StaffOnly(Role.MAIL, Role.PATRONS)),
+        extensions=guard(StaffOnly(Role.MAIL, Role.PATRONS, Role.COUNTER)),
     )
     async def mail_log(self, info: Info[Context, Any], card_number: str) -> list[MailLogEntry]:
         patron = await accounts.find_patron_by_card(info.context, card_number)

@@ -7,7 +7,7 @@ import inspect
 import re
 
 from policies.errors import ErrorCode
-from schema.shared.messages import MESSAGES
+from schema.shared.messages import MESSAGES, VARIANTS
 
 HTTP_STATUS = {
     ErrorCode.BAD_REQUEST: 400,
@@ -54,6 +54,11 @@ def error_table() -> str:
         ja, en = MESSAGES[code]
         status = str(HTTP_STATUS.get(code, 200))
         lines.append(f"| `{code.value}` | {status} | {_cell(ja)} | {_cell(en)} |")
+        for (varied, name), (vja, ven) in VARIANTS.items():
+            if varied is code:
+                lines.append(
+                    f"| `{code.value}` ({name}) | {status} | {_cell(vja)} | {_cell(ven)} |"
+                )
         if code is list(ErrorCode)[-1] or groups.get(_next(code), "Other") != group:
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"

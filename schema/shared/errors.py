@@ -32,7 +32,13 @@ class HondanaError(Exception):
         extensions: dict[str, Any] = {"code": code.value}
         if rule:
             extensions["rule"] = rule
-        extensions.update({k: v for k, v in params.items() if isinstance(v, str | int | bool)})
+        extensions.update(
+            {
+                k: v
+                for k, v in params.items()
+                if isinstance(v, str | int | bool) and k != "variant"  # wording only
+            }
+        )
         self.extensions = extensions
         self.code = code
 

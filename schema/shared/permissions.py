@@ -15,6 +15,7 @@ from strawberry.types import Info
 
 from policies.accounts import require_active_password
 from policies.cards import check_card_valid, check_hold_blocks
+from policies.desk import clean_reason
 from policies.enums import StaffRole as Role
 from policies.errors import ErrorCode, RuleViolation
 from resolvers.shared.context import Anonymous, Context, PatronViewer, StaffViewer
@@ -28,8 +29,12 @@ def _deny(info: Info[Context, Any], violation: RuleViolation) -> HondanaError:
 def _not_logged_in(info: Info[Context, Any]) -> HondanaError:
     viewer = info.context.viewer
     expired = isinstance(viewer, Anonymous) and viewer.session_expired
-    code = ErrorCode.SESSION_EXPIRED if expired else ErrorCode.UNAUTHENTICATED
-    return _deny(info, RuleViolation(code, "AUTH-10" if expired else "AUTH-1"))
+    if expired:
+        minutes = info.context.policy.accounts.session_idle_minutes
+        return _deny(
+            info, RuleViolation(ErrorCode.SESSION_EXPIRED, "AUTH-10", idle_minutes=minutes)
+        )
+    return _deny(info, RuleViolation(ErrorCode.UNAUTHENTICATED, "AUTH-1"))
 
 
 def patron_viewer(info: Info[Context, Any]) -> PatronViewer:
@@ -111,11 +116,18 @@ class StaffOnly(BasePermission):
 
 class PersonalData(BasePermission):
     """A patron's personal fields: staff may read them, the patron only with an active
-    password (AUTH-5). Reached only through ``me`` or staff queries, so it is always the
-    viewer's own record when a patron asks."""
+    password (AUTH-5). Reached only through ``me``, ``login`` or staff queries, so it is
+    always the viewer's own record when a patron asks; ``login``'s patron is marked
+    ``own_login``, the request itself having come in without a session."""
 
     async def has_permission(self, source: Any, info: Info[Context, Any], **kwargs: Any) -> bool:
         if isinstance(info.context.viewer, StaffViewer):
+            return True
+        if getattr(source, "own_login", False):
+            try:
+                require_active_password(source.row.password_state)
+            except RuleViolation as no:
+                raise _deny(info, no) from None
             return True
         return await ActivePassword().has_permission(source, info, **kwargs)
 
@@ -123,3 +135,15 @@ class PersonalData(BasePermission):
 def guard(*permissions: BasePermission) -> list[FieldExtension]:
     """Field extensions checking ``permissions`` in order before the resolver runs."""
     return [PermissionExtension(permissions=list(permissions), use_directives=False)]
+
+
+def may_override(info: Info[Context, Any], reason: str | None) -> str:
+    """The reason for an override at the desk, if the staff member asking holds the OVERRIDE
+    role (ADMIN has it): ``FORBIDDEN`` otherwise, ``REASON_REQUIRED`` without a reason
+    (STAFF-2, STAFF-4). Raised as a rule violation for the payload's ``errors``."""
+    viewer = info.context.viewer
+    if not isinstance(viewer, StaffViewer) or not viewer.roles & {Role.OVERRIDE, Role.ADMIN}:
+        raise RuleViolation(ErrorCode.FORBIDDEN, "STAFF-2", field="override")
+    text = clean_reason(reason)
+    assert text is not None
+    return text

@@ -1,4 +1,5 @@
-"""Staff cataloguing: correct a title, delete one (role CATALOGUE)."""
+"""Staff cataloguing: correct a title, delete one, set an e-book's licences (role
+CATALOGUE)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from strawberry.types import Info
 from policies.enums import MaterialType as MaterialTypeValue
 from policies.enums import StaffRole as Role
 from policies.errors import ErrorCode, RuleViolation
-from resolvers.shared.context import Context
+from resolvers.shared.context import Context, StaffViewer
 from resolvers.staff import cataloguing
 from schema.catalogue.catalogue import Record
 from schema.shared import ids
@@ -62,6 +63,16 @@ class DeleteRecordPayload:
     )
 
 
+@strawberry.type(description="The result of `setEbookLicences`.")
+class EbookLicencesPayload:
+    record: Record | None = strawberry.field(description="The e-book title.")
+    licences: int | None = strawberry.field(description="Its licences now.")
+    errors: list[UserError] = strawberry.field(
+        description="`NOT_FOUND`; `INVALID_INPUT` for a title that is not an e-book "
+        "(`recordId`) or a number outside 0..10000 (`licences`)."
+    )
+
+
 def _pk(value: strawberry.ID) -> int:
     pk = ids.decode("Record", value)
     if pk is None:
@@ -108,3 +119,29 @@ class CataloguingMutations:
                 deleted_id=None, errors=user_errors([no], info.context.locale)
             )
         return DeleteRecordPayload(deleted_id=id, errors=[])
+
+    @strawberry.mutation(
+        description="Add or change the number of licences of an e-book title (staff, CATALOGUE "
+        "role, EBOOK-4; audited). One licence serves one patron at a time; licences added "
+        "go at once to the oldest waiting e-book holds. Fewer licences than are lent now take "
+        "effect as those loans end.",
+        extensions=CATALOGUE,
+    )
+    async def set_ebook_licences(
+        self, info: Info[Context, Any], record_id: strawberry.ID, licences: int
+    ) -> EbookLicencesPayload:
+        viewer = info.context.viewer
+        assert isinstance(viewer, StaffViewer)  # CATALOGUE lets staff only through
+        try:
+            pk = ids.decode("Record", record_id)
+            if pk is None:
+                raise RuleViolation(ErrorCode.NOT_FOUND, field="recordId")
+            count = await cataloguing.set_ebook_licences(
+                info.context, viewer.staff_id, pk, licences
+            )
+        except RuleViolation as no:
+            return EbookLicencesPayload(
+                record=None, licences=None, errors=user_errors([no], info.context.locale)
+            )
+        row = await info.context.loaders.record.load(pk)
+        return EbookLicencesPayload(record=Record(row=row), licences=count, errors=[])

@@ -10,13 +10,14 @@ import strawberry
 from strawberry.types import Info
 
 from models import Patron as PatronRow
+from policies.desk import DeskWarnings
 from policies.enums import StaffRole as Role
 from policies.errors import ErrorCode as Code
 from policies.errors import RuleViolation
 from resolvers.accounts import accounts, card
-from resolvers.circulation import calendar
+from resolvers.circulation import calendar, calendar_days
 from resolvers.shared.context import Context
-from resolvers.staff import counter
+from resolvers.staff import counter, desk_lists
 from resolvers.staff.counter import CheckinResult
 from schema.catalogue.catalogue import Copy, Record
 from schema.catalogue.libraries import Library, library_by_id
@@ -24,7 +25,8 @@ from schema.circulation.holds import Hold
 from schema.circulation.loans import Loan
 from schema.shared import ids
 from schema.shared.errors import HondanaError, UserError, user_errors
-from schema.shared.permissions import StaffOnly, guard
+from schema.shared.permissions import StaffOnly, guard, may_override
+from schema.staff import desk_words
 
 COUNTER = guard(StaffOnly(Role.COUNTER))
 CALENDAR = guard(StaffOnly(Role.CALENDAR))
@@ -45,7 +47,11 @@ class CheckOutPayload:
     )
     errors: list[UserError] = strawberry.field(
         description="`NOT_FOUND` (card or barcode), `CARD_EXPIRED`, `OVERDUE_BLOCK` (collecting "
-        "a hold, CARD-3), `LOAN_LIMIT`, `NOT_LOANABLE`, `HELD_FOR_ANOTHER`, `COPY_UNAVAILABLE`."
+        "a hold, CARD-3), `LOAN_LIMIT`, `NOT_LOANABLE`, `HELD_FOR_ANOTHER`, `COPY_UNAVAILABLE`; "
+        "the STAFF-4 warnings, all at once: `PATRON_OVERDUE`, `WANTED_BY_HOLD`, "
+        "`CARD_EXPIRING_SOON` (nothing is lent; a clerk with the OVERRIDE role may send "
+        "`override: true` with an `overrideReason`); `REASON_REQUIRED`, `FORBIDDEN` (override "
+        "without the role)."
     )
 
 
@@ -57,8 +63,18 @@ class CopyMovePayload:
         description="The hold the copy now serves: READY here (put it on the hold shelf) or "
         "IN_TRANSIT (send it to the hold's pickup library)."
     )
+    destination: Library | None = strawberry.field(
+        description="Where the copy goes now: the hold's pickup library, its home library when "
+        "it travels home, or the library it stays at."
+    )
+    instruction: str | None = strawberry.field(
+        description="What to do with the copy, for the clerk, in the request's language: "
+        "予約棚へ / 回送 / 書架へ (transit wording for a copy on its way, never lending wording)."
+    )
     errors: list[UserError] = strawberry.field(
-        description="`NOT_FOUND`, `COPY_UNAVAILABLE`, `NOT_IN_TRANSIT`, `NO_WAITING_HOLD`."
+        description="`NOT_FOUND`, `COPY_UNAVAILABLE`, `NOT_IN_TRANSIT`, `NO_WAITING_HOLD`, "
+        "`WRONG_LIBRARY` (a copy received or returned where it is not going; the message "
+        "names its destination, STAFF-4)."
     )
 
 
@@ -68,6 +84,9 @@ class PullListItem:
     record: Record = strawberry.field(description="Its title.")
     holds_waiting: int = strawberry.field(description="Waiting holds for the title.")
     oldest_placed_at: datetime = strawberry.field(description="When the oldest was placed.")
+    first_hold: Hold | None = strawberry.field(
+        description="The first hold in line: its pickup library, and (`patron`) whom it is for."
+    )
 
 
 async def _move(info: Info[Context, Any], action: Awaitable[CheckinResult]) -> CopyMovePayload:
@@ -75,12 +94,22 @@ async def _move(info: Info[Context, Any], action: Awaitable[CheckinResult]) -> C
         result = await action
     except RuleViolation as no:
         return CopyMovePayload(
-            copy=None, returned_loan=None, hold=None, errors=user_errors([no], info.context.locale)
+            copy=None,
+            returned_loan=None,
+            hold=None,
+            destination=None,
+            instruction=None,
+            errors=user_errors([no], info.context.locale),
         )
+    destination_id, key = desk_words.where_it_goes(result)
+    destination = await library_by_id(info, destination_id)
+    name = destination.row.name if destination is not None else ""
     return CopyMovePayload(
         copy=Copy(row=result.copy),
         returned_loan=Loan(row=result.loan) if result.loan is not None else None,
         hold=Hold(row=result.hold) if result.hold is not None else None,
+        destination=destination,
+        instruction=desk_words.say(key, info.context.locale, library=name, result=result),
         errors=[],
     )
 
@@ -97,7 +126,7 @@ class CounterQueries:
         self, info: Info[Context, Any], library_id: strawberry.ID, day: date | None = None
     ) -> list[PullListItem]:
         try:
-            items = await counter.pull_list(info.context, _library_id(info, library_id), day)
+            items = await desk_lists.pull_list(info.context, _library_id(info, library_id), day)
         except RuleViolation as no:
             raise HondanaError.from_violation(no, info.context.locale) from None
         return [
@@ -106,6 +135,7 @@ class CounterQueries:
                 record=Record(row=i.record),
                 holds_waiting=i.holds_waiting,
                 oldest_placed_at=i.oldest_placed_at,
+                first_hold=Hold(row=i.first_hold) if i.first_hold is not None else None,
             )
             for i in items
         ]
@@ -116,7 +146,9 @@ class CounterMutations:
     @strawberry.mutation(
         description="Staff: lend a copy to a patron at a library (LOAN-5), identified by card "
         "number or by the app's digital card code (`cardCode`, single use). A copy kept for "
-        "the patron's ready hold collects it.",
+        "the patron's ready hold collects it. Warnings (overdue patron, title wanted by "
+        "another hold, card expiring within 30 days) stop the loan unless a clerk with the "
+        "OVERRIDE role sends `override: true` and `overrideReason` (audited, STAFF-4).",
         extensions=COUNTER,
     )
     async def check_out(
@@ -126,11 +158,14 @@ class CounterMutations:
         library_id: strawberry.ID,
         card_number: str | None = None,
         card_code: str | None = None,
+        override: bool = False,
+        override_reason: str | None = None,
     ) -> CheckOutPayload:
         locale = info.context.locale
         try:
             if (card_number is None) == (card_code is None):
                 raise RuleViolation(Code.INVALID_INPUT, field="cardNumber")
+            reason = may_override(info, override_reason) if override else None
             patron: PatronRow | None
             if card_code is not None:
                 patron = await card.patron_for_code(info.context, card_code)
@@ -140,10 +175,13 @@ class CounterMutations:
             if patron is None:
                 raise RuleViolation(Code.NOT_FOUND, field="cardNumber")
             result = await counter.check_out(
-                info.context, patron.id, barcode, _library_id(info, library_id)
+                info.context, patron.id, barcode, _library_id(info, library_id), reason
             )
         except RuleViolation as no:
             return CheckOutPayload(loan=None, collected_hold=None, errors=user_errors([no], locale))
+        except DeskWarnings as warned:
+            errors = user_errors(warned.warnings, locale)
+            return CheckOutPayload(loan=None, collected_hold=None, errors=errors)
         return CheckOutPayload(
             loan=Loan(row=result.loan),
             collected_hold=Hold(row=result.collected) if result.collected is not None else None,
@@ -195,7 +233,7 @@ class CounterMutations:
         note: str | None = None,
     ) -> Library:
         try:
-            row = await calendar.set_day(
+            row = await calendar_days.set_day(
                 info.context, _library_id(info, library_id), day, open, note
             )
         except RuleViolation as no:

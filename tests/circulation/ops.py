@@ -32,7 +32,8 @@ CHECK_IN = """mutation($b: String!, $l: ID!) { checkIn(barcode: $b, libraryId: $
 PULL_LIST = """query($l: ID!, $d: Date) { pullList(libraryId: $l, day: $d) { copy { barcode } record { title } holdsWaiting } }"""
 PULLED = """mutation($b: String!) { markPulled(barcode: $b) { copy { status } hold { id state pickupDeadline } errors { code } } }"""
 RECEIVE = """mutation($b: String!, $l: ID!) { receiveTransit(barcode: $b, libraryId: $l) {
-  copy { status } hold { id state pickupDeadline } errors { code } } }"""
+  copy { status } hold { id state pickupDeadline } destination { code } instruction
+  errors { code rule message } } }"""
 SET_DAY = """mutation($l: ID!, $d: Date!, $o: Boolean) { setCalendarDay(libraryId: $l, day: $d, open: $o) { code } }"""
 
 

@@ -17,6 +17,7 @@ from policies.enums import (
     MaterialType,
     StaffRole,
 )
+from resolvers.circulation.expiry import expire_ready_holds
 from tests.circulation.ops import (
     CHECK_IN,
     CHECK_OUT,
@@ -31,7 +32,6 @@ from tests.circulation.ops import (
     my_holds,
 )
 from tests.support import Api, Factory, codes
-from workers.expiry import expire_ready_holds
 
 
 async def _desk(api: Api, factory: Factory) -> str:
@@ -113,6 +113,37 @@ async def test_loan_list_and_renewal_rules(api: Api, factory: Factory) -> None:
     assert dup["data"]["renewLoans"]["errors"][0]["code"] == "DUPLICATE_ID"
     many = await api.gql(RENEW, {"l": [gid("Loan", i) for i in range(1, 102)]}, token=token)
     assert many["data"]["renewLoans"]["errors"][0]["code"] == "TOO_MANY_ITEMS"
+
+
+async def test_renewal_on_the_day_of_checkout_is_refused_and_kept(
+    api: Api, factory: Factory, clock: FixedClock
+) -> None:
+    """LOAN-6, from the guide: 「延長期間は、手続きをした日から15日間(分室は14日間)です。」 On
+    the day of the checkout that is the due date already: refused, the renewal kept."""
+    desk = await _desk(api, factory)
+    central = await factory.library("CEN")
+    patron = await factory.patron("yomu2468")
+    copy = await factory.copy(await factory.record("今日借りた本"), central)
+    lent = await api.gql(
+        CHECK_OUT,
+        {"c": patron.card_number, "b": copy.barcode, "l": gid("Library", central.id)},
+        token=desk,
+    )
+    assert lent["data"]["checkOut"]["errors"] == [], lent
+    loan = lent["data"]["checkOut"]["loan"]
+    token = await api.login(patron.card_number, "yomu2468")
+    listed = (await api.gql(LOANS, token=token))["data"]["myLoans"][0]
+    assert (listed["renewable"], listed["renewalBlockedBy"]) == (False, "RENEWAL_NO_CHANGE")
+    body = await api.gql(RENEW, {"l": [loan["id"]]}, token=token)
+    result = body["data"]["renewLoans"]["results"][0]
+    assert result["errors"] == [{"code": "RENEWAL_NO_CHANGE", "rule": "LOAN-6"}]
+    assert result["loan"] == {"dueOn": loan["dueOn"], "renewals": 0}
+    clock.advance(timedelta(days=1))  # the next day the renewal moves the date: allowed
+    token = await api.login(patron.card_number, "yomu2468")
+    later = await api.gql(RENEW, {"l": [loan["id"]]}, token=token)
+    moved = later["data"]["renewLoans"]["results"][0]
+    assert moved["renewed"] and moved["loan"]["renewals"] == 1
+    assert moved["loan"]["dueOn"] > loan["dueOn"]
 
 
 async def test_renewal_due_date_moves_to_an_opening_day(api: Api, factory: Factory) -> None:
@@ -237,7 +268,11 @@ async def test_check_in_traps_for_hold_ready_here_or_in_transit(api: Api, factor
     assert moved["hold"]["state"] == "IN_TRANSIT" and moved["copy"]["status"] == "IN_TRANSIT"
     assert (await my_holds(api, token))[0]["state"] == "IN_TRANSIT"
     wrong = await api.gql(RECEIVE, {"b": copy.barcode, "l": gid("Library", central.id)}, token=desk)
-    assert wrong["data"]["receiveTransit"]["hold"]["state"] == "IN_TRANSIT"  # passing through
+    # STAFF-4: received where it is not going: refused, naming the library it goes to.
+    [refused] = wrong["data"]["receiveTransit"]["errors"]
+    assert refused["code"] == "WRONG_LIBRARY" and refused["rule"] == "STAFF-4"
+    assert branch.name in refused["message"]
+    assert (await my_holds(api, token))[0]["state"] == "IN_TRANSIT"  # nothing changed
     arrived = await api.gql(
         RECEIVE, {"b": copy.barcode, "l": gid("Library", branch.id)}, token=desk
     )

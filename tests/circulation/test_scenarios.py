@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from policies.clock import FixedClock
 from policies.enums import CopyStatus, LibraryKind, StaffRole
+from resolvers.circulation.expiry import expire_ready_holds
 from tests.circulation.ops import (
     CHECK_IN,
     CHECK_OUT,
@@ -22,7 +23,6 @@ from tests.circulation.ops import (
     place,
 )
 from tests.support import Api, Factory
-from workers.expiry import expire_ready_holds
 
 
 async def test_life_of_a_hold_from_basket_to_return(

@@ -11,6 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from policies.clock import FixedClock
+from policies.enums import StaffRole
 from schema.root import make_schema
 from server.app import create_app
 from server.settings import Settings
@@ -132,3 +133,53 @@ def test_production_refuses_to_start_with_the_development_secret_key(
         create_app(settings)
     development = Settings(env="development", database_url=settings.database_url, _env_file=None)
     development.check_production()  # the default is fine outside production
+
+
+async def test_dev_clock_and_scans_refused_in_production(
+    production: Api, api: Api, factory: Factory
+) -> None:
+    """The development clock is refused outright in production (DEV_CLOCK_DISABLED), even
+    for an ADMIN sending the staff dashboard's own documents; HONDANA_DEV_NOW stops start."""
+    await factory.staff("admin", "staffpass1", {StaffRole.ADMIN})
+    token = await api.staff_login("admin", "staffpass1")  # same database, a bearer session
+    cases = (
+        ("SetDevClock", {"now": "2026-12-24T10:00:00+09:00"}, "setDevClock"),
+        ("AdvanceDevClock", {"days": 8}, "advanceDevClock"),
+        ("RunScheduledScan", {"scan": "HOLD_EXPIRY"}, "runScheduledScan"),
+    )
+    for operation, variables, field in cases:
+        body = (
+            await production.by_id(_id("staff-dashboard", operation), variables, token=token)
+        ).json()
+        assert [e["code"] for e in body["data"][field]["errors"]] == ["DEV_CLOCK_DISABLED"]
+    with pytest.raises(RuntimeError, match="HONDANA_DEV_NOW"):
+        Settings(
+            env="production",
+            secret_key=SecretStr("production-test-secret-0123456789"),
+            dev_now="2026-12-24T10:00:00+09:00",
+            _env_file=None,
+        ).check_production()
+
+
+async def test_both_front_ends_are_served_with_their_trusted_ids(production: Api) -> None:
+    # The OPAC (every history-API address gets the page) and the app (its manifest, its
+    # service worker at /app/ and its operation ids) run in production.
+    http = production.http
+    for path in ["/", "/search", "/record/UmVjb3JkOjE", "/my/holds", "/password/reset"]:
+        page = await http.get(path)
+        assert page.status_code == 200 and "/opac/static/main.js" in page.text, path
+    assert (await http.get("/my/holds/extra")).status_code == 404
+    manifest = build_manifest()["documents"]
+    for front, path in [
+        ("web-opac", "/opac/operations.json"),
+        ("smartphone", "/app/operations.json"),
+    ]:
+        ids = (await http.get(path)).json()
+        assert ids and all(
+            any(u["client"] == front for u in manifest[i]["uses"]) for i in ids.values()
+        )
+    shell = await http.get("/app/")
+    assert "manifest.webmanifest" in shell.text and "content-security-policy" in shell.headers
+    worker = await http.get("/app/sw.js")
+    assert worker.headers["content-type"].startswith("text/javascript")
+    assert (await http.get("/app/manifest.webmanifest")).json()["scope"] == "/app/"

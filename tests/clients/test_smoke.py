@@ -133,6 +133,7 @@ STEPS: list[tuple[str, str, str, Vars]] = [
     ("smartphone", "MyHoldsCompact", "patron", lambda s: {}),
     ("smartphone", "SearchCompact", "anon", lambda s: {"query": "ねこ", "first": 5}),
     ("smartphone", "RecordDetail", "anon", lambda s: {"id": s["rec"]}),
+    ("smartphone", "Libraries", "patron", lambda s: {}),
     ("smartphone", "RenewLoans", "patron", lambda s: {"loanIds": [s["loan"]]}),
     ("smartphone", "AddToBasket", "patron", lambda s: {"recordId": s["rec2"]}),
     ("smartphone", "MyBasket", "patron", lambda s: {}),
@@ -180,6 +181,57 @@ STEPS: list[tuple[str, str, str, Vars]] = [
         "staff",
         lambda s: {"barcode": s["barcode"], "libraryId": s["lib2"]},
     ),
+    ("staff-dashboard", "DeskPatron", "staff", lambda s: {"cardNumber": s["card"]}),
+    ("staff-dashboard", "HoldShelf", "staff", lambda s: {"libraryId": s["lib"]}),
+    ("staff-dashboard", "ExpiredHolds", "staff", lambda s: {"libraryId": s["lib"]}),
+    ("staff-dashboard", "TransitsExpected", "staff", lambda s: {"libraryId": s["lib2"]}),
+    ("staff-dashboard", "CallList", "staff", lambda s: {"libraryId": s["lib"]}),
+    (
+        "staff-dashboard",
+        "PlaceHoldFor",
+        "staff",
+        lambda s: {"cardNumber": s["card"], "recordId": s["rec2"], "pickupLibraryId": s["lib"]},
+    ),
+    (
+        "staff-dashboard",
+        "MoveHoldFor",
+        "staff",
+        lambda s: {"holdId": s["desk_hold"], "pickupLibraryId": s["lib2"], "reason": "電話"},
+    ),
+    (
+        "staff-dashboard",
+        "CancelHoldFor",
+        "staff",
+        lambda s: {"holdId": s["desk_hold"], "reason": "電話で取消"},
+    ),
+    (
+        "staff-dashboard",
+        "MarkCalled",
+        "staff",
+        lambda s: {"holdId": s["desk_hold"], "outcome": "留守"},
+    ),
+    (
+        "staff-dashboard",
+        "RenewLoanFor",
+        "staff",
+        lambda s: {"cardNumber": s["card"], "loanId": s["loan"]},
+    ),
+    (
+        "staff-dashboard",
+        "RegisterPatron",
+        "staff",
+        lambda s: {"details": {"name": "窓口 登録", "birthDate": "1990-01-01", "phone": "072-1"}},
+    ),
+    (
+        "staff-dashboard",
+        "UpdatePatron",
+        "staff",
+        lambda s: {
+            "cardNumber": s["card2"],
+            "details": {"name": "伊藤 五郎", "birthDate": "1985-04-02"},
+        },
+    ),
+    ("staff-dashboard", "RenewCard", "staff", lambda s: {"cardNumber": s["card2"]}),
     ("staff-dashboard", "Calendar", "staff", lambda s: {"from": s["today"], "to": s["week"]}),
     (
         "staff-dashboard",
@@ -217,11 +269,21 @@ STEPS: list[tuple[str, str, str, Vars]] = [
     ("staff-dashboard", "CatalogueSearch", "staff", lambda s: {"query": "猫", "first": 5}),
     (
         "staff-dashboard",
+        "SetEbookLicences",
+        "staff",
+        lambda s: {"recordId": s["rec"], "licences": 2},
+    ),
+    (
+        "staff-dashboard",
         "UpdateRecord",
         "staff",
         lambda s: {"id": s["spare"], "input": {"title": "直した題名"}},
     ),
     ("staff-dashboard", "DeleteRecord", "staff", lambda s: {"id": s["spare"]}),
+    ("staff-dashboard", "AdvanceDevClock", "staff", lambda s: {"days": 0}),
+    ("staff-dashboard", "SetDevClock", "staff", lambda s: {"now": f"{s['today']}T10:00:00+09:00"}),
+    ("staff-dashboard", "ResetDevClock", "staff", lambda s: {}),
+    ("staff-dashboard", "RunScheduledScan", "staff", lambda s: {"scan": "NEW_ARRIVALS"}),
     ("staff-dashboard", "Logout", "staff", lambda s: {}),
 ]
 
@@ -244,6 +306,8 @@ def _remember(state: dict[str, Any], operation: str, data: dict[str, Any]) -> No
         state["eloan"] = data["borrowEbook"]["loan"]["id"]
     if operation == "PlaceEbookHold" and data["placeEbookHold"]["hold"]:
         state["ehold"] = data["placeEbookHold"]["hold"]["id"]
+    if operation == "PlaceHoldFor" and data["placeHoldFor"]["hold"]:
+        state["desk_hold"] = data["placeHoldFor"]["hold"]["id"]
     if operation == "ApplicationsQueue" and data["applications"]:
         state["application"] = data["applications"][0]["id"]
 

@@ -106,16 +106,44 @@ SHAPE_CASES = [
     ("trustno1", PasswordProblem.COMMON),
     ("toshokan", PasswordProblem.COMMON),
     ("Hondana", PasswordProblem.COMMON),
+    # The zxcvbn package's list (30,000 leaked passwords), and a listed word with a few
+    # digits around it: what a third party tries first.
+    ("qwerty12", PasswordProblem.COMMON),
+    ("a1b2c3", PasswordProblem.COMMON),
+    ("sunshine", PasswordProblem.COMMON),
+    ("dragon99", PasswordProblem.COMMON),
+    ("1monkey", PasswordProblem.COMMON),
+    ("iloveyou2", PasswordProblem.COMMON),
+    # The patron's own data inside a longer password.
+    ("ab000417", PasswordProblem.CARD_NUMBER),
+    ("x19900517", PasswordProblem.BIRTH_DATE),
+    ("170590", PasswordProblem.BIRTH_DATE),  # ddmmyy
+    ("0517", PasswordProblem.TOO_SHORT),
     # Accepted.
     ("yomu2468", None),
     ("Tosho9x", None),
-    ("a1b2c3", None),
     ("Kinokuni10", None),
     ("ZX9pq7", None),
     ("hon2dana", None),
     ("2468yomu", None),
     ("MORI8ha", None),
 ]
+
+
+def test_guessable_from_the_patrons_own_data() -> None:
+    """AUTH-6, from the guide's 「第3者が推測できそうなパスワードは避けてください。」: the name
+    reading in romaji (ヤマダ ハナコ → yamada, hanako), the card number, the birth date."""
+    kana = "ヤマダ ハナコ"
+
+    def problem(password: str) -> PasswordProblem | None:
+        return password_problem(password, card_number=CARD, birth_date=BIRTH, name_kana=kana)
+
+    assert problem("hanako12") is PasswordProblem.PERSONAL_DATA
+    assert problem("Yamada88") is PasswordProblem.PERSONAL_DATA
+    assert problem("yomu2468") is None
+    assert problem("x0517z9q") is None  # four birth digits alone in a longer one are fine
+    full_width = password_problem("yamada7x", card_number=CARD, birth_date=None, name_kana="ﾔﾏﾀﾞ")
+    assert full_width is PasswordProblem.PERSONAL_DATA
 
 
 @pytest.mark.parametrize(("password", "expected"), SHAPE_CASES)
@@ -128,7 +156,11 @@ def test_every_reason_is_covered() -> None:
     # AUTH-6: the table exercises every reason the shape check can give. SAME_AS_CURRENT
     # needs the current password's hash, so the resolver decides it, not password_problem.
     reasons = {expected for _, expected in SHAPE_CASES if expected is not None}
-    assert reasons == set(PasswordProblem) - {PasswordProblem.SAME_AS_CURRENT}
+    # PERSONAL_DATA needs the name reading: test_guessable_from_the_patrons_own_data.
+    assert reasons == set(PasswordProblem) - {
+        PasswordProblem.SAME_AS_CURRENT,
+        PasswordProblem.PERSONAL_DATA,
+    }
 
 
 @pytest.mark.parametrize("password", ["19900517", "900517", "05171990", "17051990"])

@@ -116,11 +116,12 @@ def test_may_collect_holds_up_to_four_days_overdue(due_dates: list[date]) -> Non
     [([_days(5)], 5), ([_days(1), _days(5)], 5), ([_days(60), _days(0)], 60)],
 )
 def test_more_than_four_days_overdue_blocks_collecting(due_dates: list[date], worst: int) -> None:
-    # CARD-3: more than 4 days past the due date blocks collecting ready holds.
+    # CARD-3: more than 4 days past the due date blocks collecting ready holds; the
+    # variant words it as a block on collecting (受取), not on placing holds.
     with pytest.raises(RuleViolation) as refused:
         check_may_collect_holds(due_dates, TODAY, POLICY)
     assert (refused.value.code, refused.value.rule) == (ErrorCode.OVERDUE_BLOCK, "CARD-3")
-    assert refused.value.params == {"days_overdue": worst}
+    assert refused.value.params == {"days_overdue": worst, "variant": "COLLECT"}
 
 
 @pytest.mark.parametrize(

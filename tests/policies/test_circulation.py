@@ -232,3 +232,21 @@ def test_later_volume_kept_for_earlier(
 ) -> None:
     # HOLD-9: a later volume is kept while an earlier one is not ready; comics excepted.
     assert kept_for_earlier_volume("S", volume, comic, others) is kept
+
+
+def test_renewal_that_would_not_move_the_due_date_is_refused() -> None:
+    """LOAN-6, from the guide's 「延長期間は、手続きをした日から15日間(分室は14日間)です。
+    予約がなく、返却期限が過ぎていない場合、1回に限り延長ができます。」: a renewal on the day
+    of the checkout sets the same date, so it is refused and the one renewal stays unused."""
+    checked_out_today = _loan(due_on=TODAY + timedelta(days=15))
+    same = renewal_due_date(TODAY, LibraryKind.CENTRAL, ALWAYS_OPEN, POLICY)
+    refusal = renewal_refusal(checked_out_today, TODAY, POLICY, same)
+    assert refusal is not None
+    assert (refusal.code, refusal.rule) == (ErrorCode.RENEWAL_NO_CHANGE, "LOAN-6")
+    # One day later the same loan moves by a day: renewable.
+    later = renewal_due_date(TODAY + timedelta(days=1), LibraryKind.CENTRAL, ALWAYS_OPEN, POLICY)
+    assert renewal_refusal(checked_out_today, TODAY + timedelta(days=1), POLICY, later) is None
+    # The other refusals still come first (LOAN-3 before LOAN-6).
+    renewed = _loan(due_on=TODAY + timedelta(days=15), renewals=1)
+    refused = renewal_refusal(renewed, TODAY, POLICY, same)
+    assert refused is not None and refused.code is ErrorCode.RENEWAL_LIMIT

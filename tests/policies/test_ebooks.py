@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
 from policies.config import EbookPolicy
-from policies.ebooks import check_borrow, check_ebook_patron, check_hold, free_licences
+from policies.ebooks import (
+    check_borrow,
+    check_ebook_patron,
+    check_hold,
+    ebook_hold_kept_until,
+    free_licences,
+)
 from policies.enums import CardKind, PasswordState
 from policies.errors import ErrorCode, RuleViolation
 
@@ -52,3 +58,14 @@ def test_loans_holds_and_licences() -> None:
     assert _code(check_hold, 0, True, 0, POLICY) is ErrorCode.ALREADY_HELD
     assert _code(check_hold, 0, False, 1, POLICY) is ErrorCode.EBOOK_AVAILABLE
     assert _code(check_hold, 2, False, 0, EbookPolicy(max_holds=5)) is None
+
+
+def test_secured_hold_is_kept_to_the_end_of_the_stated_day() -> None:
+    """EBOOK-3: 「予約確保後、1週間取り置きます。」 A hold secured at 22:30 JST on 11-30 is kept
+    through 12-07 (the date its mail states) until midnight JST, not until 22:30."""
+    secured = datetime(2026, 11, 30, 13, 30, tzinfo=UTC)  # 22:30 JST
+    kept = ebook_hold_kept_until(secured, "Asia/Tokyo", 7)
+    assert kept.last_day == date(2026, 12, 7)
+    assert kept.ends_at == datetime(2026, 12, 7, 15, 0, tzinfo=UTC)  # 12-08 00:00 JST
+    early = ebook_hold_kept_until(datetime(2026, 11, 30, 15, 30, tzinfo=UTC), "Asia/Tokyo", 7)
+    assert early.last_day == date(2026, 12, 8)  # 00:30 JST on 12-01 is the 12-01 library day

@@ -188,6 +188,8 @@ def test_display_forms_and_punctuation() -> None:
         ("\u200fمنطق /\u200f", "منطق"),
         ("[Dept. of Environment,", "[Dept. of Environment]"),
         (" / ", None),
+        ("Ti\x00tle\x1b(B /", "Ti tle (B"),  # NUL and ESC become word breaks
+        ("\x00\x07\x7f\x85", None),
     ],
 )
 def test_tidy(raw: str, expected: str | None) -> None:
@@ -233,6 +235,24 @@ def test_subject_class_prefers_ndc() -> None:
     assert parse_record(make(ddc, lcc)).subject_class == "PN6790.J33"
     assert parse_record(make(ddc)).subject_class == "895.6344"
     assert parse_record(make(field("084", "a", "11.52", "2", "bcl"))).subject_class is None
+
+
+def test_call_number_from_090_084_or_050() -> None:
+    # STAFF-5: a copy's call number: local 090, else 084, else LC's 050, with the item number.
+    local = field("090", "a", "913.6", "b", "ナ")
+    ndc = field("084", "a", "726.1", "2", "njb/9")
+    lcc = field("050", "a", "PN6790.J33", "b", "T35 1999", ind="00")
+    assert parse_record(make(lcc, ndc, local)).call_number == "913.6 ナ"
+    assert parse_record(make(lcc, ndc)).call_number == "726.1"
+    assert parse_record(make(lcc)).call_number == "PN6790.J33 T35 1999"
+    assert parse_record(make(field("082", "a", "895.6/344"))).call_number is None
+
+
+def test_sample_call_numbers(sample: list[RecordData | Skipped]) -> None:
+    # STAFF-5: the LC sample carries 050 on most records; the import keeps them.
+    found = [r.call_number for r in sample if isinstance(r, RecordData)]
+    assert sum(1 for c in found if c) > len(found) // 2
+    assert all(c is None or 0 < len(c) <= 50 for c in found)
 
 
 @pytest.mark.parametrize(
@@ -306,6 +326,23 @@ def test_records_without_001_or_245_raise_skip_record() -> None:
         parse_record(make(title=None))
     with pytest.raises(SkipRecord, match="title"):
         parse_record(make(field("245", "c", "by nobody."), title=None))
+
+
+def test_control_characters_never_reach_the_catalogue() -> None:
+    """MARC import keeps NUL and other control characters out of every text field: a
+    title is what the OPAC shows a patron (「資料検索」), never bytes of a damaged file."""
+    record = make(
+        field("100", "a", "Nat\x00sume, S\x01\x02."),
+        field("490", "a", "Series\x1f", "v", "上\x00"),
+        field("650", "a", "Cats\x7f"),
+        number="abc\x00001",
+        title="吾輩は\x00猫である\x1b /",
+    )
+    data = parse_record(record)
+    texts = [data.control_number, data.title, data.responsibility, data.series, data.volume]
+    texts += list(data.subjects)
+    assert all(t is None or not any(ord(c) < 32 or 127 <= ord(c) < 160 for c in t) for t in texts)
+    assert data.title == "吾輩は 猫である" and data.control_number == "abc001"
 
 
 # --- files -------------------------------------------------------------------------------

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from models import EbookTitle, OutboxMessage, Record
+from models import EbookTitle, OutboxMessage, Record, StaffAudit
 from policies.clock import FixedClock
-from policies.enums import CardKind, MaterialType, PasswordState
+from policies.enums import CardKind, MaterialType, PasswordState, StaffRole
 from resolvers.ebooks.ebooks import sweep
 from tests.circulation.ops import gid
 from tests.support import Api, Factory
 
+JST = ZoneInfo("Asia/Tokyo")
 BORROW = "mutation($r: ID!) { borrowEbook(recordId: $r) { loan { id dueAt } errors { code rule reason } } }"
 RETURN = "mutation($l: ID!) { returnEbook(loanId: $l) { loan { id } errors { code } } }"
 HOLD = (
@@ -119,13 +121,37 @@ async def test_holds_secured_kept_a_week_with_mail(
     assert mails == [("ebook_hold_ready", first.id)]
     taken = await _do(api, BORROW, t2, r=gid("Record", rec.id))
     assert taken["errors"][0]["code"] == "EBOOK_UNAVAILABLE"  # kept for the first in line
-    clock.advance(timedelta(days=7, seconds=1))
     services = api.app.state.services
+    await _kept_to_the_end_of_the_stated_day(api, clock, first.id, secured["expiresAt"])
     assert await sweep(services.sessions, services.policy, clock.now()) == (0, 1)
     t2 = await api.login(second.card_number, "yomu2468")
     assert (await api.gql(HOLDS, token=t2))["data"]["myEbookHolds"][0]["state"] == "READY"
     assert (await _do(api, BORROW, t2, r=gid("Record", rec.id)))["errors"] == []
     assert (await api.gql(HOLDS, token=t2))["data"]["myEbookHolds"] == []
+
+
+async def _kept_to_the_end_of_the_stated_day(
+    api: Api, clock: FixedClock, patron_id: int, expires_at: str
+) -> None:
+    """EBOOK-3, from the guide: 「予約確保後、1週間取り置きます。」 and the mail states the
+    last day: the hold is kept to the end of that library day (Asia/Tokyo), not to the
+    clock time it was secured. Leaves the clock just past that end."""
+    async with api.app.state.services.sessions() as db:
+        mail = (
+            await db.execute(
+                select(OutboxMessage).where(
+                    OutboxMessage.kind == "ebook_hold_ready", OutboxMessage.patron_id == patron_id
+                )
+            )
+        ).scalar_one()
+    secured_day = (clock.now() + timedelta(hours=9)).date()
+    assert mail.payload["deadline"] == (secured_day + timedelta(days=7)).isoformat()
+    end = datetime.combine(secured_day + timedelta(days=8), time(0), tzinfo=JST)
+    assert datetime.fromisoformat(expires_at) == end
+    services = api.app.state.services
+    clock.set(end - timedelta(minutes=1))  # 23:59 on the stated day: still kept
+    assert await sweep(services.sessions, services.policy, clock.now()) == (0, 0)
+    clock.set(end + timedelta(seconds=1))
 
 
 async def test_reading_is_a_short_lived_link_not_a_file(
@@ -161,3 +187,44 @@ async def test_a_reading_link_ends_with_the_loan(api: Api, factory: Factory) -> 
     await _do(api, RETURN, token, l=loan)
     returned = await api.http.get(link)
     assert returned.status_code == 403 and "電子書籍リーダー" not in returned.text
+
+
+SET_LICENCES = """mutation($r: ID!, $n: Int!) { setEbookLicences(recordId: $r, licences: $n) {
+  licences record { title } errors { code field } } }"""
+
+
+async def test_staff_add_and_change_licences(api: Api, factory: Factory) -> None:
+    """EBOOK-4: each e-book title has a number of licences; staff (catalogue role) add and
+    change them. The guide: 「電子書籍の貸出、予約ができます。」 needs licences to lend."""
+    rec = await factory.record("新しい電子書籍", material_type=MaterialType.EBOOK)
+    paper = await factory.record("紙の本")
+    await factory.staff("cat", "staffpass1", {StaffRole.CATALOGUE})
+    await factory.staff("desk", "staffpass1", {StaffRole.COUNTER})
+    cat = await api.staff_login("cat", "staffpass1")
+    desk = await api.staff_login("desk", "staffpass1")
+    reader = await factory.patron("yomu2468", email1="r@example.jp")
+    token = await api.login(reader.card_number, "yomu2468")
+    assert (await _do(api, BORROW, token, r=gid("Record", rec.id)))["errors"][0]["code"] in (
+        "EBOOK_UNAVAILABLE",
+        "NOT_FOUND",
+    )
+    denied = await api.gql(SET_LICENCES, {"r": gid("Record", rec.id), "n": 2}, token=desk)
+    assert denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    patron_denied = await api.gql(SET_LICENCES, {"r": gid("Record", rec.id), "n": 2}, token=token)
+    assert patron_denied["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    added = await _do(api, SET_LICENCES, cat, r=gid("Record", rec.id), n=1)
+    assert added == {"licences": 1, "record": {"title": "新しい電子書籍"}, "errors": []}
+    assert (await _do(api, BORROW, token, r=gid("Record", rec.id)))["errors"] == []
+    second = await factory.patron("yomu2468", email1="s@example.jp")
+    t2 = await api.login(second.card_number, "yomu2468")
+    assert (await _do(api, HOLD, t2, r=gid("Record", rec.id)))["hold"]["state"] == "WAITING"
+    await _do(api, SET_LICENCES, cat, r=gid("Record", rec.id), n=2)  # a licence more
+    assert (await api.gql(HOLDS, token=t2))["data"]["myEbookHolds"][0]["state"] == "READY"
+    for record, n, field_name in ((paper, 1, "recordId"), (rec, -1, "licences")):
+        bad = await _do(api, SET_LICENCES, cat, r=gid("Record", record.id), n=n)
+        assert bad["errors"] == [{"code": "INVALID_INPUT", "field": field_name}]
+    unknown = await _do(api, SET_LICENCES, cat, r="junk", n=1)
+    assert unknown["errors"] == [{"code": "NOT_FOUND", "field": "recordId"}]
+    async with api.app.state.services.sessions() as db:
+        actions = list((await db.execute(select(StaffAudit.action))).scalars())
+    assert f"ebook_licences:{rec.id}:2" in actions

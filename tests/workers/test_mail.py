@@ -230,6 +230,8 @@ async def test_temporary_password_and_ebook_mails(
             await db.execute(select(OutboxMessage).where(OutboxMessage.dedupe_key == "pw:1"))
         ).scalar_one()
     assert row.state is OutboxState.SENT and "temporary_password" not in row.payload
+    # The text kept for staff masks the temporary password (reading privacy: mailLog body).
+    assert row.body is not None and "Kari5738" not in row.body and "********" in row.body
 
 
 async def test_permanent_failure_marks_the_address(

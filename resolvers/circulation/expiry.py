@@ -10,12 +10,13 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models import Copy, Hold, Record
+from models import Copy, Hold, Patron, Record
 from models.db import lock_row
-from policies.circulation import VolumeHold, kept_for_earlier_volume, volume_rank
+from policies.circulation import kept_for_earlier_volume
 from policies.config import PolicyConfig
 from policies.enums import HoldState
-from resolvers.circulation.trapping import Clockwork, shelve, trap
+from resolvers.circulation.trapping import Clockwork, other_volumes, shelve, trap
+from resolvers.shared import privacy
 
 
 @dataclass(slots=True)
@@ -25,19 +26,6 @@ class ExpiryReport:
     expired: list[int] = field(default_factory=list)
     kept: list[int] = field(default_factory=list)
     passed_on: list[int] = field(default_factory=list)
-
-
-async def _other_volumes(db: AsyncSession, hold: Hold, series: str) -> list[VolumeHold]:
-    rows = await db.execute(
-        select(Hold.state, Record.volume)
-        .join(Record, Record.id == Hold.record_id)
-        .where(Hold.patron_id == hold.patron_id, Hold.id != hold.id, Record.series == series)
-    )
-    return [
-        VolumeHold(series=series, rank=rank, state=state)
-        for state, volume in rows.all()
-        if (rank := volume_rank(volume)) is not None
-    ]
 
 
 async def expire_ready_holds(
@@ -60,6 +48,10 @@ async def expire_ready_holds(
     at = Clockwork(policy=policy, now=now, today=today)
     for hold_id in due:
         async with sessions() as db, db.begin():
+            # The patron before the hold, the order every other path takes them in.
+            patron_id = await db.scalar(select(Hold.patron_id).where(Hold.id == hold_id))
+            if patron_id is not None:
+                await lock_row(db, Patron, patron_id)
             await lock_row(db, Hold, hold_id)
             hold = await db.get(Hold, hold_id, populate_existing=True)
             if hold is None or hold.state is not HoldState.READY or hold.copy_id is None:
@@ -70,7 +62,7 @@ async def expire_ready_holds(
                 record.series,
                 record.volume,
                 record.is_comic,
-                await _other_volumes(db, hold, record.series),
+                await other_volumes(db, hold, record.series),
             ):
                 report.kept.append(hold.id)
                 continue
@@ -85,4 +77,5 @@ async def expire_ready_holds(
                 shelve(copy, at_library)
             else:
                 report.passed_on.append(nxt.id)
+            await privacy.settle(db, hold.patron_id, policy.service.timezone)
     return report

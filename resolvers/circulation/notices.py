@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from models import Copy, Hold, Library, Loan, Patron, Record, SweepRun
 from policies.config import PolicyConfig
 from policies.enums import HoldState
+from resolvers.circulation.loans import refusal_today
 from resolvers.mail.outbox import queue_mail
 
 NEW_ARRIVALS_MAX = 50  # titles listed in one new-arrivals mail
@@ -27,18 +28,37 @@ def _loan_line(loan: Loan, record: Record) -> dict[str, Any]:
     return {"title": record.title, "due_on": loan.due_on.isoformat(), "loan_id": loan.id}
 
 
+async def _held_by_others(db: AsyncSession, rows: Sequence[Any]) -> set[tuple[int, int]]:
+    """(record, patron) pairs where someone else waits for the record (LOAN-3)."""
+    record_ids = {record.id for _, record, _, _, _ in rows}
+    waiting = await db.execute(
+        select(Hold.record_id, Hold.patron_id).where(
+            Hold.record_id.in_(record_ids), Hold.state == HoldState.WAITING
+        )
+    )
+    pairs = waiting.all()
+    return {
+        (record_id, patron.id)
+        for _, record, _, _, patron in rows
+        for record_id, holder in pairs
+        if record_id == record.id and holder != patron.id
+    }
+
+
 async def queue_due_reminders(
     sessions: async_sessionmaker[AsyncSession], policy: PolicyConfig, now: datetime, today: date
 ) -> int:
     """One reminder per opted-in patron listing every loan due within their chosen days
-    that has not been reminded for its current due date (MAIL-2, PREF-5)."""
+    that has not been reminded for its current due date (MAIL-2, PREF-5); each line says
+    whether that loan can still be renewed, so the mail never suggests an impossible 延長."""
     horizon = today + timedelta(days=31)
     async with sessions() as db, db.begin():
         rows = (
             await db.execute(
-                select(Loan, Record, Patron)
+                select(Loan, Record, Copy, Library, Patron)
                 .join(Copy, Copy.id == Loan.copy_id)
                 .join(Record, Record.id == Copy.record_id)
+                .join(Library, Library.id == Loan.library_id)
                 .join(Patron, Patron.id == Loan.patron_id)
                 .where(
                     Loan.returned_at.is_(None),
@@ -52,19 +72,27 @@ async def queue_due_reminders(
                 .order_by(Patron.id, Loan.due_on, Loan.id)
             )
         ).all()
-        per_patron: dict[int, list[tuple[Loan, Record]]] = defaultdict(list)
-        for loan, record, patron in rows:
+        held = await _held_by_others(db, rows) if rows else set()
+        per_patron: dict[int, list[tuple[Loan, dict[str, Any]]]] = defaultdict(list)
+        for loan, record, copy, library, patron in rows:
             days = patron.due_reminder_days
             days = policy.circulation.due_reminder_days if days is None else days
             if (loan.due_on - today).days <= days:
-                per_patron[patron.id].append((loan, record))
+                held_by_others = (record.id, patron.id) in held
+                can = (
+                    refusal_today(
+                        loan, copy, record, library, held_by_others, today, policy.circulation
+                    )
+                    is None
+                )
+                per_patron[patron.id].append((loan, {**_loan_line(loan, record), "renewable": can}))
         for patron_id, items in per_patron.items():
             await queue_mail(
                 db,
                 kind="due_reminder",
                 dedupe_key=f"due:{patron_id}:{today.isoformat()}",
                 patron_id=patron_id,
-                payload={"loans": [_loan_line(loan, rec) for loan, rec in items]},
+                payload={"loans": [line for _, line in items]},
                 not_before=now,
                 now=now,
             )
@@ -265,10 +293,13 @@ async def stale_hold_mails(db: AsyncSession, mail_ids: dict[int, int]) -> set[in
 
 
 def hold_ready_payload(
-    hold: Hold, record: Record, pickup: Library, deadline: date
+    hold: Hold, record: Record, pickup: Library, deadline: date, *, kept: bool = False
 ) -> dict[str, Any]:
-    """What a hold-ready mail says (MAIL-1), kept as it was when the copy was secured."""
+    """What a hold-ready mail says (MAIL-1), kept as it was when the copy was secured.
+    ``kept``: a later volume that waits for an earlier one (HOLD-9), so the mail must not
+    promise a cancellation on the deadline."""
     return {
+        "kept_for_earlier_volume": kept,
         "hold_id": hold.id,
         "title": record.title,
         "volume": record.volume,

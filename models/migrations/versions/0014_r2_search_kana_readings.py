@@ -1,7 +1,7 @@
 """kana readings of titles, authors and publishers
 
 Revision ID: 0010_r2_search
-Revises: 0010_r2_security
+Revises: 0010_staff
 Create Date: 2026-12-03 05:40:00
 
 Katakana readings (ヨミ) for kana search, and search folding that now folds variant kanji
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010_r2_search"
-down_revision: str | None = "0010_r2_security"
+down_revision: str | None = "0010_staff"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

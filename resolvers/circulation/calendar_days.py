@@ -1,0 +1,120 @@
+"""Staff keeping a library's calendar day by day (STAFF-1). SVC-3: a day newly closed
+takes the due dates and pickup deadlines that fall on it to the library's next opening day,
+and the patrons affected are told by the usual notices (a due-date reminder, a hold-ready
+mail with the new deadline)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import CalendarDay, Copy, Hold, Library, Loan, Patron, Record
+from policies.circulation import next_opening_day
+from policies.enums import ContactMethod, HoldState
+from policies.errors import ErrorCode, RuleViolation
+from resolvers.circulation.calendar import check_library, opening_test
+from resolvers.circulation.notices import hold_ready_payload
+from resolvers.mail.outbox import queue_mail
+from resolvers.shared.context import Context
+
+
+async def set_day(
+    ctx: Context, library_id: int, day: date, open_: bool | None, note: str | None
+) -> Library:
+    """Mark ``day`` closed or open at a library, or (``open_`` is None) drop the exception.
+    Closing a day moves the due dates and pickup deadlines on it (SVC-3)."""
+    if note is not None and (len(note) > 100 or not note.isprintable()):
+        raise RuleViolation(ErrorCode.INVALID_INPUT, field="note", max_length=100)
+    async with ctx.services.sessions() as db, db.begin():
+        library = check_library(await db.get(Library, library_id))
+        await db.execute(
+            delete(CalendarDay).where(CalendarDay.library_id == library_id, CalendarDay.day == day)
+        )
+        if open_ is not None:
+            db.add(CalendarDay(library_id=library_id, day=day, is_open=open_, note=note))
+        if open_ is False:
+            await move_off_closed_day(db, library, day, ctx.today(), ctx.services.clock.now())
+    if open_ is False:
+        await ctx.services.nudge()  # the notices go out now
+    return library
+
+
+async def move_off_closed_day(
+    db: AsyncSession, library: Library, day: date, today: date, now: datetime
+) -> int:
+    """Move what falls on ``day`` (now closed) at ``library``; returns how many moved."""
+    if day < today:
+        return 0  # the past is not rewritten: an overdue stays overdue
+    await db.flush()  # the closed day is part of the calendar read below
+    test = await opening_test(db, library, today)
+    new_day = next_opening_day(day + timedelta(days=1), test)
+    return await _move_loans(db, library, day, new_day, now) + await _move_holds(
+        db, library, day, new_day, now
+    )
+
+
+async def _move_loans(
+    db: AsyncSession, library: Library, day: date, new_day: date, now: datetime
+) -> int:
+    rows = (
+        await db.execute(
+            select(Loan, Record)
+            .join(Copy, Copy.id == Loan.copy_id)
+            .join(Record, Record.id == Copy.record_id)
+            .where(
+                Loan.library_id == library.id,
+                Loan.returned_at.is_(None),
+                Loan.due_on == day,
+            )
+        )
+    ).all()
+    per_patron: dict[int, list[dict[str, object]]] = defaultdict(list)
+    for loan, record in rows:
+        loan.due_on = new_day
+        if loan.patron_id is not None:
+            line = {"title": record.title, "due_on": new_day.isoformat(), "loan_id": loan.id}
+            per_patron[loan.patron_id].append(line)
+    for patron_id, lines in per_patron.items():
+        await queue_mail(
+            db,
+            kind="due_reminder",
+            dedupe_key=f"due-moved:{patron_id}:{library.id}:{day.isoformat()}",
+            patron_id=patron_id,
+            payload={"loans": lines},
+            not_before=now,
+            now=now,
+        )
+    return len(rows)
+
+
+async def _move_holds(
+    db: AsyncSession, library: Library, day: date, new_day: date, now: datetime
+) -> int:
+    rows = (
+        await db.execute(
+            select(Hold, Record, Patron)
+            .join(Record, Record.id == Hold.record_id)
+            .join(Patron, Patron.id == Hold.patron_id)
+            .where(
+                Hold.pickup_library_id == library.id,
+                Hold.state == HoldState.READY,
+                Hold.pickup_deadline == day,
+            )
+        )
+    ).all()
+    for hold, record, patron in rows:
+        hold.pickup_deadline = new_day
+        if patron.contact_method is ContactMethod.EMAIL:
+            await queue_mail(
+                db,
+                kind="hold_ready",
+                dedupe_key=f"hold-ready:{hold.id}:{new_day.isoformat()}",
+                patron_id=patron.id,
+                payload=hold_ready_payload(hold, record, library, new_day),
+                not_before=now,
+                now=now,
+            )
+    return len(rows)

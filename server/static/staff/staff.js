@@ -1,0 +1,437 @@
+// Reference staff dashboard: plain JavaScript, no build step. Every request is one of the
+// clients/staff-dashboard operations, sent by its trusted-document id (docs/frontend.md).
+// The counter screen is made for a barcode scanner: focus stays in one scan field, Enter
+// submits, every scan leaves a visible line in the log (no sound).
+
+const $ = (id) => document.getElementById(id);
+let operations = {};
+let staff = null;
+let patron = null; // the patron at the counter (DeskPatron)
+let pendingCheckout = null; // a check-out waiting for an override
+
+const HOLD_STATES = { WAITING: "順番待ち", IN_TRANSIT: "回送中", READY: "確保済み",
+  COLLECTED: "受取済", CANCELLED: "取消", EXPIRED: "期限切れ" };
+
+async function call(name, variables = {}) {
+  const response = await fetch("/graphql", {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-Hondana-Client": "staff-dashboard" },
+    body: JSON.stringify({ documentId: operations[name], variables }),
+  });
+  const body = await response.json();
+  if (body.errors && body.errors.length) {
+    const error = body.errors[0];
+    if (["UNAUTHENTICATED", "SESSION_EXPIRED"].includes(error.extensions?.code)) setStaff(null);
+    throw new Error(error.message);
+  }
+  return body.data;
+}
+
+function el(tag, { dataset = {}, ...props } = {}, ...children) {
+  const node = Object.assign(document.createElement(tag), props);
+  Object.assign(node.dataset, dataset);
+  for (const child of children) node.append(child);
+  return node;
+}
+
+function say(text, ok = false) {
+  $("message").textContent = text;
+  $("message").className = ok ? "ok" : "ng";
+}
+
+function messages(errors) {
+  return errors.map((e) => e.message).join(" / ");
+}
+
+async function guarded(action) {
+  try {
+    await action();
+  } catch (error) {
+    say(error.message);
+  }
+}
+
+function library() {
+  return $("library").value;
+}
+
+function libraryName() {
+  return $("library").selectedOptions[0]?.textContent ?? "";
+}
+
+function show(view) {
+  for (const section of document.querySelectorAll("main > section")) {
+    if (section.id !== "slip") section.hidden = section.id !== `${view}-view`;
+  }
+  if (view === "counter") $("scan").focus();
+}
+
+function setStaff(me) {
+  staff = me;
+  document.body.className = me ? "staff" : "anonymous";
+  $("who").textContent = me ? `${me.name} (${me.roles.join("・")})` : "";
+  if (!me) show("login");
+}
+
+function canOverride() {
+  return staff && (staff.roles.includes("OVERRIDE") || staff.roles.includes("ADMIN"));
+}
+
+// ---- the scan log and slips ------------------------------------------------------------
+
+function logScan(text, ok) {
+  const line = el("li", { className: `scan-result ${ok ? "ok" : "ng"}`,
+    textContent: `${ok ? "○" : "×"} ${text}` });
+  $("scan-log").prepend(line);
+  say(text, ok);
+}
+
+function slip(title, rows) {
+  $("slip-title").textContent = title;
+  $("slip-body").replaceChildren(...rows.flatMap(([term, value]) => [
+    el("dt", { textContent: term }), el("dd", { textContent: value ?? "" })]));
+  $("slip").hidden = false;
+}
+
+function copySlip(result) {
+  const { copy, hold, destination } = result;
+  const call = copy.callNumber ?? "";
+  if (hold && hold.state === "READY") {
+    slip("予約票", [["書名", copy.record.title], ["請求記号", call], ["バーコード", copy.barcode],
+      ["利用者番号", hold.patron?.cardNumber], ["受取館", hold.pickupLibrary.name],
+      ["取置期限", hold.pickupDeadline]]);
+  } else if (copy.status === "IN_TRANSIT") {
+    slip("回送票", [["書名", copy.record.title], ["請求記号", call], ["バーコード", copy.barcode],
+      ["回送先", destination?.name], ["発送館", libraryName()],
+      ["受取館", hold?.pickupLibrary.name ?? ""]]);
+  }
+}
+
+// ---- the counter -----------------------------------------------------------------------
+
+function mode() {
+  return document.querySelector("input[name=mode]:checked").value;
+}
+
+async function scan(code) {
+  const action = { patron: loadPatron, checkout: checkOut, checkin: checkIn, receive }[mode()];
+  await action(code);
+}
+
+async function loadPatron(cardNumber) {
+  const { deskPatron } = await call("DeskPatron", { cardNumber });
+  patron = deskPatron;
+  renderPatron();
+  logScan(`利用者 ${deskPatron.patron.name} (${cardNumber})`, true);
+  document.querySelector("input[name=mode][value=checkout]").checked = true;
+}
+
+async function refreshPatron() {
+  if (!patron) return;
+  patron = (await call("DeskPatron", { cardNumber: patron.patron.cardNumber })).deskPatron;
+  renderPatron();
+}
+
+function loanItem(loan) {
+  const renew = el("button", { type: "button", className: "renew", textContent: "延長" });
+  renew.addEventListener("click", () => guarded(() => renewLoan(loan)));
+  const late = loan.daysOverdue > 0 ? ` 延滞 ${loan.daysOverdue} 日` : "";
+  return el("li", { className: "loan", dataset: { id: loan.id, barcode: loan.copy.barcode } },
+    el("span", { className: "due", textContent: `返却期限 ${loan.dueOn}${late} 延長 ${loan.renewals} 回` }),
+    ` ${loan.record.title} (${loan.copy.barcode}) `, renew);
+}
+
+function holdItem(hold) {
+  const cancel = el("button", { type: "button", className: "cancel-hold", textContent: "取消" });
+  cancel.addEventListener("click", () => guarded(() => cancelHold(hold)));
+  const move = el("select", { className: "move-hold", ariaLabel: "受取館の変更" },
+    el("option", { value: "", textContent: "受取館を変更…" }),
+    ...[...$("library").options].map((o) => el("option", { value: o.value, textContent: o.textContent })));
+  move.addEventListener("change", () => guarded(() => moveHold(hold, move.value)));
+  const place = hold.queuePosition ? ` ${hold.queuePosition} 番目` : "";
+  return el("li", { className: "hold", dataset: { id: hold.id } },
+    el("span", { className: "state", textContent: HOLD_STATES[hold.state] + place }),
+    ` ${hold.record.title} (受取館 ${hold.pickupLibrary.name}${hold.pickupDeadline ? `・取置期限 ${hold.pickupDeadline}` : ""}) `,
+    cancel, move);
+}
+
+function renderPatron() {
+  const { patron: p, loans, holds, blocks, daysOverdue } = patron;
+  $("patron-panel").hidden = false;
+  $("patron-name").textContent = `${p.name} さん (${p.cardNumber})`;
+  $("patron-facts").textContent = [`有効期限 ${p.cardExpiresOn}`, p.phone && `電話 ${p.phone}`,
+    daysOverdue > 0 ? `延滞 ${daysOverdue} 日` : "延滞なし"].filter(Boolean).join("・");
+  $("patron-blocks").replaceChildren(...blocks.map((b) => el("li", { textContent: b.message })));
+  $("patron-loans").replaceChildren(...loans.map(loanItem));
+  $("patron-holds").replaceChildren(...holds.map(holdItem));
+}
+
+async function checkOut(barcode, override = false) {
+  if (!patron) {
+    logScan("先に利用者カードを読み取ってください。", false);
+    return;
+  }
+  const variables = { barcode, libraryId: library(), cardNumber: patron.patron.cardNumber };
+  if (override) Object.assign(variables, { override: true, overrideReason: $("override-reason").value });
+  const { checkOut: result } = await call("CheckOut", variables);
+  if (result.errors.length) {
+    const warning = result.errors.some((e) => e.rule === "STAFF-4");
+    logScan(`貸出できません: ${barcode} ${messages(result.errors)}`, false);
+    pendingCheckout = warning && canOverride() ? barcode : null;
+    $("override").hidden = !pendingCheckout;
+    return;
+  }
+  pendingCheckout = null;
+  $("override").hidden = true;
+  const { loan } = result;
+  logScan(`貸出: ${loan.record.title} 返却期限 ${loan.dueOn}`, true);
+  slip("貸出票 (返却期限のお知らせ)", [["利用者番号", patron.patron.cardNumber],
+    ["書名", loan.record.title], ["請求記号", loan.copy.callNumber], ["返却期限", loan.dueOn],
+    ["貸出館", libraryName()]]);
+  await refreshPatron();
+}
+
+async function copyMove(name, variables, verb) {
+  const result = (await call(name, variables))[name.charAt(0).toLowerCase() + name.slice(1)];
+  if (result.errors.length) {
+    logScan(`${verb}できません: ${variables.barcode} ${messages(result.errors)}`, false);
+    return null;
+  }
+  logScan(`${verb}: ${result.copy.record.title} — ${result.instruction}`, true);
+  copySlip(result);
+  return result;
+}
+
+async function checkIn(barcode) {
+  await copyMove("CheckIn", { barcode, libraryId: library() }, "返却");
+  await refreshPatron();
+}
+
+async function receive(barcode) {
+  await copyMove("ReceiveTransit", { barcode, libraryId: library() }, "回送受取");
+}
+
+async function renewLoan(loan) {
+  const { renewLoanFor } = await call("RenewLoanFor",
+    { cardNumber: patron.patron.cardNumber, loanId: loan.id });
+  if (renewLoanFor.errors.length) throw new Error(messages(renewLoanFor.errors));
+  await refreshPatron();
+  say(`延長しました: ${renewLoanFor.loan.record.title} 返却期限 ${renewLoanFor.loan.dueOn}`, true);
+}
+
+function reason() {
+  const text = $("desk-reason").value.trim();
+  if (!text) throw new Error("理由を入力してください。");
+  return text;
+}
+
+async function cancelHold(hold) {
+  const { cancelHoldFor } = await call("CancelHoldFor", { holdId: hold.id, reason: reason() });
+  if (cancelHoldFor.errors.length) throw new Error(messages(cancelHoldFor.errors));
+  await refreshPatron();
+  say(`予約を取り消しました: ${hold.record.title}`, true);
+}
+
+async function moveHold(hold, libraryId) {
+  if (!libraryId) return;
+  const { moveHoldFor } = await call("MoveHoldFor",
+    { holdId: hold.id, pickupLibraryId: libraryId, reason: reason() });
+  if (moveHoldFor.errors.length) throw new Error(messages(moveHoldFor.errors));
+  await refreshPatron();
+  say(`受取館を ${moveHoldFor.hold.pickupLibrary.name} に変更しました。`, true);
+}
+
+// ---- the lists -------------------------------------------------------------------------
+
+function row(...cells) {
+  return el("tr", {}, ...cells.map((c) => (c instanceof Node ? el("td", {}, c) : el("td", { textContent: c ?? "" }))));
+}
+
+async function showShelf() {
+  const { holdShelf } = await call("HoldShelf", { libraryId: library() });
+  const { expiredHolds } = await call("ExpiredHolds", { libraryId: library() });
+  $("shelf-table").tBodies[0].replaceChildren(...holdShelf.map((h) => row(h.pickupDeadline,
+    h.record.title, h.copy?.callNumber, h.copy?.barcode, h.patron.cardNumber)));
+  $("expired-table").tBodies[0].replaceChildren(...expiredHolds.map((h) => row(h.pickupDeadline,
+    h.record.title, h.copy?.barcode, h.patron.cardNumber)));
+  show("shelf");
+}
+
+async function showPull() {
+  const { pullList } = await call("PullList", { libraryId: library() });
+  $("pull-table").tBodies[0].replaceChildren(...pullList.map((item) => {
+    const pulled = el("button", { type: "button", className: "pulled", textContent: "取出済" });
+    pulled.addEventListener("click", () => guarded(async () => {
+      if (await copyMove("MarkPulled", { barcode: item.copy.barcode }, "取出")) await showPull();
+    }));
+    const tr = row(item.copy.callNumber, item.copy.shelfLocation, item.record.title,
+      item.copy.barcode, item.firstHold?.pickupLibrary.name, item.firstHold?.patron.cardNumber, pulled);
+    tr.dataset.barcode = item.copy.barcode;
+    return tr;
+  }));
+  show("pull");
+}
+
+async function showTransits() {
+  const { transitsExpected } = await call("TransitsExpected", { libraryId: library() });
+  $("transits-table").tBodies[0].replaceChildren(...transitsExpected.map((t) => {
+    const tr = row(t.copy.record.title, t.copy.callNumber, t.copy.barcode,
+      t.hold ? `予約 (${t.hold.pickupLibrary.name})` : "所蔵館へ返送");
+    tr.dataset.barcode = t.copy.barcode;
+    return tr;
+  }));
+  show("transits");
+}
+
+async function showCalls() {
+  const { callList } = await call("CallList", { libraryId: library() });
+  $("calls-table").tBodies[0].replaceChildren(...callList.map((h) => {
+    const outcome = el("input", { className: "outcome", ariaLabel: "連絡の結果", value: "本人に連絡済み" });
+    const done = el("button", { type: "button", className: "called", textContent: "連絡済" });
+    done.addEventListener("click", () => guarded(async () => {
+      const { markCalled } = await call("MarkCalled", { holdId: h.id, outcome: outcome.value });
+      if (markCalled.errors.length) throw new Error(messages(markCalled.errors));
+      say("連絡済にしました。", true);
+      await showCalls();
+    }));
+    return row(`${h.patron.name} (${h.patron.cardNumber})`, h.patron.phone, h.record.title,
+      h.pickupDeadline, el("span", {}, outcome, done));
+  }));
+  show("calls");
+}
+
+// ---- patrons ---------------------------------------------------------------------------
+
+let registeredCard = null;
+
+async function registerPatron(form) {
+  const data = new FormData(form);
+  const text = (name) => (data.get(name) || "").trim() || null;
+  const details = { name: text("name"), nameKana: text("nameKana"), birthDate: text("birthDate"),
+    address: text("address"), phone: text("phone"), email: text("email"),
+    guardianConsent: data.get("guardianConsent") === "on", contactMethod: data.get("contactMethod") };
+  const { registerPatron: result } = await call("RegisterPatron", { details,
+    cardKind: data.get("cardKind"), cardNumber: text("cardNumber"), cardExpiresOn: text("cardExpiresOn") });
+  if (result.errors.length) throw new Error(messages(result.errors));
+  registeredCard = result.patron;
+  $("registered").hidden = false;
+  $("registered-card").textContent =
+    `登録しました: ${result.patron.name} 利用者番号 ${result.patron.cardNumber} 有効期限 ${result.patron.cardExpiresOn}`;
+  $("temporary-password").textContent = "";
+  say("利用者を登録しました。", true);
+}
+
+async function issuePassword() {
+  const { issuePassword: result } = await call("IssuePassword", {
+    cardNumber: registeredCard.cardNumber, guardianConsent: registeredCard.guardianConsent, proxy: false });
+  if (result.errors.length) throw new Error(messages(result.errors));
+  $("temporary-password").textContent = `仮パスワード: ${result.temporaryPassword}`;
+  say("仮パスワードを発行しました。", true);
+}
+
+async function renewCard(cardNumber) {
+  const { renewCard: result } = await call("RenewCard", { cardNumber });
+  if (result.errors.length) throw new Error(messages(result.errors));
+  $("renewed-card").textContent = `更新しました: ${result.patron.name} 新しい有効期限 ${result.patron.cardExpiresOn}`;
+  say("利用カードを更新しました。", true);
+}
+
+// ---- the calendar ----------------------------------------------------------------------
+
+function isoDay(date) {
+  return date.toLocaleDateString("sv-SE", { timeZone: "Asia/Tokyo" });
+}
+
+async function showCalendar() {
+  const today = new Date();
+  const days = [...Array(14).keys()].map((n) => isoDay(new Date(today.getTime() + n * 86400000)));
+  const { libraries } = await call("Calendar", { from: days[0], to: days[13] });
+  const mine = libraries.find((l) => l.id === library());
+  const open = new Set(mine.openingDays);
+  $("calendar-days").replaceChildren(...days.map((day) => {
+    const toggle = el("button", { type: "button", className: "toggle-day",
+      textContent: open.has(day) ? "休館にする" : "開館にする" });
+    toggle.addEventListener("click", () => guarded(async () => {
+      await call("SetCalendarDay", { libraryId: library(), day, open: !open.has(day), note: null });
+      say(`${day} を${open.has(day) ? "休館" : "開館"}にしました。`, true);
+      await showCalendar();
+    }));
+    return el("li", { className: "calendar-day", dataset: { day } },
+      `${day} ${open.has(day) ? "開館" : "休館"} `, toggle);
+  }));
+  show("calendar");
+}
+
+// ---- start -----------------------------------------------------------------------------
+
+async function start() {
+  operations = await (await fetch("/staff/operations.json")).json();
+  try {
+    const { staffMe, libraries } = await call("StaffMe");
+    $("library").replaceChildren(...libraries.map((l) => el("option", { value: l.id, textContent: l.name })));
+    setStaff(staffMe);
+    if (staffMe) show("counter");
+  } catch {
+    setStaff(null);
+  }
+}
+
+const VIEWS = { counter: async () => show("counter"), shelf: showShelf, pull: showPull,
+  transits: showTransits, calls: showCalls, register: async () => show("register"),
+  calendar: showCalendar };
+
+for (const button of document.querySelectorAll("nav [data-view]")) {
+  button.addEventListener("click", () => guarded(() => VIEWS[button.dataset.view]()));
+}
+
+$("login-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  guarded(async () => {
+    const { staffLogin } = await call("StaffLogin", { username: $("username").value, password: $("password").value });
+    if (staffLogin.errors.length) throw new Error(messages(staffLogin.errors));
+    $("password").value = "";
+    await start();
+    say(`${staffLogin.staff.name} さん、ログインしました。`, true);
+  });
+});
+
+$("logout").addEventListener("click", () => guarded(async () => {
+  await call("Logout");
+  setStaff(null);
+}));
+
+$("scan-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const code = $("scan").value.trim();
+  $("scan").value = "";
+  $("scan").focus();
+  if (code) guarded(() => scan(code).catch((error) => logScan(error.message, false)));
+});
+
+// Focus returns to the scan field after any click on the counter screen outside a field.
+$("counter-view").addEventListener("click", (event) => {
+  if (!["INPUT", "SELECT", "TEXTAREA"].includes(event.target.tagName)) $("scan").focus();
+});
+for (const radio of document.querySelectorAll("input[name=mode]")) {
+  radio.addEventListener("change", () => $("scan").focus());
+}
+
+$("override-button").addEventListener("click", () => guarded(async () => {
+  if (pendingCheckout) await checkOut(pendingCheckout, true);
+  $("scan").focus();
+}));
+
+$("register-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  guarded(() => registerPatron(event.target));
+});
+$("issue-password").addEventListener("click", () => guarded(issuePassword));
+$("renew-card-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  guarded(() => renewCard($("renew-card-number").value.trim()));
+});
+$("print-slip").addEventListener("click", () => window.print());
+$("library").addEventListener("change", () => $("scan").focus());
+
+start();

@@ -1,0 +1,208 @@
+"""The reference staff dashboard end to end in headless Chromium (Debian's package, driven
+by Playwright), against `hondana serve` over the demo library: a desk's whole morning, a
+patron on the phone, a new registration, a transit received at the wrong library, and
+axe-core (from the axe-playwright-python package) finding no accessibility violations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import ARGS, CHROMIUM, demo_server
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, demo_library: Path) -> Iterator[str]:
+    """`hondana serve` over this module's own copy of the demo library (its desk morning)."""
+    with demo_server(demo_library, tmp_path_factory.mktemp("staff")) as url:
+        yield url
+
+
+@pytest.fixture
+def page(server: str) -> Iterator[Any]:
+    """A Chromium page logged in as the demo's desk chief (COUNTER, PATRONS, CALENDAR,
+    OVERRIDE) at 中央図書館, failing the test on any script error."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 900}, locale="ja-JP")
+        problems: list[str] = []
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.goto(f"{server}/staff/")
+        page.fill("#username", "chief")
+        page.fill("#password", "chief2026")
+        page.click("#login-button")
+        expect(page.locator("#who")).to_contain_text("窓口 主任")
+        expect(page.locator("#scan")).to_be_focused()  # the counter opens, ready to scan
+        yield page
+        browser.close()
+        assert problems == []
+
+
+def _scan(page: Any, mode: str, code: str) -> None:
+    page.check(f"input[name=mode][value={mode}]")
+    page.fill("#scan", code)
+    page.press("#scan", "Enter")
+
+
+def _no_violations(page: Any) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_snapshot()
+
+
+def test_a_whole_morning(page: Any) -> None:
+    # HOLD-5 pull list -> mark pulled -> hold slip; LOAN-5/HOLD-6 a return trapped for a
+    # hold elsewhere -> transit slip; STAFF-5 call numbers on the list and the slips.
+    from playwright.sync_api import expect
+
+    page.click("nav [data-view=pull]")
+    rows = page.locator("#pull-table tbody tr")
+    expect(rows.first).to_be_visible()
+    first = rows.filter(has_text="1000000001").first
+    other = rows.filter(has_text="1000000006").first.get_attribute("data-barcode")
+    barcode = first.get_attribute("data-barcode")
+    assert first.locator("td").nth(0).inner_text().strip()  # call number
+    expect(first).to_contain_text("一般書架")
+    expect(first).to_contain_text("中央図書館")
+    first.locator("button.pulled").click()
+    expect(page.locator("#message")).to_contain_text("取出")
+    expect(page.locator("#slip-title")).to_have_text("予約票")
+    expect(page.locator("#slip-body")).to_contain_text("中央図書館")
+    expect(page.locator(f"#pull-table tr[data-barcode='{barcode}']")).to_have_count(0)
+    _no_violations(page)
+
+    page.click("nav [data-view=counter]")
+    _scan(page, "patron", "1000000001")
+    expect(page.locator("#patron-name")).to_contain_text("山田 花子")
+    wanted = page.locator("li.loan").last.get_attribute("data-barcode")
+    _scan(page, "checkin", str(wanted))
+    result = page.locator(".scan-result").first
+    expect(result).to_contain_text("回送中: 北図書館へ回送してください")
+    expect(result).not_to_contain_text("貸出")
+    expect(page.locator("#slip-title")).to_have_text("回送票")
+    expect(page.locator("#slip-body")).to_contain_text("北図書館")
+    expect(page.locator("#scan")).to_be_focused()
+    page.emulate_media(media="print")
+    expect(page.locator("header")).to_be_hidden()
+    expect(page.locator("#slip")).to_be_visible()
+    expect(page.locator("#print-slip")).to_be_hidden()
+    page.emulate_media(media="screen")
+    _no_violations(page)
+
+    # The patron collects the pulled copy: a due-date receipt (LOAN-5).
+    _scan(page, "checkout", str(barcode))
+    expect(page.locator(".scan-result").first).to_contain_text("貸出: ")
+    expect(page.locator("#slip-title")).to_contain_text("貸出票")
+    expect(page.locator("#slip-body")).to_contain_text("返却期限")
+    # STAFF-4: lending to a patron 10 days overdue a title another hold wants warns; the
+    # chief (OVERRIDE role) lends anyway with a reason.
+    _scan(page, "patron", "1000000004")
+    _scan(page, "checkout", str(other))
+    warned = page.locator(".scan-result").first
+    expect(warned).to_contain_text("10日過ぎた資料があります")
+    expect(warned).to_contain_text("他の方の予約があります")
+    expect(page.locator("#override")).to_be_visible()
+    page.fill("#override-reason", "館長の承認あり")
+    page.click("#override-button")
+    expect(page.locator(".scan-result").first).to_contain_text("貸出: ")
+    expect(page.locator("#scan")).to_be_focused()
+
+    page.click("nav [data-view=shelf]")
+    expect(page.locator("#shelf-table tbody tr").first).to_be_visible()
+    expect(page.locator("#expired-table tbody tr")).to_have_count(1)
+    page.click("nav [data-view=calls]")
+    call_row = page.locator("#calls-table tbody tr").first
+    expect(call_row).to_contain_text("072-620-")
+    call_row.locator("button.called").click()
+    expect(page.locator("#message")).to_contain_text("連絡済にしました")
+    _no_violations(page)
+
+
+def test_a_patron_phones_renew_and_cancel_for_them(page: Any) -> None:
+    # STAFF-2: renew a loan and cancel a hold for a patron on the phone, with a reason.
+    from playwright.sync_api import expect
+
+    _scan(page, "patron", "1000000006")
+    expect(page.locator("#patron-name")).to_contain_text("伊藤 五郎")
+    holds = page.locator("li.hold")
+    before = holds.count()
+    assert before >= 1
+    holds.first.locator("button.cancel-hold").click()
+    expect(page.locator("#message")).to_contain_text("理由を入力してください")
+    page.fill("#desk-reason", "電話で取消の依頼")
+    holds.first.locator("button.cancel-hold").click()
+    expect(page.locator("#message")).to_contain_text("予約を取り消しました")
+    expect(page.locator("li.hold")).to_have_count(before - 1)
+
+    _scan(page, "patron", "1000000001")
+    loan = page.locator("li.loan").first
+    loan_id = loan.get_attribute("data-id")
+    due_before = loan.locator(".due").inner_text()
+    loan.locator("button.renew").click()
+    expect(page.locator("#message")).to_contain_text("延長しました")
+    renewed = page.locator(f"li.loan[data-id='{loan_id}'] .due")
+    expect(renewed).to_contain_text("延長 1 回")
+    assert renewed.inner_text() != due_before
+    _no_violations(page)
+
+
+def test_register_a_patron_and_issue_the_temporary_password(page: Any) -> None:
+    # STAFF-1: registration at the desk, then the temporary password (AUTH-2); CARD-1 renewal.
+    from playwright.sync_api import expect
+
+    page.click("nav [data-view=register]")
+    form = page.locator("#register-form")
+    form.locator("[name=name]").fill("窓口 新太郎")
+    form.locator("[name=nameKana]").fill("マドグチ シンタロウ")
+    form.locator("[name=birthDate]").fill("1975-06-15")
+    form.locator("[name=address]").fill("茨木市駅前三丁目8-13")
+    form.locator("[name=phone]").fill("072-620-1700")
+    page.click("#register-button")
+    expect(page.locator("#registered-card")).to_contain_text("利用者番号")
+    page.click("#issue-password")
+    expect(page.locator("#temporary-password")).to_contain_text("仮パスワード: ")
+    page.fill("#renew-card-number", "1000000003")
+    page.click("#renew-card-form button")
+    expect(page.locator("#renewed-card")).to_contain_text("新しい有効期限")
+    _no_violations(page)
+
+    # STAFF-1/SVC-3: the calendar; closing a day says so and the day reads 休館.
+    page.click("nav [data-view=calendar]")
+    day = page.locator("li.calendar-day").nth(8)
+    date = day.get_attribute("data-day")
+    was_open = "開館 " in day.inner_text()
+    day.locator("button.toggle-day").click()
+    expect(page.locator("#message")).to_contain_text(f"{date} を{'休館' if was_open else '開館'}")
+    expect(page.locator(f"li.calendar-day[data-day='{date}']")).to_contain_text(
+        "休館" if was_open else "開館"
+    )
+    _no_violations(page)
+
+
+def test_a_transit_received_at_the_wrong_library_is_refused(page: Any) -> None:
+    # STAFF-4: the refusal names the library the copy is going to.
+    from playwright.sync_api import expect
+
+    page.select_option("#library", label="北図書館")
+    page.click("nav [data-view=transits]")
+    coming = page.locator("#transits-table tbody tr").first
+    expect(coming).to_contain_text("予約 (北図書館)")
+    barcode = str(coming.get_attribute("data-barcode"))
+    page.select_option("#library", label="中央図書館")
+    page.click("nav [data-view=counter]")
+    _scan(page, "receive", barcode)
+    refused = page.locator(".scan-result").first
+    expect(refused).to_contain_text("回送受取できません")
+    expect(refused).to_contain_text("北図書館へ回送してください")
+    expect(refused).to_have_class("scan-result ng")
+    page.select_option("#library", label="北図書館")
+    _scan(page, "receive", barcode)
+    expect(page.locator(".scan-result").first).to_contain_text("予約棚")
+    expect(page.locator("#slip-title")).to_have_text("予約票")
