@@ -1,7 +1,7 @@
 """a mail with nothing left to send is SKIPPED, not FAILED
 
 Revision ID: 0014_r2_layout2
-Revises: 0010_staff
+Revises: 0010_r2_search
 Create Date: 2026-12-03 07:00:00
 
 The dispatcher's re-check drops a mail whose hold was collected or whose loans were
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014_r2_layout2"
-down_revision: str | None = "0010_staff"
+down_revision: str | None = "0010_r2_search"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
