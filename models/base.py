@@ -7,7 +7,6 @@ from enum import StrEnum
 from typing import Any, ClassVar, cast
 
 from sqlalchemy import DateTime, Dialect, Enum, MetaData, String, Table, TypeDecorator
-from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase
 
 # Stable constraint names, so Alembic migrations read the same on SQLite and PostgreSQL.
@@ -57,7 +56,7 @@ def enum_column(enum: type[StrEnum]) -> Enum:
     )
 
 
-class Base(AsyncAttrs, DeclarativeBase):
+class Base(DeclarativeBase):
     """Base of every model: typed ``Mapped[...]`` columns, UTC instants, named constraints."""
 
     metadata = MetaData(naming_convention=NAMING)

@@ -133,25 +133,31 @@ async def trap(db: AsyncSession, copy: Copy, at_library_id: int, at: Clockwork) 
     """
     candidates = (await db.execute(_waiting_in_line(copy.record_id, at.today))).scalars().all()
     for hold in candidates:
-        target = (
-            HoldState.READY if hold.pickup_library_id == at_library_id else HoldState.IN_TRANSIT
-        )
+        # The claim is the copy: a waiting hold with no copy takes this one. Its state is
+        # then set by the one function for each (make_ready, send_in_transit).
         claimed = await db.execute(
             update(Hold)
             .where(Hold.id == hold.id, Hold.state == HoldState.WAITING, Hold.copy_id.is_(None))
-            .values(state=target, copy_id=copy.id)
+            .values(copy_id=copy.id)
             .execution_options(synchronize_session=False)
         )
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
             continue
         await db.refresh(hold)
-        if target is HoldState.READY:
+        if hold.pickup_library_id == at_library_id:
             await make_ready(db, hold, copy, at)
         else:
-            copy.status = CopyStatus.IN_TRANSIT
-            copy.current_library_id = at_library_id
+            send_in_transit(hold, copy, at_library_id)
         return hold
     return None
+
+
+def send_in_transit(hold: Hold, copy: Copy, at_library_id: int) -> None:
+    """The copy travels from ``at_library_id`` to the hold's pickup library (HOLD-6)."""
+    hold.state = HoldState.IN_TRANSIT
+    hold.copy_id = copy.id
+    copy.status = CopyStatus.IN_TRANSIT
+    copy.current_library_id = at_library_id
 
 
 def shelve(copy: Copy, at_library_id: int) -> None:

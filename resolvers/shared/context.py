@@ -100,7 +100,6 @@ class Context:
     user_agent: str | None = None
     # The HTTP response being built, for cookies; typed loosely so resolvers stay HTTP-free.
     response: Any = None
-    extras: dict[str, Any] = field(default_factory=dict)
 
     @property
     def policy(self) -> PolicyConfig:

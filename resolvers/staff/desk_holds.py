@@ -15,11 +15,11 @@ from models import BasketEntry, Copy, Hold, Library, Patron
 from models.db import lock_row
 from policies.cards import check_card_valid, check_hold_blocks
 from policies.circulation import ACTIVE_HOLD_STATES
-from policies.enums import CopyStatus, HoldState, PasswordState
+from policies.enums import HoldState, PasswordState
 from policies.errors import ErrorCode, RuleViolation
 from resolvers.accounts.accounts import find_patron_by_card
 from resolvers.circulation import holds
-from resolvers.circulation.trapping import shelve, trap
+from resolvers.circulation.trapping import send_in_transit, shelve, trap
 from resolvers.shared import privacy
 from resolvers.shared.context import Context, PatronViewer
 from resolvers.staff.counter import clockwork
@@ -134,10 +134,9 @@ async def move_for(ctx: Context, hold_id: int, library_id: int, reason: str) -> 
         if hold.state is HoldState.READY and library.id != hold.pickup_library_id:
             copy = await db.get(Copy, hold.copy_id)
             assert copy is not None
-            hold.state = HoldState.IN_TRANSIT
+            send_in_transit(hold, copy, copy.current_library_id or hold.pickup_library_id)
             hold.ready_at = None
             hold.pickup_deadline = None
-            copy.status = CopyStatus.IN_TRANSIT
         hold.pickup_library_id = library.id
         if hold.patron_id is not None:
             privacy.record_act(db, ctx, "hold_moved", hold.patron_id, reason)
