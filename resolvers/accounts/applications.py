@@ -7,9 +7,10 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Application, Patron
 from models.db import lock_row
@@ -108,6 +109,79 @@ def new_card_number() -> str:
     return "3" + "".join(secrets.choice("0123456789") for _ in range(9))
 
 
+async def _locked_pending(db: AsyncSession, application_id: int) -> Application:
+    """The application, locked, if it still waits for a decision (APP-1)."""
+    await lock_row(db, Application, application_id)
+    app = await db.get(Application, application_id, populate_existing=True)
+    if app is None:
+        raise RuleViolation(ErrorCode.NOT_FOUND, field="applicationId")
+    if app.state is not ApplicationState.PENDING:
+        raise RuleViolation(ErrorCode.ALREADY_DECIDED, "APP-1")
+    return app
+
+
+async def _carry_out(
+    ctx: Context, db: AsyncSession, app: Application, card_number: str | None
+) -> dict[str, object]:
+    """Do what an approved application asked: register, renew or reissue the card. The
+    result (card number, expiry) goes into the applicant's mail."""
+    now, today = ctx.services.clock.now(), ctx.today()
+    years = ctx.policy.circulation.card_valid_years
+    patron = None
+    lookup = card_number or (app.card_number if app.patron_id is not None else None)
+    if lookup is not None and not has_nul(lookup):
+        patron = (
+            await db.execute(select(Patron).where(Patron.card_number == lookup))
+        ).scalar_one_or_none()
+    if app.kind is ApplicationKind.NEW_REGISTRATION:
+        patron = Patron(
+            card_number=new_card_number(),
+            name=app.name,
+            birth_date=app.birth_date,
+            card_kind=CardKind.CITY,
+            card_expires_on=today.replace(year=today.year + years),
+            email1=app.email,
+            created_at=now,
+        )
+        db.add(patron)
+        await db.flush()
+    elif patron is None:
+        raise RuleViolation(ErrorCode.NOT_FOUND, "APP-1", field="cardNumber")
+    elif app.kind is ApplicationKind.CARD_RENEWAL:
+        base = max(today, patron.card_expires_on)
+        patron.card_expires_on = base.replace(year=base.year + years)
+    elif app.kind is ApplicationKind.CARD_REISSUE:
+        patron.card_number = new_card_number()  # the lost card stops working
+        await sessions.end_other_sessions(db, patron.id, keep_session_id=None)
+    app.patron_id = patron.id
+    return {
+        "card_number": patron.card_number,
+        "card_expires_on": patron.card_expires_on.isoformat(),
+    }
+
+
+async def _tell_applicant(
+    db: AsyncSession, app: Application, result: dict[str, object], now: datetime
+) -> None:
+    """Owe the decision mail, in the decision's transaction."""
+    await queue_mail(
+        db,
+        kind="application_decision",
+        dedupe_key=f"application:{app.id}",
+        patron_id=None,  # the applicant may have no account: mail goes to `to`
+        payload={
+            "to": app.email,
+            "name": app.name,
+            "kind": app.kind.value,
+            "approved": app.state is ApplicationState.APPROVED,
+            "note": app.decision_note or "",
+            **result,
+        },
+        not_before=now,
+        now=now,
+    )
+
+
 async def decide(
     ctx: Context,
     staff: StaffViewer,
@@ -121,68 +195,15 @@ async def decide(
     told by mail. ``card_number`` lets staff name the patron they identified (notice)."""
     if note is not None and len(note) > MAX_DETAILS:
         raise RuleViolation(ErrorCode.INVALID_INPUT, field="note")
-    now, today = ctx.services.clock.now(), ctx.today()
-    years = ctx.policy.circulation.card_valid_years
+    now = ctx.services.clock.now()
     async with ctx.services.sessions() as db, db.begin():
-        await lock_row(db, Application, application_id)
-        app = await db.get(Application, application_id, populate_existing=True)
-        if app is None:
-            raise RuleViolation(ErrorCode.NOT_FOUND, field="applicationId")
-        if app.state is not ApplicationState.PENDING:
-            raise RuleViolation(ErrorCode.ALREADY_DECIDED, "APP-1")
-        result: dict[str, object] = {}
-        if approve:
-            patron = None
-            lookup = card_number or (app.card_number if app.patron_id is not None else None)
-            if lookup is not None and not has_nul(lookup):
-                patron = (
-                    await db.execute(select(Patron).where(Patron.card_number == lookup))
-                ).scalar_one_or_none()
-            if app.kind is ApplicationKind.NEW_REGISTRATION:
-                patron = Patron(
-                    card_number=new_card_number(),
-                    name=app.name,
-                    birth_date=app.birth_date,
-                    card_kind=CardKind.CITY,
-                    card_expires_on=today.replace(year=today.year + years),
-                    email1=app.email,
-                    created_at=now,
-                )
-                db.add(patron)
-                await db.flush()
-            elif patron is None:
-                raise RuleViolation(ErrorCode.NOT_FOUND, "APP-1", field="cardNumber")
-            elif app.kind is ApplicationKind.CARD_RENEWAL:
-                base = max(today, patron.card_expires_on)
-                patron.card_expires_on = base.replace(year=base.year + years)
-            elif app.kind is ApplicationKind.CARD_REISSUE:
-                patron.card_number = new_card_number()  # the lost card stops working
-                await sessions.end_other_sessions(db, patron.id, keep_session_id=None)
-            app.patron_id = patron.id
-            result = {
-                "card_number": patron.card_number,
-                "card_expires_on": patron.card_expires_on.isoformat(),
-            }
+        app = await _locked_pending(db, application_id)
+        result = await _carry_out(ctx, db, app, card_number) if approve else {}
         app.state = ApplicationState.APPROVED if approve else ApplicationState.REJECTED
         app.decided_at = now
         app.decided_by = staff.staff_id
         app.decision_note = note
         app.result = result or None
-        await queue_mail(
-            db,
-            kind="application_decision",
-            dedupe_key=f"application:{app.id}",
-            patron_id=None,  # the applicant may have no account: mail goes to `to`
-            payload={
-                "to": app.email,
-                "name": app.name,
-                "kind": app.kind.value,
-                "approved": approve,
-                "note": note or "",
-                **result,
-            },
-            not_before=now,
-            now=now,
-        )
+        await _tell_applicant(db, app, result, now)
     await ctx.services.nudge()
     return app
