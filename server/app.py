@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -18,7 +19,7 @@ from starlette.responses import (
     RedirectResponse,
     Response,
 )
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from models.db import create_engine, create_session_factory
@@ -92,73 +93,8 @@ def make_hasher(settings: Settings) -> PasswordHasher:
     )
 
 
-def create_app(
-    settings: Settings | None = None,
-    *,
-    clock: Clock | None = None,
-    notify: Callable[[], None] | None = None,
-) -> Starlette:
-    """Build the app. Tests pass their own settings (database), a movable clock and a
-    stand-in for the dispatcher nudge; by default the nudge goes to the Celery broker."""
-    settings = settings or get_settings()
-    settings.check_production()  # before anything is opened: nothing to close on refusal
-    clock = clock or SystemClock()
-    if not settings.is_production:
-        clock = ShiftedClock(clock)  # the development clock (resolvers.staff.devclock)
-    policy = settings.policy.to_policy()
-    engine = create_engine(
-        settings.database_url,
-        echo=settings.db_echo,
-        pool_size=settings.db_pool_size,
-        statement_timeout_ms=settings.db_statement_timeout_ms or None,
-    )
-    services = Services(
-        policy=policy,
-        clock=clock,
-        sessions=create_session_factory(engine),
-        hasher=make_hasher(settings),
-        secure_cookies=settings.secure_cookies,
-        production=settings.is_production,
-        notify=notify or _dispatch_nudger(),
-        secret_key=settings.secret_key.get_secret_value().encode(),
-    )
-    graphql = HondanaGraphQL(
-        make_schema(
-            production=settings.is_production, execution_timeout=settings.execution_timeout_seconds
-        ),
-        services,
-        ide=not settings.is_production,
-    )
-    trusted = TrustedDocuments.load(settings.trusted_documents, required=settings.is_production)
-
-    metrics = Metrics()
-    graphql.metrics = metrics
-    ops = Ops(
-        engine=engine,
-        broker_url=settings.broker_url,
-        metrics=metrics,
-        clock=clock,
-        token=settings.metrics_token,
-        closed=settings.is_production,
-    )
-
-    async def read_ebook(request: Request) -> Response:
-        # EBOOK-5: the signed link opens the reader; the book itself is never a download.
-        try:
-            loan_id = int(request.path_params["loan_id"])
-            expires = int(request.query_params.get("expires", ""))
-        except ValueError:
-            return PlainTextResponse("not found", status_code=404)
-        sig = request.query_params.get("sig", "")
-        if not ebooks.link_is_valid(
-            services.secret_key, loan_id, expires, sig, clock.now()
-        ) or not await ebooks.loan_is_open(services.sessions, loan_id):
-            return PlainTextResponse("this reading link has expired", status_code=403)
-        return HTMLResponse(
-            "<!doctype html><meta charset=utf-8><title>電子書籍リーダー</title>"
-            "<p>電子書籍リーダー(配信事業者のビューアがここに開きます)</p>",
-            headers={"cache-control": "no-store"},
-        )
+def _front_ends(trusted: TrustedDocuments) -> list[BaseRoute]:
+    """The three front ends as static files, each with its operation-name → document-id map."""
 
     async def index(_: Request) -> Response:
         # The reference web OPAC (plain HTML and JavaScript, clients/web-opac operations).
@@ -197,6 +133,116 @@ def create_app(
     async def app_operations(_: Request) -> JSONResponse:
         return JSONResponse(trusted.ids_for("smartphone"), headers={"cache-control": "no-store"})
 
+    return [
+        Route("/", index),
+        *(Route(path, index) for path in OPAC_PAGES),
+        Route("/opac/operations.json", opac_operations),
+        Mount("/opac/static", StaticFiles(directory=OPAC_DIR), name="opac"),
+        Route("/staff", staff_redirect),
+        Route("/staff/", staff_index),
+        Route("/staff/operations.json", staff_operations),
+        Mount("/staff/static", StaticFiles(directory=STAFF_DIR), name="staff"),
+        Route("/app/", app_shell),
+        Route("/app/operations.json", app_operations),
+        Route("/app/manifest.webmanifest", app_manifest),
+        Route("/app/sw.js", app_worker),
+        Mount("/app/static", StaticFiles(directory=APP_DIR), name="app"),
+    ]
+
+
+def _ebook_reader(services: Services, clock: Clock) -> Callable[[Request], Awaitable[Response]]:
+    """The reading-link endpoint (EBOOK-5)."""
+
+    async def read_ebook(request: Request) -> Response:
+        # EBOOK-5: the signed link opens the reader; the book itself is never a download.
+        try:
+            loan_id = int(request.path_params["loan_id"])
+            expires = int(request.query_params.get("expires", ""))
+        except ValueError:
+            return PlainTextResponse("not found", status_code=404)
+        sig = request.query_params.get("sig", "")
+        if not ebooks.link_is_valid(
+            services.secret_key, loan_id, expires, sig, clock.now()
+        ) or not await ebooks.loan_is_open(services.sessions, loan_id):
+            return PlainTextResponse("this reading link has expired", status_code=403)
+        return HTMLResponse(
+            "<!doctype html><meta charset=utf-8><title>電子書籍リーダー</title>"
+            "<p>電子書籍リーダー(配信事業者のビューアがここに開きます)</p>",
+            headers={"cache-control": "no-store"},
+        )
+
+    return read_ebook
+
+
+def _services(
+    settings: Settings, clock: Clock, engine: AsyncEngine, notify: Callable[[], None] | None
+) -> Services:
+    """What lives as long as the app, for every request's context."""
+    return Services(
+        policy=settings.policy.to_policy(),
+        clock=clock,
+        sessions=create_session_factory(engine),
+        hasher=make_hasher(settings),
+        secure_cookies=settings.secure_cookies,
+        production=settings.is_production,
+        notify=notify or _dispatch_nudger(),
+        secret_key=settings.secret_key.get_secret_value().encode(),
+    )
+
+
+def _middleware(
+    settings: Settings, services: Services, metrics: Metrics, trusted: TrustedDocuments
+) -> list[Middleware]:
+    """The ASGI middleware, outermost first: what is refused before GraphQL runs."""
+    return [
+        Middleware(MetricsMiddleware, metrics=metrics),  # outermost: sees every refusal
+        Middleware(RequestIdMiddleware),
+        Middleware(ClientAddressMiddleware, trusted_proxies=settings.proxy_networks),
+        Middleware(MaintenanceMiddleware, clock=services.clock, policy=services.policy.service),
+        Middleware(RequestGuardMiddleware, max_body_bytes=settings.max_body_bytes, trusted=trusted),
+    ]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    notify: Callable[[], None] | None = None,
+) -> Starlette:
+    """Build the app. Tests pass their own settings (database), a movable clock and a
+    stand-in for the dispatcher nudge; by default the nudge goes to the Celery broker."""
+    settings = settings or get_settings()
+    settings.check_production()  # before anything is opened: nothing to close on refusal
+    clock = clock or SystemClock()
+    if not settings.is_production:
+        clock = ShiftedClock(clock)  # the development clock (resolvers.staff.devclock)
+    engine = create_engine(
+        settings.database_url,
+        echo=settings.db_echo,
+        pool_size=settings.db_pool_size,
+        statement_timeout_ms=settings.db_statement_timeout_ms or None,
+    )
+    services = _services(settings, clock, engine, notify)
+    graphql = HondanaGraphQL(
+        make_schema(
+            production=settings.is_production, execution_timeout=settings.execution_timeout_seconds
+        ),
+        services,
+        ide=not settings.is_production,
+    )
+    trusted = TrustedDocuments.load(settings.trusted_documents, required=settings.is_production)
+
+    metrics = Metrics()
+    graphql.metrics = metrics
+    ops = Ops(
+        engine=engine,
+        broker_url=settings.broker_url,
+        metrics=metrics,
+        clock=clock,
+        token=settings.metrics_token,
+        closed=settings.is_production,
+    )
+
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if isinstance(clock, ShiftedClock):
@@ -208,32 +254,12 @@ def create_app(
 
     app = Starlette(
         routes=[
-            Route("/", index),
-            *(Route(path, index) for path in OPAC_PAGES),
-            Route("/opac/operations.json", opac_operations),
-            Mount("/opac/static", StaticFiles(directory=OPAC_DIR), name="opac"),
-            Route("/staff", staff_redirect),
-            Route("/staff/", staff_index),
-            Route("/staff/operations.json", staff_operations),
-            Mount("/staff/static", StaticFiles(directory=STAFF_DIR), name="staff"),
-            Route("/app/", app_shell),
-            Route("/app/operations.json", app_operations),
-            Route("/app/manifest.webmanifest", app_manifest),
-            Route("/app/sw.js", app_worker),
-            Mount("/app/static", StaticFiles(directory=APP_DIR), name="app"),
+            *_front_ends(trusted),
             *ops.routes(),  # /healthz, /readyz, /metrics
-            Route("/ebooks/read/{loan_id}", read_ebook),
+            Route("/ebooks/read/{loan_id}", _ebook_reader(services, clock)),
             Route("/graphql", graphql, methods=["GET", "POST"]),
         ],
-        middleware=[
-            Middleware(MetricsMiddleware, metrics=metrics),  # outermost: sees every refusal
-            Middleware(RequestIdMiddleware),
-            Middleware(ClientAddressMiddleware, trusted_proxies=settings.proxy_networks),
-            Middleware(MaintenanceMiddleware, clock=clock, policy=policy.service),
-            Middleware(
-                RequestGuardMiddleware, max_body_bytes=settings.max_body_bytes, trusted=trusted
-            ),
-        ],
+        middleware=_middleware(settings, services, metrics, trusted),
         lifespan=lifespan,
     )
     app.state.services = services
