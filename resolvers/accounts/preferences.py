@@ -39,6 +39,20 @@ def _address(value: object, name: str) -> str | None:
     return normalize_email(value, name)
 
 
+async def _check_password_for_address(
+    ctx: Context, viewer: PatronViewer, current: Patron, password: str | None
+) -> None:
+    """A new address needs the current password (PREF-2), counted like a login of the card
+    (AUTH-11) so a stolen session cannot guess it."""
+    refusal = await verify_counted(
+        ctx, f"patron:{viewer.card_number}", current.password_hash, password or ""
+    )
+    if refusal is not None:
+        if refusal.code is not ErrorCode.INVALID_CREDENTIALS:
+            raise refusal  # the card is locked, or the client address over its limit
+        raise RuleViolation(ErrorCode.WRONG_CURRENT_PASSWORD, "PREF-2", field="currentPassword")
+
+
 async def update(ctx: Context, viewer: PatronViewer, change: PreferenceChange) -> Patron:
     """Apply ``change`` in one transaction, or change nothing and raise the first problem.
 
@@ -54,17 +68,7 @@ async def update(ctx: Context, viewer: PatronViewer, change: PreferenceChange) -
         if value is not UNCHANGED:
             emails[name] = _address(value, name)
     if any(emails[n] != getattr(current, n) for n in emails):
-        # Counted like a login of the card (AUTH-11): a stolen session cannot guess it.
-        refusal = await verify_counted(
-            ctx,
-            f"patron:{viewer.card_number}",
-            current.password_hash,
-            change.current_password or "",
-        )
-        if refusal is not None:
-            if refusal.code is not ErrorCode.INVALID_CREDENTIALS:
-                raise refusal  # the card is locked, or the client address over its limit
-            raise RuleViolation(ErrorCode.WRONG_CURRENT_PASSWORD, "PREF-2", field="currentPassword")
+        await _check_password_for_address(ctx, viewer, current, change.current_password)
     if change.due_reminder_days not in (UNCHANGED, None):
         assert isinstance(change.due_reminder_days, int)
         check_reminder_days(change.due_reminder_days)
