@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Copy, Hold, Library, Loan, Patron, Record
 from models.db import lock_row
@@ -86,6 +87,39 @@ def _renew_one(
     return RenewalOutcome(loan_id=loan.id, loan=loan)
 
 
+LoanRow = tuple[Loan, Copy, Record, Library]
+
+
+async def _renewal_facts(
+    db: AsyncSession, patron_id: int, loan_ids: Sequence[int | None]
+) -> tuple[dict[int, LoanRow], set[int]]:
+    """The patron's open loans among ``loan_ids``, and which of their titles others wait for
+    (LOAN-3)."""
+    known = [i for i in loan_ids if i is not None]
+    rows = (
+        await db.execute(
+            select(Loan, Copy, Record, Library)
+            .join(Copy, Copy.id == Loan.copy_id)
+            .join(Record, Record.id == Copy.record_id)
+            .join(Library, Library.id == Loan.library_id)
+            .where(Loan.id.in_(known), Loan.patron_id == patron_id, Loan.returned_at.is_(None))
+        )
+    ).all()
+    found = {loan.id: (loan, copy, record, library) for loan, copy, record, library in rows}
+    waiting_by_others = set(
+        (
+            await db.execute(
+                select(Hold.record_id).where(
+                    Hold.record_id.in_([r.id for _, _, r, _ in rows]),
+                    Hold.state == HoldState.WAITING,
+                    Hold.patron_id != patron_id,
+                )
+            )
+        ).scalars()
+    )
+    return found, waiting_by_others
+
+
 async def renew(
     ctx: Context, viewer: PatronViewer, loan_ids: Sequence[int | None]
 ) -> tuple[list[RenewalOutcome], list[RuleViolation]]:
@@ -101,32 +135,7 @@ async def renew(
     outcomes: list[RenewalOutcome] = []
     async with ctx.services.sessions() as db, db.begin():
         await lock_row(db, Patron, viewer.patron_id)
-        known = [i for i in loan_ids if i is not None]
-        rows = (
-            await db.execute(
-                select(Loan, Copy, Record, Library)
-                .join(Copy, Copy.id == Loan.copy_id)
-                .join(Record, Record.id == Copy.record_id)
-                .join(Library, Library.id == Loan.library_id)
-                .where(
-                    Loan.id.in_(known),
-                    Loan.patron_id == viewer.patron_id,
-                    Loan.returned_at.is_(None),
-                )
-            )
-        ).all()
-        found = {loan.id: (loan, copy, record, library) for loan, copy, record, library in rows}
-        waiting_by_others = set(
-            (
-                await db.execute(
-                    select(Hold.record_id).where(
-                        Hold.record_id.in_([r.id for _, _, r, _ in rows]),
-                        Hold.state == HoldState.WAITING,
-                        Hold.patron_id != viewer.patron_id,
-                    )
-                )
-            ).scalars()
-        )
+        found, waiting_by_others = await _renewal_facts(db, viewer.patron_id, loan_ids)
         calendars: dict[int, IsOpen] = {}
         for loan_id in loan_ids:
             if loan_id is None or loan_id not in found:
