@@ -95,7 +95,10 @@ def server(tmp_path_factory: pytest.TempPathFactory, demo_library: Path) -> Iter
         yield url
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: a running sync Playwright keeps an event loop on the main
+# thread, and every async test after it would fail with "cannot be called from a running
+# event loop".
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import expect, sync_playwright
 

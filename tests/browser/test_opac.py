@@ -129,7 +129,7 @@ def test_blocked_patron_sees_overdue_marked_and_holds_refused(desktop: Any) -> N
     page.click("#preview")
     # The whole request is refused next to the button, in words and with the ✕ mark.
     refusal = page.locator("#main .message.refused")
-    expect(refusal).to_contain_text("返却期限を過ぎた資料があるため、予約できません")
+    expect(refusal).to_contain_text("返却期限を過ぎた資料があるため、新しい予約はできません")
     expect(refusal.locator(".mark")).to_have_text("✕")
     expect(page.locator("h1")).to_have_text("予約かご")
 
