@@ -325,6 +325,7 @@ async def test_loans_are_untouched_by_reminders_for_returned_items(
     body = msg.get_content()
     assert "借りている本" in body and "返した本" not in body
     async with api.app.state.services.sessions() as db:
-        marks = dict((await db.execute(select(Loan.id, Loan.reminded_for_due_on))).tuples().all())
+        rows = await db.execute(select(Loan.id, Loan.reminded_for_due_on))
+        marks = {loan_id: marked for loan_id, marked in rows}
     assert marks[returned.id] is None
     assert marks[kept.id] is not None
