@@ -1,11 +1,19 @@
-"""Search benchmark (issue [5/8]): the bigram index next to ``ILIKE '%q%'`` scans.
+"""Search benchmark (issues [5/8], [R2 6/9]): the bigram index next to what a DBA would set
+up, on the same database in the same run.
 
 Loads LC's "Books All 2016, part 1" (250,000 records, fetched from the pymarc 5.4.0 source
 distribution on first use, checked by sha256) ``--rounds`` times with distinct control
-numbers, timing the import; then runs a fixed query mix through the real search
-(``resolvers.catalogue.search.run_search``: index, counts, first page of titles) and the same words as
-plain ``ILIKE`` scans over the same columns (a count and the first page, as the search
-returns), in the same run, and prints p50/p95 of both. See bench/README.md.
+numbers, then the project's own sample (shared/data, 19,554 records) so that the Japanese
+query set (tests/catalogue/japanese_queries.json) finds the records it was drawn from,
+timing the import; builds the baseline (PostgreSQL: full-text search with a GIN index on a
+``tsvector`` for Latin words and a ``pg_trgm`` GIN index for everything else; SQLite: an
+FTS5 table with the trigram tokenizer) over the same text the index sees (titles, readings
+in romanisation and kana, authors, publishers, series, subjects); then runs the first
+round's query mix and the Japanese query set through the real search
+(``resolvers.catalogue.search.run_search``: index, count, first page of titles) and through the
+baseline (count and first page of 20, newest first), and prints p50/p95 of both and each
+one's recall on the Japanese set. ``--baseline-reps 0`` skips the baseline. See
+bench/README.md.
 """
 
 from __future__ import annotations
@@ -15,21 +23,24 @@ import asyncio
 import hashlib
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tarfile
 import time
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+import search_baseline as baseline  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 from models import Library, Record  # noqa: E402
 from models.db import create_engine, create_session_factory  # noqa: E402
@@ -41,6 +52,9 @@ from server.catalogue_import import (  # noqa: E402
     import_records,
     prepared_file_batches,
 )
+
+SAMPLE = ROOT.parents[1] / "shared" / "data" / "lc-books-2016-sample.mrc"
+JAPANESE = json.loads((ROOT / "tests" / "catalogue" / "japanese_queries.json").read_text("utf-8"))
 
 CACHE = ROOT / "var" / "bench"
 SDIST_SHA = "b2016b1674d1956636c99b9bf95b31840c5cb8f22645672a660e66326371b2f3"
@@ -72,16 +86,6 @@ QUERIES = [
     "japan history",
     "nihon bungaku",
 ]
-SCANNED = (
-    Record.title,
-    Record.title_reading,
-    Record.responsibility,
-    Record.responsibility_reading,
-    Record.publisher,
-    Record.publisher_reading,
-    Record.series,
-    Record.subjects,
-)
 
 
 def lc_file() -> Path:
@@ -200,11 +204,25 @@ async def load(url: str, path: Path, rounds: int, workers: int) -> list[dict[str
             f"= {report.inserted / seconds:,.0f}/s ({len(report.skipped)} skipped)",
             flush=True,
         )
+    # The project's sample last, so the Japanese query set finds what it was drawn from.
+    sample = await import_records(
+        sessions, prepared_file_batches(SAMPLE, workers=workers), now=datetime.now(UTC), copies=plan
+    )
+    print(f"  sample: {sample.inserted:,} new, {sample.updated:,} updated", flush=True)
     await engine.dispose()
     return timings
 
 
-async def measure(url: str, reps: int, scan_reps: int) -> dict[str, object]:
+async def _timed(samples: list[float], call: Any) -> Any:
+    started = time.perf_counter()
+    result = await call
+    samples.append(time.perf_counter() - started)
+    return result
+
+
+async def measure(url: str, reps: int, baseline_reps: int) -> dict[str, Any]:
+    """p50/p95 of the search and of the baseline on the first round's mix and on the
+    Japanese query set, and both one's recall on the Japanese set."""
     engine = create_engine(url)
     sessions = create_session_factory(engine)
     async with sessions() as db:
@@ -216,70 +234,66 @@ async def measure(url: str, reps: int, scan_reps: int) -> dict[str, object]:
             ).scalars()
         )
         titles = (await db.execute(select(func.count()).select_from(Record))).scalar_one()
-    queries = QUERIES + [f"{i[:3]}-{i[3]}-{i[4:8]}-{i[8:12]}-{i[12]}" for i in isbns if i]
-    search_times: dict[str, list[float]] = {}
-    scan_times: dict[str, list[float]] = {}
-    totals: dict[str, tuple[int, int]] = {}
-    for q in queries:
-        await run_search(sessions, SearchRequest(query=q), 20, None)  # warm the cache
-        samples = []
-        for _ in range(reps):
-            started = time.perf_counter()
-            page = await run_search(sessions, SearchRequest(query=q), 20, None)
-            samples.append(time.perf_counter() - started)
-        search_times[q] = samples
-        scans = []
-        scanned = 0
-        for _ in range(scan_reps):
-            started = time.perf_counter()
-            scanned = await _scan(sessions, q)
-            scans.append(time.perf_counter() - started)
-        scan_times[q] = scans
-        totals[q] = (page.total, scanned)
-        print(
-            f"  {q!r:24} search {statistics.median(samples) * 1000:8.2f} ms "
-            f"({page.total:>7,} titles)   ILIKE scan {statistics.median(scans) * 1000:9.1f} ms "
-            f"({scanned:>7,} titles)",
-            flush=True,
-        )
+        ids = dict((await db.execute(select(Record.control_number, Record.id))).all())
+    mix = QUERIES + [f"{i[:3]}-{i[3]}-{i[4:8]}-{i[8:12]}-{i[12]}" for i in isbns if i]
+    japanese = [q for q in JAPANESE["queries"] if q["record"] in ids]
+    times: dict[str, list[float]] = defaultdict(list)
+    found: dict[str, list[bool]] = defaultdict(list)
+    for group, queries, n in (("mix", mix, reps), ("japanese", [q["query"] for q in japanese], 3)):
+        for q in queries:
+            await run_search(sessions, SearchRequest(query=q), 20, None)  # warm the cache
+            for _ in range(n):
+                await _timed(
+                    times[f"search {group}"], run_search(sessions, SearchRequest(query=q), 20, None)
+                )
+            for _ in range(baseline_reps):
+                await _timed(times[f"baseline {group}"], baseline.search(engine, q))
+    for item in japanese:
+        page = await run_search(sessions, SearchRequest(query=item["query"]), 20, None)
+        target = ids[item["record"]]
+        found[f"search {item['kind']}"].append(target in page.matches)
+        if baseline_reps:
+            hit = target in await baseline.every_id(engine, item["query"])
+            found[f"baseline {item['kind']}"].append(hit)
+    sizes = await _index_sizes(engine)
     await engine.dispose()
-    every_search = sorted(t for ts in search_times.values() for t in ts)
-    every_scan = sorted(t for ts in scan_times.values() for t in ts)
-    result = {
-        "titles": titles,
-        "search_p50_ms": _pct(every_search, 50) * 1000,
-        "search_p95_ms": _pct(every_search, 95) * 1000,
-        "scan_p50_ms": _pct(every_scan, 50) * 1000,
-        "scan_p95_ms": _pct(every_scan, 95) * 1000,
-        "per_query": {
-            q: {
-                "search_ms": statistics.median(search_times[q]) * 1000,
-                "scan_ms": statistics.median(scan_times[q]) * 1000,
-                "search_total": totals[q][0],
-                "scan_total": totals[q][1],
-            }
-            for q in queries
-        },
-    }
-    result["p50_speedup"] = result["scan_p50_ms"] / result["search_p50_ms"]  # type: ignore[operator]
-    result["p95_speedup"] = result["scan_p95_ms"] / result["search_p95_ms"]  # type: ignore[operator]
+    result: dict[str, Any] = {"titles": titles, "index_bytes": sizes}
+    for name, samples in times.items():
+        samples.sort()
+        result[f"{name} p50_ms"] = _pct(samples, 50) * 1000
+        result[f"{name} p95_ms"] = _pct(samples, 95) * 1000
+    for name, hits in found.items():
+        result[f"{name} recall"] = f"{sum(hits)}/{len(hits)}"
     return result
 
 
-async def _scan(sessions: object, q: str) -> int:
-    """The baseline: every word as ``ILIKE '%word%'`` over the searched columns; a count
-    and the first page of 20, as the search returns."""
-    conds = [or_(*(col.ilike(f"%{word}%") for col in SCANNED)) for word in q.split()]
-    async with sessions() as db:  # type: ignore[operator]
-        total = (
-            await db.execute(select(func.count()).select_from(Record).where(and_(*conds)))
-        ).scalar_one()
-        await db.execute(select(Record).where(and_(*conds)).order_by(Record.id.desc()).limit(20))
-    return int(total)
+async def _index_sizes(engine: Any) -> dict[str, int]:
+    """Bytes on disk of Hondana's index (postings and per-title text) and the baseline's."""
+    async with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            query = (
+                "SELECT pg_total_relation_size('search_postings')"
+                " + pg_total_relation_size('record_search')"
+            )
+        else:
+            query = (
+                "SELECT sum(pgsize) FROM dbstat WHERE name IN (SELECT name FROM sqlite_master"
+                " WHERE tbl_name IN ('search_postings', 'record_search'))"
+            )
+        hondana = int((await conn.execute(text(query))).scalar_one() or 0)
+    return {"hondana": hondana, "baseline": await baseline.index_bytes(engine)}
 
 
 def _pct(values: list[float], pct: int) -> float:
     return values[min(len(values) - 1, round(pct / 100 * (len(values) - 1)))]
+
+
+async def _build_baseline(url: str) -> None:
+    engine = create_engine(url)
+    started = time.perf_counter()
+    await baseline.build(engine)
+    print(f"  baseline built in {time.perf_counter() - started:.1f} s", flush=True)
+    await engine.dispose()
 
 
 def main() -> None:
@@ -290,11 +304,13 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=4, help="times the file is loaded")
     parser.add_argument("--reps", type=int, default=20, help="timed runs of each search")
-    parser.add_argument("--scan-reps", type=int, default=2, help="timed runs of each scan")
+    parser.add_argument(
+        "--baseline-reps", type=int, default=2, help="timed runs of each baseline search"
+    )
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--skip-load", action="store_true", help="measure an existing database")
     args = parser.parse_args()
-    path = lc_file()
+    path = lc_file() if args.rounds and not args.skip_load else SAMPLE
     print(
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, "
         f"Python {sys.version.split()[0]}, {make_url(args.database_url).get_backend_name()}"
@@ -304,7 +320,9 @@ def main() -> None:
         _fresh_database(args.database_url)
         upgrade(args.database_url)
         timings = asyncio.run(load(args.database_url, path, args.rounds, args.workers))
-    result = asyncio.run(measure(args.database_url, args.reps, args.scan_reps))
+    if args.baseline_reps:
+        asyncio.run(_build_baseline(args.database_url))
+    result = asyncio.run(measure(args.database_url, args.reps, args.baseline_reps))
     result["import"] = timings
     if timings:
         records = sum(t["records"] for t in timings)

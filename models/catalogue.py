@@ -28,6 +28,10 @@ class Record(Base):
     responsibility_reading: Mapped[str | None] = mapped_column(Text)
     publisher: Mapped[str | None] = mapped_column(Text)
     publisher_reading: Mapped[str | None] = mapped_column(Text)
+    # Katakana readings (ヨミ), worked out on import and edit (policies.reading).
+    title_kana: Mapped[str | None] = mapped_column(Text)
+    responsibility_kana: Mapped[str | None] = mapped_column(Text)
+    publisher_kana: Mapped[str | None] = mapped_column(Text)
     year: Mapped[int | None] = mapped_column(Integer, index=True)
     isbn: Mapped[str | None] = mapped_column(String(13), index=True)
     subject_class: Mapped[str | None] = mapped_column(String(50))

@@ -6,8 +6,11 @@ types, so every variant spelling below meets its partner in the middle:
 - NFKC: half-width kana, full-width Latin and digits, circled and compatibility forms;
 - case (``casefold``);
 - katakana to hiragana (jaconv), small kana to full size, the prolonged sound mark dropped,
-  ヴ read as ブ (ヴァイオリン = バイオリン);
-- old and variant kanji to their common forms (國 = 国, 邊 = 邉 = 辺, 髙 = 高, ...), and the
+  ヴ read as ブ (ヴァイオリン = バイオリン); づ = ず, ぢ = じ, を = お, and a kana long vowel
+  dropped as the romanised one is (とうきょう = ときょ = トーキョー), so a reading typed in
+  kana meets one made from Hepburn whatever it could not tell apart;
+- old, Chinese and variant kanji to the standard Japanese form (國 = 国, 查 = 査, 鷗 = 鴎,
+  邊 = 邉 = 辺, 髙 = 高, ...: :mod:`policies.variants`, from OpenCC's tables), and the
   iteration mark spelt out (佐々木 = 佐佐木);
 - Latin diacritics dropped and long vowels of romanised Japanese shortened, so Tōkyō,
   Tokyo and Toukyou are one word. The shortening applies to every Latin word, which is
@@ -23,42 +26,34 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import jaconv
 
 from policies.isbn import isbn13
-
-# Kyūjitai and common variants (left) to the forms in everyday use (right).
-_OLD_NEW = (
-    "亞亜惡悪壓圧圍囲醫医爲為壹壱稻稲飮飲隱隠營営榮栄衞衛驛駅圓円鹽塩緣縁艷艶應応歐欧毆殴"
-    "櫻桜奧奥假仮價価畫画會会囘回壞壊懷懐繪絵擴拡殼殻覺覚學学嶽岳樂楽渴渇卷巻陷陥勸勧寬寛"
-    "歡歓觀観關関顏顔歸帰氣気龜亀僞偽戲戯犧犠舊旧據拠擧挙峽峡挾挟狹狭曉暁區区驅駆勳勲徑径"
-    "惠恵溪渓經経繼継莖茎螢蛍輕軽鷄鶏藝芸缺欠儉倹劍剣圈圏檢検權権獻献縣県險険顯顕驗験嚴厳"
-    "效効廣広恆恒鑛鉱號号國国濟済碎砕齋斎劑剤雜雑參参慘惨棧桟蠶蚕贊賛殘残絲糸齒歯兒児辭辞"
-    "濕湿實実寫写釋釈壽寿收収從従澁渋獸獣縱縦肅粛處処緖緒敍叙將将燒焼稱称證証乘乗剩剰壤壌"
-    "孃嬢條条淨浄疊畳穰穣讓譲釀醸觸触寢寝愼慎眞真盡尽圖図粹粋醉酔穗穂隨随髓髄數数樞枢聲声"
-    "靜静齊斉攝摂竊窃專専戰戦淺浅潛潜纖繊踐践錢銭禪禅雙双壯壮搜捜插挿爭争總総聰聡莊荘裝装"
-    "騷騒藏蔵臟臓卽即屬属續続墮堕體体對対帶帯滯滞臺台瀧滝擇択澤沢單単擔担膽胆團団彈弾斷断"
-    "癡痴遲遅晝昼蟲虫鑄鋳廳庁聽聴敕勅鎭鎮遞逓鐵鉄轉転點点傳伝黨党盜盗燈灯當当鬪闘德徳獨独"
-    "讀読屆届繩縄貳弐惱悩腦脳霸覇廢廃拜拝賣売麥麦發発髮髪拔抜蠻蛮祕秘濱浜濵浜拂払佛仏竝並"
-    "變変邊辺邉辺辨弁瓣弁辯弁舖舗寶宝豐豊沒没飜翻每毎萬万滿満默黙彌弥譯訳藥薬與与豫予餘余"
-    "譽誉搖揺樣様謠謡來来賴頼亂乱覽覧龍竜兩両獵猟綠緑壘塁淚涙勵励禮礼靈霊齡齢戀恋爐炉勞労"
-    "樓楼祿禄錄録灣湾髙高﨑崎嶋島增増黑黒靑青淸清瀨瀬冨富𠮷吉"
-)
-OLD_NEW_KANJI: dict[str, str] = {_OLD_NEW[i]: _OLD_NEW[i + 1] for i in range(0, len(_OLD_NEW), 2)}
+from policies.variants import VARIANT_KANJI
 
 _SMALL = {"ぁ": "あ", "ぃ": "い", "ぅ": "う", "ぇ": "え", "ぉ": "お", "っ": "つ", "ゃ": "や"}
 _SMALL |= {"ゅ": "ゆ", "ょ": "よ", "ゎ": "わ", "ゕ": "か", "ゖ": "け", "ゔ": "ぶ"}
+# Spellings a reading cannot tell apart (Hepburn zu, ji, o): written one way.
+_SMALL |= {"づ": "ず", "ぢ": "じ", "を": "お"}
 # ヴァ ヴィ ヴェ ヴォ read as バ ビ ベ ボ (ヴ alone is ブ, above).
 _VU = {"ぶあ": "ば", "ぶい": "び", "ぶえ": "べ", "ぶお": "ぼ"}
 _DROP = "ー－〜~'’ʻʼ`"  # prolonged sound marks; apostrophes inside romanised words (Shin'ichi)
-_TABLE = str.maketrans({**OLD_NEW_KANJI, **_SMALL, **dict.fromkeys(_DROP, None)})
+_TABLE = str.maketrans({**VARIANT_KANJI, **_SMALL, **dict.fromkeys(_DROP, None)})
 _KANA_DASH = re.compile("(?<=[\u3041-\u30fc\uff66-\uff9f])[-\u2010\u2012-\u2015\u2212\u2500\uff0d]")
 _VU_RE = re.compile("ぶ[あいえお]")
 _ITERATION = re.compile(r"(.)々")
 _LATIN_MARKS = re.compile("[\u0300-\u036f]")
 _LONG_VOWELS = re.compile("o[ou]+|a{2,}|i{2,}|u{2,}|e{2,}")
+# The kana long vowels, as romanised ō and ū shorten: う or お after an o-column kana
+# (とう, とお = と), and う, あ, え, い after a kana of their own column (エネルギイ =
+# エネルギー, as enerugī is read).
+_KANA_LONG = re.compile(
+    "(?<=[おこごそぞとどのほぼぽもよろ])[うお]+|(?<=[うくぐすずつぬふぶぷむゆる])う+"
+    "|(?<=[あかがさざただなはばぱまやらわ])あ+|(?<=[えけげせぜてでねへべぺめれ])え+"
+    "|(?<=[いきぎしじちにひびぴみり])い+"
+)
 
 # Scripts written without spaces: kana, kanji (with their extensions) and hangul.
 _CJK = (
@@ -66,6 +61,8 @@ _CJK = (
     "\uac00-\ud7af\U00020000-\U0003134f"
 )
 _TOKENS = re.compile(f"([{_CJK}]+)|([^\\W_{_CJK}]+)")
+LONG_RUN = 6  # runs longer than this are looked up by some of their pairs (Term.index_grams)
+MAX_PAIRS = 6
 MAX_WORD = 60  # longer "words" (a URL, a run of digits) are cut; the key column is 80 wide
 
 
@@ -82,6 +79,7 @@ def fold(text: str) -> str:
             text = _VU_RE.sub(lambda m: _VU[m.group()], text)
         if "々" in text:
             text = _ITERATION.sub(r"\1\1", text)
+        text = _KANA_LONG.sub("", text)
         decomposed = unicodedata.normalize("NFD", text)
         text = unicodedata.normalize("NFC", _LATIN_MARKS.sub("", decomposed))
     else:
@@ -93,12 +91,14 @@ def fold(text: str) -> str:
 class Term:
     """One word of a query, folded: a run of kana/kanji (``cjk``), a word of another
     script, or an ISBN (``isbn``: 13 digits); ``prefix`` when the patron ended a word
-    with ``*``."""
+    with ``*``; ``raw`` is the word as typed (for ranking the exact form first and for
+    naming a word that matched nothing)."""
 
     text: str
     cjk: bool = False
     prefix: bool = False
     isbn: bool = False
+    raw: str = field(default="", compare=False)
 
     def index_grams(self) -> list[str]:
         """The index keys that must all be present: the run itself up to two characters,
@@ -106,6 +106,14 @@ class Term:
         caller checks those candidates against the text)."""
         if not self.cjk or len(self.text) <= 2:
             return [self.text]
+        if len(self.text) > LONG_RUN:
+            # A long run (a title's reading typed in full) is checked against the text
+            # anyway: pairs that do not overlap, at most MAX_PAIRS spread over it, narrow
+            # the candidates as well as every pair would, for a fraction of the bitmaps.
+            starts = range(0, len(self.text) - 1, 2)
+            step = max(1, -(-len(starts) // MAX_PAIRS))
+            picked = [*starts[::step], len(self.text) - 2]
+            return list(dict.fromkeys(self.text[i : i + 2] for i in picked))
         return list(dict.fromkeys(self.text[i : i + 2] for i in range(len(self.text) - 1)))
 
     @property
@@ -141,13 +149,19 @@ def query_terms(query: str) -> list[Term]:
     terms: list[Term] = []
     for raw in unicodedata.normalize("NFKC", query).split():
         if (isbn := isbn13(raw)) is not None and raw.strip("-0123456789Xx") == "":
-            terms.append(Term(isbn, isbn=True))
+            terms.append(Term(isbn, isbn=True, raw=raw))
             continue
         runs = list(tokens(fold(raw)))
         for n, (token, cjk) in enumerate(runs):
             wild = not cjk and n == len(runs) - 1 and raw.endswith("*")
-            terms.append(Term(token, cjk=cjk, prefix=wild))
+            terms.append(Term(token, cjk=cjk, prefix=wild, raw=raw))
     return list(dict.fromkeys(terms))
+
+
+def words_joined(folded: str) -> str:
+    """A folded text with everything but its words and runs removed (spaces, punctuation):
+    what "the title starts with the query" compares."""
+    return "".join(token for token, _ in tokens(folded))
 
 
 def title_key(title: str, reading: str | None) -> str:

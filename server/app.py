@@ -30,7 +30,12 @@ from resolvers.staff import devclock
 from schema.root import make_schema
 from server.graphql import HondanaGraphQL
 from server.metrics import Metrics, MetricsMiddleware
-from server.middleware import MaintenanceMiddleware, RequestGuardMiddleware, RequestIdMiddleware
+from server.middleware import (
+    ClientAddressMiddleware,
+    MaintenanceMiddleware,
+    RequestGuardMiddleware,
+    RequestIdMiddleware,
+)
 from server.ops import Ops
 from server.settings import Settings, get_settings
 from server.trusted import TrustedDocuments
@@ -134,6 +139,7 @@ def create_app(
         metrics=metrics,
         clock=clock,
         token=settings.metrics_token,
+        closed=settings.is_production,
     )
 
     async def read_ebook(request: Request) -> Response:
@@ -144,7 +150,9 @@ def create_app(
         except ValueError:
             return PlainTextResponse("not found", status_code=404)
         sig = request.query_params.get("sig", "")
-        if not ebooks.link_is_valid(services.secret_key, loan_id, expires, sig, clock.now()):
+        if not ebooks.link_is_valid(
+            services.secret_key, loan_id, expires, sig, clock.now()
+        ) or not await ebooks.loan_is_open(services.sessions, loan_id):
             return PlainTextResponse("this reading link has expired", status_code=403)
         return HTMLResponse(
             "<!doctype html><meta charset=utf-8><title>電子書籍リーダー</title>"
@@ -220,6 +228,7 @@ def create_app(
         middleware=[
             Middleware(MetricsMiddleware, metrics=metrics),  # outermost: sees every refusal
             Middleware(RequestIdMiddleware),
+            Middleware(ClientAddressMiddleware, trusted_proxies=settings.proxy_networks),
             Middleware(MaintenanceMiddleware, clock=clock, policy=policy.service),
             Middleware(
                 RequestGuardMiddleware, max_body_bytes=settings.max_body_bytes, trusted=trusted

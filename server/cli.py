@@ -70,7 +70,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         host=args.host or settings.host,
         port=args.port or settings.port,
         workers=args.workers,
-        proxy_headers=True,
+        # X-Forwarded-For is read only from HONDANA_TRUSTED_PROXIES (server/middleware.py);
+        # uvicorn's own handling would trust 127.0.0.1 by default.
+        proxy_headers=False,
         log_config=None,
     )
     return 0

@@ -21,6 +21,7 @@ from xml.sax.xmlreader import AttributesNSImpl
 from pymarc import Field, Indicators, Leader, Record, RecordLeaderInvalid
 
 from policies.isbn import isbn13
+from policies.reading import reading
 from resolvers.catalogue.marc_fields import (
     call_number,
     control,
@@ -68,6 +69,10 @@ class RecordData:
     is_comic: bool
     language: str | None
     call_number: str | None = None  # for the copies made from the record (STAFF-5)
+    # Katakana readings (ヨミ) of title, responsibility and publisher (policies.reading).
+    title_kana: str | None = None
+    responsibility_kana: str | None = None
+    publisher_kana: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +128,9 @@ def parse_record(record: Record) -> RecordData:
         is_comic=_is_comic(record, classification),
         language=fixed[35:38].lower() if fixed[35:38].isalpha() else None,
         call_number=call_number(record),
+        title_kana=reading(title, title_reading),
+        responsibility_kana=reading(responsibility, responsibility_reading),
+        publisher_kana=reading(publisher_name, publisher_reading),
     )
 
 

@@ -80,7 +80,7 @@ class SearchPage:
         return len(self.matches)
 
 
-def _clauses(request: SearchRequest) -> list[Clause] | None:
+def clauses_of(request: SearchRequest) -> list[Clause] | None:
     """The clauses to AND; ``None`` when text was given but nothing in it is searchable
     (only punctuation, say), which matches nothing."""
     texts = [
@@ -131,12 +131,12 @@ async def run_search(
     after_id: int | None,
 ) -> SearchPage:
     """:func:`search` without a request context (the benchmark calls this)."""
-    clauses = _clauses(request)
+    clauses = clauses_of(request)
     if clauses is None:
         return SearchPage(records=[], matches=BitMap(), has_next=False)
     async with sessions() as db:
         index = PostingReader(db)
-        matches = await _match(index, clauses, request.filters)
+        matches = await match(index, clauses, request.filters)
         if request.filters.available_only:
             matches &= await _available(db, matches, request.filters.library_id)
         ranked = await order(index, matches, clauses, request.sort, first + 1, after_id)
@@ -148,7 +148,8 @@ async def run_search(
     return SearchPage(records=page, matches=matches, has_next=len(ranked) > first)
 
 
-async def _match(index: PostingReader, clauses: list[Clause], filters: SearchFilters) -> BitMap:
+async def match(index: PostingReader, clauses: list[Clause], filters: SearchFilters) -> BitMap:
+    """Titles matching every clause and the filters."""
     keys: set[str] = set() if clauses else {ALL}
     for clause in clauses:
         for letter in clause.fields:

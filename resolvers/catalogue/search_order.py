@@ -12,8 +12,9 @@ from sqlalchemy import select, tuple_
 
 from models import RecordSearch, SearchPosting
 from policies.enums import SearchSort
-from resolvers.catalogue.postings import Clause, PostingReader, field_hits
+from resolvers.catalogue.postings import Clause, PostingReader
 from resolvers.catalogue.search_index import ALL
+from resolvers.catalogue.search_rank import page, relevance_tiers
 
 IN_MEMORY_SORT = 5_000  # results sorted after reading their keys; more walk the sort index
 _CHUNK = 1000
@@ -31,7 +32,7 @@ async def order(
     if not matches:
         return []
     if sort is SearchSort.RELEVANCE:
-        return _by_relevance(index, matches, clauses, limit, after_id)
+        return page(await relevance_tiers(index, matches, clauses), limit, after_id)
     column = RecordSearch.sort_year if sort is SearchSort.NEWEST else RecordSearch.title_key
     descending = sort is SearchSort.NEWEST
     after: tuple[Any, int] | None = None
@@ -45,31 +46,6 @@ async def order(
     if len(matches) <= IN_MEMORY_SORT:
         return await _sorted_in_memory(index.db, matches, column, descending, limit, after)
     return await _walk(index.db, matches, column, descending, limit, after)
-
-
-def _by_relevance(
-    index: PostingReader, matches: BitMap, clauses: list[Clause], limit: int, after_id: int | None
-) -> list[int]:
-    """Titles whose title field holds every word first, then the rest; newest id first."""
-    in_title = BitMap(matches)
-    for clause in clauses:
-        if "t" in clause.fields:
-            in_title &= field_hits(index, clause, "t")
-    tiers = [in_title, matches - in_title] if clauses else [matches]
-    start = 0
-    if after_id is not None:
-        # A cursor whose title no longer matches restarts the first tier below its id.
-        start = next((n for n, tier in enumerate(tiers) if after_id in tier), 0)
-    out: list[int] = []
-    for n, tier in enumerate(tiers[start:], start=start):
-        end = len(tier)
-        if n == start and after_id is not None:
-            end = tier.rank(after_id) - (1 if after_id in tier else 0)
-        need = limit - len(out)
-        out += reversed(list(tier[max(0, end - need) : end]))
-        if len(out) >= limit:
-            break
-    return out[:limit]
 
 
 async def _sorted_in_memory(

@@ -96,6 +96,7 @@ async def update_record(ctx: Context, record_id: int, changes: RecordChanges) ->
             raise RuleViolation(ErrorCode.NOT_FOUND, field="id")
         for name, value in values.items():
             setattr(record, name, value)
+        search_index.refresh_readings(record)
         record.updated_at = ctx.services.clock.now()
         await db.flush()
         await search_index.sync(db, [record_id])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from enum import Enum
 from typing import Any
 
@@ -17,6 +17,7 @@ from resolvers.accounts import accounts, card
 from resolvers.accounts.accounts import LoginResult
 from resolvers.shared import privacy
 from resolvers.shared.context import Context, PatronViewer, StaffViewer
+from schema.accounts.card import DigitalCard
 from schema.catalogue.libraries import Library, library_by_id
 from schema.shared import ids
 from schema.shared.enums import CardKind, ContactMethod, PasswordState, StaffRole
@@ -274,22 +275,6 @@ def _hand_over(
             path="/",
         )
     return None
-
-
-@strawberry.type(description="The digital card (スマホde貸出) for the app to show as a barcode.")
-class DigitalCard:
-    card_number: str = strawberry.field(description="The card number.")
-    code: str = strawberry.field(
-        description="Show as a barcode; scans once, within about a minute. Ask again for a new one."
-    )
-    expires_at: datetime = strawberry.field(description="When this code stops scanning.")
-
-    @strawberry.field(
-        description="The code as a QR code (SVG markup, black on white, with its quiet zone) "
-        "for the counter's scanner; show it as an image, e.g. a `data:image/svg+xml` URL."
-    )
-    def qr_svg(self) -> str:
-        return card.qr_svg(self.code)
 
 
 @strawberry.type

@@ -102,6 +102,20 @@ class Copy:
         return loans[0].due_on if loans else None
 
 
+@strawberry.type(
+    description=(
+        "Readings (ヨミ) of a title's headings in katakana, words separated by spaces, as "
+        "kana search uses them: from the record's romanisation when it has one, else "
+        "worked out by a morphological analyser (so a reading can be wrong for names). "
+        "A heading with no Japanese in it has none."
+    )
+)
+class RecordReading:
+    title: str | None = strawberry.field(description="Reading of the title (トウキョウ ノ レキシ).")
+    author: str | None = strawberry.field(description="Reading of the author or responsibility.")
+    publisher: str | None = strawberry.field(description="Reading of the publisher.")
+
+
 @strawberry.type(description="A title in the catalogue (a bibliographic record).")
 class Record:
     row: strawberry.Private[RecordRow]
@@ -117,6 +131,18 @@ class Record:
     @strawberry.field(description="Reading of the title (romanisation or kana), when known.")
     def title_reading(self) -> str | None:
         return self.row.title_reading
+
+    @strawberry.field(
+        description=(
+            "Katakana readings of title, author and publisher; a query in hiragana or "
+            "katakana, with or without spaces, finds the title by them."
+        )
+    )
+    def reading(self) -> RecordReading:
+        row = self.row
+        return RecordReading(
+            title=row.title_kana, author=row.responsibility_kana, publisher=row.publisher_kana
+        )
 
     @strawberry.field(description="Author or other statement of responsibility.")
     def responsibility(self) -> str | None:

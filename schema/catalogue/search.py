@@ -12,6 +12,7 @@ from policies.enums import MaterialType as MaterialTypeValue
 from policies.enums import SearchSort as SearchSortValue
 from policies.errors import ErrorCode, RuleViolation
 from resolvers.catalogue import search as search_resolvers
+from resolvers.catalogue.search_help import search_help
 from resolvers.shared.context import Context
 from schema.catalogue.catalogue import Record, record_page
 from schema.catalogue.libraries import Library, library_by_id
@@ -41,12 +42,53 @@ class LibraryCount:
         return lib
 
 
+@strawberry.type(
+    description=(
+        "Help for a search that found nothing (SEARCH-8): the words that match no title on "
+        "their own, and what the other words find without them. A front end can say "
+        "「○○」に一致する資料はありませんでした and offer the other words' titles, or a "
+        "search without the unmatched words."
+    )
+)
+class SearchHelp:
+    unmatched_words: list[str] = strawberry.field(
+        description="Words of the query, as typed, that match no title (with the filters given)."
+    )
+    other_words_count: int = strawberry.field(
+        description="How many titles the remaining words find together; 0 when every word "
+        "matched nothing."
+    )
+    other_words_hits: list[Record] = strawberry.field(
+        description="The best few of those titles (at most 10, no more than `first`), in "
+        "relevance order."
+    )
+
+
 @strawberry.type(description="A page of search results, with the counts for narrowing them.")
 class SearchConnection:
     edges: list[Edge[Record]] = strawberry.field(description="The titles of this page, in order.")
     page_info: PageInfo = strawberry.field(description="Whether more pages follow, and from where.")
     total_count: int = strawberry.field(description="How many titles match in all.")
     matches: strawberry.Private[BitMap]
+    request: strawberry.Private[search_resolvers.SearchRequest]
+    first: strawberry.Private[int]
+
+    @strawberry.field(
+        description="When nothing matches (`totalCount` 0): which words matched nothing, and "
+        "what the other words find. Null when something matches, when every word matches "
+        "some title but not together, or when the query has no words."
+    )
+    async def help(self, info: Info[Context, Any]) -> SearchHelp | None:
+        if self.total_count:
+            return None
+        found = await search_help(info.context.services.sessions, self.request, self.first)
+        if found is None:
+            return None
+        return SearchHelp(
+            unmatched_words=found.unmatched_words,
+            other_words_count=found.other_words_count,
+            other_words_hits=[Record(row=r) for r in found.other_words_hits],
+        )
 
     @strawberry.field(
         description="Matching titles per material type (types with none left out), most first."
@@ -146,5 +188,10 @@ async def search(
         raise HondanaError.from_violation(bad, locale) from None
     edges, page_info = record_page(page.records, page.has_next)
     return SearchConnection(
-        edges=edges, page_info=page_info, total_count=page.total, matches=page.matches
+        edges=edges,
+        page_info=page_info,
+        total_count=page.total,
+        matches=page.matches,
+        request=request,
+        first=first,
     )

@@ -131,9 +131,14 @@ def _dummy(type_: Any) -> Any:
             n: _dummy(f.type) for n, f in type_.fields.items() if isinstance(f.type, GraphQLNonNull)
         }
     assert isinstance(type_, GraphQLScalarType)
-    return {"String": "x", "Int": 1, "Boolean": False, "Date": "2026-12-01", "ID": "x"}.get(
-        type_.name, "x"
-    )
+    return {
+        "String": "x",
+        "Int": 1,
+        "Boolean": False,
+        "Date": "2026-12-01",
+        "ID": "x",
+        "DateTime": "2026-12-01T10:00:00+09:00",
+    }.get(type_.name, "x")
 
 
 def _document(kind: str, name: str, field: GraphQLField) -> str:

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +16,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from tests.support import hondana_serve
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,12 +48,6 @@ pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists() and os.environ.get("HONDANA_REQUIRE_SERVICES") != "1",
     reason="Debian's chromium is not installed (apt-get install chromium)",
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -87,28 +81,8 @@ def demo_server(demo: Path, home: Path) -> Iterator[str]:
         "HONDANA_MAILDIR": str(home / "maildir"),
         "HONDANA_BROKER_URL": "memory://",
     }
-    port = _free_port()
-    log = (home / "serve.log").open("wb")
-    process = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=log,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                if httpx.get(f"{url}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+    with hondana_serve(env) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
 
 
 @pytest.fixture(scope="session")

@@ -43,6 +43,7 @@ def test_search_record_and_two_step_hold(desktop: Any) -> None:
     expect(page.locator("h1")).to_have_text(title)
     assert page.title().startswith(title)
     expect(page.locator("#copies")).to_contain_text("請求記号")
+    expect(page.locator("#copies")).to_contain_text("配架場所")  # STAFF-5
     expect(page.locator("#copies")).to_contain_text("在架")
     expect(page.locator("dl.details")).to_contain_text("予約件数")
     assert "AVAILABLE" not in page.inner_text("main")

@@ -126,10 +126,16 @@ async def _read(url: str) -> Sample:
 
 def fields_of(r: Record) -> list[str]:
     """A record's searchable text, grouped as the index groups it."""
+
+    def run(kana: str | None) -> str | None:  # a reading is indexed as one run of kana
+        return kana.replace(" ", "") if kana else None
+
     return [
-        "\n".join(filter(None, (r.title, r.title_reading, r.series))),
-        "\n".join(filter(None, (r.responsibility, r.responsibility_reading))),
-        "\n".join(filter(None, (r.publisher, r.publisher_reading))),
+        "\n".join(filter(None, (r.title, r.title_reading, r.series, run(r.title_kana)))),
+        "\n".join(
+            filter(None, (r.responsibility, r.responsibility_reading, run(r.responsibility_kana)))
+        ),
+        "\n".join(filter(None, (r.publisher, r.publisher_reading, run(r.publisher_kana)))),
         "\n".join(filter(None, (r.subjects, r.subject_class))),
     ]
 

@@ -86,7 +86,8 @@ async def test_life_of_a_hold_from_basket_to_return(
     token = await api.login(patron.card_number, "yomu2468")
     assert await my_holds(api, token) == []
     [loan] = (await api.gql(LOANS, token=token))["data"]["myLoans"]
-    assert loan["renewable"] is True
+    # LOAN-6: on the day of the checkout a renewal would not move the due date.
+    assert loan["renewable"] is False and loan["renewalBlockedBy"] == "RENEWAL_NO_CHANGE"
 
     # Renewed ten days later: the day of renewal + 15.
     clock.advance(timedelta(days=10))

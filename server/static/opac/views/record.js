@@ -24,8 +24,8 @@ function table(caption, head, rows, id) {
 }
 
 function copiesTable(r) {
-  return table("所蔵一覧", ["所蔵館", "請求記号", "状態", "返却期限", "備考"], r.copies.map((c) => [
-    c.library.name, c.shelfMark ?? "", word(COPY_STATUS, c.status),
+  return table("所蔵一覧", ["所蔵館", "請求記号", "配架場所", "状態", "返却期限", "備考"], r.copies.map((c) => [
+    c.library.name, c.callNumber ?? "", c.shelfLocation ?? "", word(COPY_STATUS, c.status),
     c.dueOn ? jaDate(c.dueOn) : "", c.referenceOnly ? "禁帯出" : ""]), "copies");
 }
 
