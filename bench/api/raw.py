@@ -40,10 +40,13 @@ from policies.accounts import can_log_in, session_is_live  # noqa: E402
 from policies.cards import days_overdue  # noqa: E402
 from policies.clock import library_today  # noqa: E402
 from policies.enums import LibraryKind, MaterialType, PasswordState  # noqa: E402
+from policies.folding import words_joined  # noqa: E402
+from policies.variants import VARIANT_KANJI  # noqa: E402
 from resolvers.accounts.sessions import TOUCH_AFTER, token_digest  # noqa: E402
 from resolvers.catalogue.postings import PostingReader, field_hits  # noqa: E402
-from resolvers.catalogue.search import CHECK_LIMIT, SearchRequest, _clauses  # noqa: E402
-from resolvers.catalogue.search_order import _by_relevance  # noqa: E402
+from resolvers.catalogue.search import CHECK_LIMIT, SearchRequest, clauses_of  # noqa: E402
+from resolvers.catalogue.search_index import VARIANT, title_lines  # noqa: E402
+from resolvers.catalogue.search_rank import RANK_LIMIT, Tier, _query_text, page  # noqa: E402
 from resolvers.circulation.loans import refusal_today  # noqa: E402
 from server.settings import Settings  # noqa: E402
 
@@ -169,10 +172,13 @@ class Raw:
         """``Search`` with ``query`` and ``first`` (relevance order, no filters)."""
         variables = orjson.loads(await request.body()).get("variables", {})
         first = int(variables.get("first", 20))
-        clauses = _clauses(SearchRequest(query=str(variables.get("query", ""))))
+        clauses = clauses_of(SearchRequest(query=str(variables.get("query", ""))))
         assert clauses, "the benchmark sends searchable words"
         index = PostingReader(None)
         keys = {f"{c}:{k}" for cl in clauses for c in cl.fields for k in cl.term.index_grams()}
+        query = _query_text(clauses)
+        if query:  # the relevance keys (search_rank.relevance_tiers), in the same statement
+            keys |= {f"^t:{query[:2]}", f"^k:{query[:2]}", VARIANT}
         assert self.pool is not None
         async with self.pool.acquire() as conn:
             libs = await self._libraries(conn)
@@ -188,17 +194,18 @@ class Raw:
                 *(BitMap.union(*(field_hits(index, cl, f) for f in cl.fields)) for cl in clauses)
             )
             matches = await self._check(conn, matches, [c for c in clauses if not c.term.exact])
-            ranked = _by_relevance(index, matches, clauses, first + 1, None)
-            page = ranked[:first]
+            tiers = await self._tiers(conn, index, matches, clauses, query)
+            ranked = page(tiers, first + 1, None)
+            shown = ranked[:first]
             rows = {
                 r[0]: r
                 for r in await conn.fetch(
                     f"SELECT {RECORD_COLS} FROM records WHERE id = ANY($1)",  # noqa: S608 (constants)
-                    page,
+                    shown,
                 )
             }
-            avail = await self._availability(conn, page)
-        cursors = [base64.urlsafe_b64encode(f"k:{i}".encode()).decode().rstrip("=") for i in page]
+            avail = await self._availability(conn, shown)
+        cursors = [base64.urlsafe_b64encode(f"k:{i}".encode()).decode().rstrip("=") for i in shown]
         types = [(m.value, index.get(f"m:{m.value}").intersection_cardinality(matches))
                  for m in MaterialType]  # fmt: skip
         by_lib = [(i, index.get(f"l:{i}").intersection_cardinality(matches)) for i in libs]
@@ -211,7 +218,7 @@ class Raw:
                 },
                 "edges": [
                     {"cursor": c, "node": self._summary(rows[i], avail.get(i, []), libs)}
-                    for c, i in zip(cursors, page, strict=True)
+                    for c, i in zip(cursors, shown, strict=True)
                 ],
                 "materialTypeFacets": [
                     {"materialType": m, "count": n}
@@ -226,6 +233,55 @@ class Raw:
             }
         }
         return _json({"data": data})
+
+    @staticmethod
+    async def _tiers(
+        conn: Any, index: PostingReader, matches: BitMap, clauses: list[Any], query: str
+    ) -> list[Tier]:
+        """``search_rank.relevance_tiers`` with its two reads written by hand."""
+        in_title = BitMap(matches)
+        for clause in clauses:
+            in_title &= field_hits(index, clause, "t") if "t" in clause.fields else BitMap()
+        if not query or not in_title:
+            return [in_title, matches - in_title]
+        t_start, k_start = (index.get(k) & in_title for k in (f"^t:{query[:2]}", f"^k:{query[:2]}"))
+        begins = t_start | k_start
+        raw = [c.term.raw for c in clauses if "t" in c.fields and c.term.raw]
+        head: list[Tier]
+        if len(begins) <= RANK_LIMIT:
+            keyed: list[tuple[int, bool, int]] = []
+            for rid, text, title in await conn.fetch(
+                "SELECT rs.record_id, rs.title_text, r.title FROM record_search rs "
+                "JOIN records r ON r.id = rs.record_id WHERE rs.record_id = ANY($1)",
+                list(begins),
+            ):
+                folded, reading = (words_joined(line) for line in title_lines(text))
+                tier = 0 if folded == query else 1 if folded.startswith(query) else 2
+                if tier == 2 and not reading.startswith(query):
+                    continue
+                keyed.append((tier, not all(w in title for w in raw), -rid))
+            keyed.sort()
+            ranked = [-neg for _, _, neg in keyed]
+            head, begins = [ranked], BitMap(ranked)
+        elif len(query) <= 2:
+            head = [t_start, k_start - t_start]
+        else:
+            head, begins = [], BitMap()
+        rest = in_title - begins
+        variant = BitMap()
+        if raw and not all(w.isascii() for w in raw):
+            typed_variant = any(ch in VARIANT_KANJI for w in raw for ch in w)
+            suspects = rest if typed_variant else rest & index.get(VARIANT)
+            if suspects and len(suspects) <= RANK_LIMIT:
+                likes = " AND ".join(f"title LIKE ${n + 2} ESCAPE '/'" for n in range(len(raw)))
+                sql = f"SELECT id FROM records WHERE id = ANY($1) AND {likes}"  # noqa: S608
+                pats = [
+                    "%" + w.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+                    for w in raw
+                ]
+                typed = BitMap(r[0] for r in await conn.fetch(sql, list(suspects), *pats))
+                variant = suspects - typed
+        return [*head, rest - variant, variant, matches - in_title]
 
     @staticmethod
     async def _check(conn: Any, candidates: BitMap, inexact: list[Any]) -> BitMap:
@@ -268,7 +324,8 @@ class Raw:
             libs = await self._libraries(conn)
             avail = (await self._availability(conn, [pk])).get(pk, [])
             copies = await conn.fetch(
-                "SELECT id, status, shelf_mark, reference_only, library_id FROM copies "
+                "SELECT id, status, shelf_mark, reference_only, library_id, shelf_location "
+                "FROM copies "
                 "WHERE record_id = $1 AND status != 'WITHDRAWN' ORDER BY id",
                 pk,
             )
@@ -296,7 +353,8 @@ class Raw:
                     {
                         "id": gid("Copy", c[0]),
                         "status": c[1],
-                        "shelfMark": c[2],
+                        "callNumber": c[2],
+                        "shelfLocation": c[5],
                         "dueOn": due[c[0]].isoformat() if c[0] in due else None,
                         "referenceOnly": c[3],
                         "library": {"id": gid("Library", c[4]), "name": libs[c[4]][1]},
