@@ -58,6 +58,7 @@ SELECT record_id, library_id, count(*),
 FROM copies WHERE record_id = ANY($1) AND status != 'WITHDRAWN'
 GROUP BY record_id, library_id ORDER BY record_id, library_id"""
 RECORD_COLS = "id, title, responsibility, publisher, year, material_type, isbn"
+UNAUTHENTICATED = {"data": None, "errors": [{"extensions": {"code": "UNAUTHENTICATED"}}]}
 QUEUES = """
 SELECT record_id, id, patron_id FROM holds WHERE record_id = ANY($1) AND state = 'WAITING'
 ORDER BY record_id, placed_at, id"""
@@ -365,26 +366,36 @@ class Raw:
         }
         return _json({"data": data})
 
-    async def my_loans(self, request: Request) -> Response:
-        """``MyLoans``."""
+    async def _patron_rows(
+        self, request: Request, sql: str, record_of: int
+    ) -> tuple[list[Any], dict[int, Any], dict[int, list[Any]]] | None:
+        """The bearer patron's rows of ``sql``, the libraries, and the waiting line of each
+        row's title (column ``record_of``); ``None`` without an active patron session."""
         assert self.pool is not None
         async with self.pool.acquire() as conn:
             patron = await self._patron_id(conn, request)
             if patron is None:
-                return _json(
-                    {"data": None, "errors": [{"extensions": {"code": "UNAUTHENTICATED"}}]}
-                )
-            loans = await conn.fetch(
-                "SELECT l.id, l.due_on, l.renewals, l.library_id, l.patron_id, c.from_other_city, "
-                "c.library_id, r.id, r.title, r.material_type FROM loans l "
-                "JOIN copies c ON c.id = l.copy_id JOIN records r ON r.id = c.record_id "
-                "WHERE l.patron_id = $1 AND l.returned_at IS NULL ORDER BY l.due_on, l.id",
-                patron,
-            )
+                return None
+            rows = await conn.fetch(sql, patron)
             libs = await self._libraries(conn)
             queues: dict[int, list[Any]] = defaultdict(list)
-            for q in await conn.fetch(QUEUES, list({r[7] for r in loans})):
+            for q in await conn.fetch(QUEUES, list({r[record_of] for r in rows})):
                 queues[q[0]].append(q)
+        return rows, libs, queues
+
+    async def my_loans(self, request: Request) -> Response:
+        """``MyLoans``."""
+        found = await self._patron_rows(
+            request,
+            "SELECT l.id, l.due_on, l.renewals, l.library_id, l.patron_id, c.from_other_city, "
+            "c.library_id, r.id, r.title, r.material_type FROM loans l "
+            "JOIN copies c ON c.id = l.copy_id JOIN records r ON r.id = c.record_id "
+            "WHERE l.patron_id = $1 AND l.returned_at IS NULL ORDER BY l.due_on, l.id",
+            7,
+        )
+        if found is None:
+            return _json(UNAUTHENTICATED)
+        loans, libs, queues = found
         today = library_today(datetime.now(UTC), self.policy.service.timezone)
         items = []
         for r in loans:
@@ -414,27 +425,21 @@ class Raw:
 
     async def my_holds(self, request: Request) -> Response:
         """``MyHolds`` (and the libraries it lists for the pickup choice)."""
-        assert self.pool is not None
-        async with self.pool.acquire() as conn:
-            patron = await self._patron_id(conn, request)
-            if patron is None:
-                return _json(
-                    {"data": None, "errors": [{"extensions": {"code": "UNAUTHENTICATED"}}]}
-                )
-            holds = await conn.fetch(
-                "SELECT h.id, h.state, h.pickup_deadline, h.paused_until, h.placed_at, "
-                "h.record_id, r.title, h.pickup_library_id FROM holds h "
-                "JOIN records r ON r.id = h.record_id WHERE h.patron_id = $1 "
-                "AND h.state IN ('WAITING', 'IN_TRANSIT', 'READY') ORDER BY h.placed_at, h.id",
-                patron,
-            )
-            libs = await self._libraries(conn)
-            queues: dict[int, list[int]] = defaultdict(list)
-            for q in await conn.fetch(QUEUES, list({h[5] for h in holds})):
-                queues[q[0]].append(q[1])
+        found = await self._patron_rows(
+            request,
+            "SELECT h.id, h.state, h.pickup_deadline, h.paused_until, h.placed_at, "
+            "h.record_id, r.title, h.pickup_library_id FROM holds h "
+            "JOIN records r ON r.id = h.record_id WHERE h.patron_id = $1 "
+            "AND h.state IN ('WAITING', 'IN_TRANSIT', 'READY') ORDER BY h.placed_at, h.id",
+            5,
+        )
+        if found is None:
+            return _json(UNAUTHENTICATED)
+        holds, libs, lines = found
+        queues = {rid: [q[1] for q in line] for rid, line in lines.items()}
         items = []
         for h in holds:
-            queue = queues[h[5]]
+            queue = queues.get(h[5], [])
             waiting = h[1] == "WAITING"
             items.append(
                 {
