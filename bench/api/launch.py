@@ -3,6 +3,7 @@ statement counter.
 
     python bench/api/launch.py api PORT     # server.app:create_app (HONDANA_* settings)
     python bench/api/launch.py plain PORT   # bench/api/plain.py
+    python bench/api/launch.py raw PORT     # bench/api/raw.py (asyncpg, no ORM)
 
 Both sides get the same wrapper: every statement SQLAlchemy sends is counted (one listener
 on all engines), and ``GET /_bench/sql`` answers the count, so ``run.py`` can read how many
@@ -86,6 +87,17 @@ def plain() -> Counted:
     return Counted(create_app())
 
 
+def raw() -> Counted:
+    """The raw asyncpg baseline (no SQLAlchemy: its statements are not counted)."""
+    sys.path.insert(0, str(ROOT / "bench" / "api"))
+    from raw import create_app
+
+    return Counted(create_app())
+
+
+SIDES = {"api": api, "plain": plain, "raw": raw}
+
+
 def main() -> None:
     """Serve ``api`` or ``plain`` on 127.0.0.1:PORT until terminated."""
     import uvicorn
@@ -94,14 +106,14 @@ def main() -> None:
     from server.settings import get_settings
 
     side, port = sys.argv[1], int(sys.argv[2])
-    if side not in ("api", "plain"):
-        raise SystemExit("usage: launch.py api|plain PORT")
+    if side not in SIDES:
+        raise SystemExit("usage: launch.py api|plain|raw PORT")
     event.listen(Engine, "before_cursor_execute", _count)  # every engine of this process
     hondana_logging.configure(get_settings().log_level)  # as server/cli.py cmd_serve
     # The app object itself, not an import string: importing this file a second time
     # would register a second counter.
     uvicorn.run(
-        api() if side == "api" else plain(),
+        SIDES[side](),
         host="127.0.0.1",
         port=port,
         workers=1,

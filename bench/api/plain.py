@@ -176,22 +176,27 @@ class Plain:
             rows: Sequence[Copy] = await ctx.loaders.copies_by_record.load(row.id)
             shown = [c for c in rows if c.status != CopyStatus.WITHDRAWN]
             libs = await asyncio.gather(
-                *(self._library(ctx, c.library_id, with_id=False) for c in shown)
+                *(self._library(ctx, c.library_id, with_id=True) for c in shown)
             )
+            dues = await asyncio.gather(*(self._due_on(ctx, c) for c in shown))
             return [
                 {
                     "id": gid("Copy", c.id),
-                    "barcode": c.barcode,
                     "status": c.status.value,
-                    "shelfMark": c.shelf_mark,
+                    "callNumber": c.shelf_mark,
+                    "shelfLocation": c.shelf_location,
+                    "dueOn": _iso(due),
                     "referenceOnly": c.reference_only,
                     "library": lib,
                 }
-                for c, lib in zip(shown, libs, strict=True)
+                for c, lib, due in zip(shown, libs, dues, strict=True)
             ]
 
-        holdable, availability, copy_list = await asyncio.gather(
-            self._holdable(ctx, row), self._availability(ctx, row.id), copies()
+        holdable, availability, copy_list, queue = await asyncio.gather(
+            self._holdable(ctx, row),
+            self._availability(ctx, row.id),
+            copies(),
+            ctx.loaders.queue_by_record.load(row.id),
         )
         data = {
             "record": {
@@ -202,10 +207,18 @@ class Plain:
                 "series": row.series,
                 "volume": row.volume,
                 "isComic": row.is_comic,
+                "holdCount": len(queue),
                 "copies": copy_list,
             }
         }
         return JSON({"data": data})
+
+    @staticmethod
+    async def _due_on(ctx: Context, copy: Copy) -> date | None:
+        if copy.status != CopyStatus.ON_LOAN:
+            return None
+        loans: Sequence[Loan] = await ctx.loaders.open_loans_by_copy.load(copy.id)
+        return loans[0].due_on if loans else None
 
     def _patron(self, ctx: Context) -> PatronViewer | None:
         # The GraphQL side's Authenticated + ActivePassword checks, on the same viewer facts.
@@ -232,7 +245,7 @@ class Plain:
             async def copy() -> dict[str, Any]:
                 c: Copy = await ctx.loaders.copy.load(loan.copy_id)
                 lib = await self._library(ctx, c.library_id, with_id=False)
-                return {"barcode": c.barcode, "library": lib}
+                return {"library": lib}
 
             renewable, blocked, rec, cp = await asyncio.gather(
                 loans.renewal_check(ctx, loan), loans.renewal_check(ctx, loan), record(), copy()
@@ -289,7 +302,11 @@ class Plain:
             }
 
         items = await asyncio.gather(*(one(h) for h in rows))
-        return JSON({"data": {"myHolds": list(items)}})
+        libraries = [
+            {"id": gid("Library", lib.id), "name": lib.name, "takesHolds": lib.takes_holds}
+            for lib in await ctx.loaders.all_libraries()
+        ]
+        return JSON({"data": {"myHolds": list(items), "libraries": libraries}})
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

@@ -60,6 +60,7 @@ class OpResult:
     rounds: list[tuple[float, float]] = field(default_factory=list)  # req/s per round
     sql: tuple[float, float] | None = None
     difference: str | None = None
+    base: str = "plain"  # which baseline: plain.py (the resolvers) or raw.py (asyncpg)
 
 
 @dataclass
@@ -130,13 +131,13 @@ async def compare_ops(
         if op in ("myLoans", "myHolds"):  # log in just before, well inside AUTH-10's 15 min
             card = LOANS_CARD if op == "myLoans" else HOLDS_CARD
             work.tokens[op] = await wl.login(api.port, work.ids, card)
-        res = OpResult(op)
+        res = OpResult(op, base=args.baseline)
         sides = {"graphql": (api.port, work.request(op, "graphql")),
                  "plain": (plain.port, work.request(op, "plain"))}  # fmt: skip
         for n in range(min(work.variants(op), 25)):  # same data, request by request
             a, b = [await wl.one(port, req, n) for port, req in sides.values()]
             res.difference = res.difference or wl.first_difference(a, b)
-        if not args.no_sql_count:
+        if not args.no_sql_count and args.baseline == "plain":  # raw.py has no SQLAlchemy
             count = min(work.variants(op), 25)
             res.sql = (
                 await wl.statements_per_request(api.port, sides["graphql"][1], count),
@@ -195,7 +196,7 @@ def op_line(r: OpResult) -> str:
     rounds = ", ".join(f"{a:.0f}/{b:.0f}" for a, b in r.rounds)
     return (
         f"{r.op}: GraphQL {g.rate:.0f} req/s p50 {ms(g.pct(50))} p99 {ms(g.pct(99))} ms | "
-        f"plain {p.rate:.0f} req/s p50 {ms(p.pct(50))} p99 {ms(p.pct(99))} ms | "
+        f"{r.base} {p.rate:.0f} req/s p50 {ms(p.pct(50))} p99 {ms(p.pct(99))} ms | "
         f"throughput x{g.rate / p.rate:.2f} (rounds {rounds})"
         + (f" | SQL/request {r.sql[0]:.1f} vs {r.sql[1]:.1f}" if r.sql else "")
         + (f" | DATA DIFFERS at {r.difference}" if r.difference else "")
@@ -219,9 +220,10 @@ def summary(args: argparse.Namespace, ops: list[OpResult], storms: list[StormRes
         f"{args.clients} clients, {args.rounds} rounds x {args.seconds:g} s per side, "
         f"alternating; p50/p99 over every request of the rounds.",
         "",
-        "| operation | GraphQL req/s | plain req/s | ratio | GraphQL p50 / p99 ms | "
-        "plain p50 / p99 ms | p50 ratio | p99 ratio | SQL per request (GraphQL / plain) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        f"| operation | GraphQL req/s | {args.baseline} req/s | ratio | GraphQL p50 / p99 ms | "
+        f"{args.baseline} p50 / p99 ms | p50 ratio | p99 ratio | SQL per request "
+        f"(GraphQL / {args.baseline}) | same data |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in ops:
         g, p = r.graphql, r.plain
@@ -229,7 +231,8 @@ def summary(args: argparse.Namespace, ops: list[OpResult], storms: list[StormRes
         lines.append(
             f"| {r.op} | {g.rate:,.0f} | {p.rate:,.0f} | **{g.rate / p.rate:.2f}** | "
             f"{ms(g.pct(50))} / {ms(g.pct(99))} | {ms(p.pct(50))} / {ms(p.pct(99))} | "
-            f"{g.pct(50) / p.pct(50):.2f} | {g.pct(99) / p.pct(99):.2f} | {sql} |"
+            f"{g.pct(50) / p.pct(50):.2f} | {g.pct(99) / p.pct(99):.2f} | {sql} | "
+            f"{'DIFFERS at ' + r.difference if r.difference else 'yes'} |"
         )
     lines += [
         "",
@@ -254,6 +257,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--database-url", default=DEFAULT_URL)
     ap.add_argument("--reuse", action="store_true", help="measure the seeded database as it is")
+    ap.add_argument("--baseline", choices=("plain", "raw"), default="plain",
+                    help="plain: plain.py (the resolvers, no GraphQL); raw: raw.py (asyncpg by "
+                    "hand, no ORM, orjson; PostgreSQL)")  # fmt: skip
     ap.add_argument("--seed-workers", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--seconds", type=float, default=10.0, help="per side per round")
     ap.add_argument("--rounds", type=int, default=3)
@@ -286,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     load_before = "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
     ids = wl.trusted_ids(json.loads(MANIFEST.read_text(encoding="utf-8")))
     work = wl.Workload(ids=ids, record_ids=record_ids(url))
-    api, plain = Server("api", url, env), Server("plain", url, {})
+    api, plain = Server("api", url, env), Server(args.baseline, url, {})
     peaks: dict[str, int] = {}
     sampler = RssSampler([api, plain])
     sampler.start()
@@ -296,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         plain.start()
         ops = asyncio.run(compare_ops(args, api, plain, work))
         peaks["API under the load run"] = api.peak_rss
-        peaks["plain"] = plain.peak_rss
+        peaks[args.baseline] = plain.peak_rss
         plain.stop()
         current = int(api.env.get("HONDANA_HASH_THREADS") or settings_threads())
         for threads in [current] if args.hash_threads is None else args.hash_threads:

@@ -1,0 +1,483 @@
+"""The physical-limit baseline of the API benchmark (issue [R2 9/9]): raw Starlette
+endpoints over asyncpg, no ORM, no GraphQL, orjson.
+
+Each endpoint sends the SQL the GraphQL operation of the same name sends, written by hand
+as text, on one pooled asyncpg connection per request, and builds the same ``data`` the
+web OPAC's document selects (``run.py --baseline raw`` checks it field by field). What is
+shared with Hondana is only pure in-memory code, which a hand-written endpoint would have
+to copy anyway: query folding (``policies.folding`` via ``search._clauses``), the bitmap
+intersection and relevance tiers (``field_hits``, ``_by_relevance`` over pyroaring), and the
+pure policy functions (session liveness, renewal refusal, days overdue). PostgreSQL only.
+
+    python bench/api/launch.py raw PORT
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import sys
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import asyncpg
+import orjson
+from pyroaring import BitMap
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from policies.accounts import can_log_in, session_is_live  # noqa: E402
+from policies.cards import days_overdue  # noqa: E402
+from policies.clock import library_today  # noqa: E402
+from policies.enums import LibraryKind, MaterialType, PasswordState  # noqa: E402
+from policies.folding import words_joined  # noqa: E402
+from policies.variants import VARIANT_KANJI  # noqa: E402
+from resolvers.accounts.sessions import TOUCH_AFTER, token_digest  # noqa: E402
+from resolvers.catalogue.postings import PostingReader, field_hits  # noqa: E402
+from resolvers.catalogue.search import CHECK_LIMIT, SearchRequest, clauses_of  # noqa: E402
+from resolvers.catalogue.search_index import VARIANT, title_lines  # noqa: E402
+from resolvers.catalogue.search_rank import RANK_LIMIT, Tier, _query_text, page  # noqa: E402
+from resolvers.circulation.loans import refusal_today  # noqa: E402
+from server.settings import Settings  # noqa: E402
+
+UNHOLDABLE = (MaterialType.ART_REPRODUCTION.value, MaterialType.EBOOK.value)
+AVAILABILITY = """
+SELECT record_id, library_id, count(*),
+       sum(CASE WHEN status = 'AVAILABLE' THEN 1 ELSE 0 END),
+       sum(CASE WHEN NOT reference_only AND NOT from_other_city THEN 1 ELSE 0 END)
+FROM copies WHERE record_id = ANY($1) AND status != 'WITHDRAWN'
+GROUP BY record_id, library_id ORDER BY record_id, library_id"""
+RECORD_COLS = "id, title, responsibility, publisher, year, material_type, isbn"
+UNAUTHENTICATED = {"data": None, "errors": [{"extensions": {"code": "UNAUTHENTICATED"}}]}
+QUEUES = """
+SELECT record_id, id, patron_id FROM holds WHERE record_id = ANY($1) AND state = 'WAITING'
+ORDER BY record_id, placed_at, id"""
+
+
+def gid(type_name: str, pk: int) -> str:
+    """The same opaque id as ``schema.shared.ids.encode``."""
+    return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
+
+
+def _pk(type_name: str, global_id: str) -> int | None:
+    try:
+        raw = base64.urlsafe_b64decode(global_id + "=" * (-len(global_id) % 4)).decode()
+    except ValueError:
+        return None
+    prefix, _, number = raw.partition(":")
+    return int(number) if prefix == type_name and number.isdigit() else None
+
+
+def _json(content: Any) -> Response:
+    return Response(orjson.dumps(content), media_type="application/json")
+
+
+def _dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://")
+
+
+class Raw:
+    """The endpoints over one asyncpg pool."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.policy = settings.policy.to_policy()
+        self.pool: asyncpg.Pool | None = None
+
+    async def start(self) -> None:
+        size = self.settings.db_pool_size
+        self.pool = await asyncpg.create_pool(
+            _dsn(self.settings.database_url), min_size=1, max_size=2 * size
+        )
+
+    async def stop(self) -> None:
+        if self.pool is not None:
+            await self.pool.close()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _: Starlette) -> AsyncIterator[None]:
+        """The pool for the server's lifetime."""
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.stop()
+
+    async def _patron_id(self, conn: Any, request: Request) -> int | None:
+        """The bearer session's active patron, as ``viewer_for_token`` judges it."""
+        auth = request.headers.get("authorization", "")
+        if auth[:7].lower() != "bearer ":
+            return None
+        now = datetime.now(UTC)
+        row = await conn.fetchrow(
+            "SELECT s.id, s.created_at, s.last_seen_at, p.id, p.password_state "
+            "FROM sessions s LEFT JOIN patrons p ON p.id = s.patron_id WHERE s.token_hash = $1",
+            token_digest(auth[7:].strip()),
+        )
+        if row is None or row[3] is None:
+            return None
+        state = PasswordState(row[4])
+        live = session_is_live(
+            created_at=row[1], last_seen_at=row[2], now=now, policy=self.policy.accounts
+        )
+        if not live or not can_log_in(state) or state is not PasswordState.ACTIVE:
+            return None
+        if now - row[2] >= TOUCH_AFTER:
+            await conn.execute("UPDATE sessions SET last_seen_at = $1 WHERE id = $2", now, row[0])
+        return int(row[3])
+
+    async def _libraries(self, conn: Any) -> dict[int, Any]:
+        rows = await conn.fetch(
+            "SELECT id, name, kind, takes_holds FROM libraries ORDER BY position, id"
+        )
+        return {r[0]: r for r in rows}
+
+    async def _availability(self, conn: Any, ids: list[int]) -> dict[int, list[Any]]:
+        groups: dict[int, list[Any]] = defaultdict(list)
+        for r in await conn.fetch(AVAILABILITY, ids):
+            groups[r[0]].append(r)
+        return groups
+
+    @staticmethod
+    def _summary(row: Any, avail: list[Any], libs: dict[int, Any]) -> dict[str, Any]:
+        return {
+            "id": gid("Record", row[0]),
+            "title": row[1],
+            "responsibility": row[2],
+            "publisher": row[3],
+            "year": row[4],
+            "materialType": row[5],
+            "isbn": row[6],
+            "holdable": row[5] not in UNHOLDABLE and any(a[4] for a in avail),
+            "availability": [
+                {
+                    "library": {"id": gid("Library", a[1]), "name": libs[a[1]][1]},
+                    "copies": a[2],
+                    "available": int(a[3] or 0),
+                }
+                for a in avail
+            ],
+        }
+
+    async def search(self, request: Request) -> Response:
+        """``Search`` with ``query`` and ``first`` (relevance order, no filters)."""
+        variables = orjson.loads(await request.body()).get("variables", {})
+        first = int(variables.get("first", 20))
+        clauses = clauses_of(SearchRequest(query=str(variables.get("query", ""))))
+        assert clauses, "the benchmark sends searchable words"
+        index = PostingReader(None)
+        keys = {f"{c}:{k}" for cl in clauses for c in cl.fields for k in cl.term.index_grams()}
+        query = _query_text(clauses)
+        if query:  # the relevance keys (search_rank.relevance_tiers), in the same statement
+            keys |= {f"^t:{query[:2]}", f"^k:{query[:2]}", VARIANT}
+        assert self.pool is not None
+        async with self.pool.acquire() as conn:
+            libs = await self._libraries(conn)
+            facet_keys = [f"m:{m.value}" for m in MaterialType] + [f"l:{i}" for i in libs]
+            parts: dict[str, BitMap] = defaultdict(BitMap)
+            for key, blob in await conn.fetch(
+                "SELECT key, ids FROM search_postings WHERE key = ANY($1)",
+                sorted(keys | set(facet_keys)),
+            ):
+                parts[key] |= BitMap.deserialize(blob)
+            index.cache.update(parts)
+            matches = BitMap.intersection(
+                *(BitMap.union(*(field_hits(index, cl, f) for f in cl.fields)) for cl in clauses)
+            )
+            matches = await self._check(conn, matches, [c for c in clauses if not c.term.exact])
+            tiers = await self._tiers(conn, index, matches, clauses, query)
+            ranked = page(tiers, first + 1, None)
+            shown = ranked[:first]
+            rows = {
+                r[0]: r
+                for r in await conn.fetch(
+                    f"SELECT {RECORD_COLS} FROM records WHERE id = ANY($1)",  # noqa: S608 (constants)
+                    shown,
+                )
+            }
+            avail = await self._availability(conn, shown)
+        cursors = [base64.urlsafe_b64encode(f"k:{i}".encode()).decode().rstrip("=") for i in shown]
+        types = [(m.value, index.get(f"m:{m.value}").intersection_cardinality(matches))
+                 for m in MaterialType]  # fmt: skip
+        by_lib = [(i, index.get(f"l:{i}").intersection_cardinality(matches)) for i in libs]
+        data = {
+            "search": {
+                "totalCount": len(matches),
+                "pageInfo": {
+                    "hasNextPage": len(ranked) > first,
+                    "endCursor": cursors[-1] if cursors else None,
+                },
+                "edges": [
+                    {"cursor": c, "node": self._summary(rows[i], avail.get(i, []), libs)}
+                    for c, i in zip(cursors, shown, strict=True)
+                ],
+                "materialTypeFacets": [
+                    {"materialType": m, "count": n}
+                    for m, n in sorted(types, key=lambda t: (-t[1], t[0]))
+                    if n
+                ],
+                "libraryFacets": [
+                    {"count": n, "library": {"id": gid("Library", i), "name": libs[i][1]}}
+                    for i, n in sorted(by_lib, key=lambda t: (-t[1], t[0]))
+                    if n
+                ],
+            }
+        }
+        return _json({"data": data})
+
+    @staticmethod
+    async def _tiers(
+        conn: Any, index: PostingReader, matches: BitMap, clauses: list[Any], query: str
+    ) -> list[Tier]:
+        """``search_rank.relevance_tiers`` with its two reads written by hand."""
+        in_title = BitMap(matches)
+        for clause in clauses:
+            in_title &= field_hits(index, clause, "t") if "t" in clause.fields else BitMap()
+        if not query or not in_title:
+            return [in_title, matches - in_title]
+        t_start, k_start = (index.get(k) & in_title for k in (f"^t:{query[:2]}", f"^k:{query[:2]}"))
+        begins = t_start | k_start
+        raw = [c.term.raw for c in clauses if "t" in c.fields and c.term.raw]
+        head: list[Tier]
+        if len(begins) <= RANK_LIMIT:
+            keyed: list[tuple[int, bool, int]] = []
+            for rid, text, title in await conn.fetch(
+                "SELECT rs.record_id, rs.title_text, r.title FROM record_search rs "
+                "JOIN records r ON r.id = rs.record_id WHERE rs.record_id = ANY($1)",
+                list(begins),
+            ):
+                folded, reading = (words_joined(line) for line in title_lines(text))
+                tier = 0 if folded == query else 1 if folded.startswith(query) else 2
+                if tier == 2 and not reading.startswith(query):
+                    continue
+                keyed.append((tier, not all(w in title for w in raw), -rid))
+            keyed.sort()
+            ranked = [-neg for _, _, neg in keyed]
+            head, begins = [ranked], BitMap(ranked)
+        elif len(query) <= 2:
+            head = [t_start, k_start - t_start]
+        else:
+            head, begins = [], BitMap()
+        rest = in_title - begins
+        variant = BitMap()
+        if raw and not all(w.isascii() for w in raw):
+            typed_variant = any(ch in VARIANT_KANJI for w in raw for ch in w)
+            suspects = rest if typed_variant else rest & index.get(VARIANT)
+            if suspects and len(suspects) <= RANK_LIMIT:
+                likes = " AND ".join(f"title LIKE ${n + 2} ESCAPE '/'" for n in range(len(raw)))
+                sql = f"SELECT id FROM records WHERE id = ANY($1) AND {likes}"  # noqa: S608
+                pats = [
+                    "%" + w.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+                    for w in raw
+                ]
+                typed = BitMap(r[0] for r in await conn.fetch(sql, list(suspects), *pats))
+                variant = suspects - typed
+        return [*head, rest - variant, variant, matches - in_title]
+
+    @staticmethod
+    async def _check(conn: Any, candidates: BitMap, inexact: list[Any]) -> BitMap:
+        """``search._check``: candidates whose folded text holds each kana/kanji run."""
+        if not inexact or not 0 < len(candidates) <= CHECK_LIMIT:
+            return candidates
+        cols = {"t": "title_text", "a": "author_text", "p": "publisher_text", "s": "subject_text"}
+        conds, params = [], []
+        for c in inexact:
+            text = c.term.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            params.append(f"%{text}%")
+            n = len(params) + 1
+            conds.append(
+                "(" + " OR ".join(f"{cols[f]} LIKE ${n} ESCAPE '\\'" for f in c.fields) + ")"
+            )
+        # Column names from the constant map, every value a bind parameter.
+        where = " AND ".join(conds)
+        sql = f"SELECT record_id FROM record_search WHERE record_id = ANY($1) AND {where}"  # noqa: S608
+        kept = BitMap()
+        ids = list(candidates)
+        for start in range(0, len(ids), 1000):
+            kept.update(r[0] for r in await conn.fetch(sql, ids[start : start + 1000], *params))
+        return kept
+
+    async def record(self, request: Request) -> Response:
+        """``RecordDetail``."""
+        variables = orjson.loads(await request.body()).get("variables", {})
+        pk = _pk("Record", str(variables.get("id", "")))
+        if pk is None:
+            return _json({"data": {"record": None}})
+        assert self.pool is not None
+        async with self.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                f"SELECT {RECORD_COLS}, title_reading, subject_class, subjects, series, volume, "  # noqa: S608
+                "is_comic FROM records WHERE id = $1",
+                pk,
+            )
+            if row is None:
+                return _json({"data": {"record": None}})
+            libs = await self._libraries(conn)
+            avail = (await self._availability(conn, [pk])).get(pk, [])
+            copies = await conn.fetch(
+                "SELECT id, status, shelf_mark, reference_only, library_id, shelf_location "
+                "FROM copies "
+                "WHERE record_id = $1 AND status != 'WITHDRAWN' ORDER BY id",
+                pk,
+            )
+            queue = await conn.fetch(QUEUES, [pk])
+            lent = [c[0] for c in copies if c[1] == "ON_LOAN"]
+            due = {
+                r[0]: r[1]
+                for r in await conn.fetch(
+                    "SELECT DISTINCT ON (copy_id) copy_id, due_on FROM loans "
+                    "WHERE copy_id = ANY($1) AND returned_at IS NULL ORDER BY copy_id, due_on, id",
+                    lent,
+                )
+            } if lent else {}  # fmt: skip
+        data = {
+            "record": {
+                **self._summary(row, avail, libs),
+                "titleReading": row[7],
+                "subjectClass": row[8],
+                "subjects": [s for s in (row[9] or "").split(" | ") if s],
+                "series": row[10],
+                "volume": row[11],
+                "isComic": row[12],
+                "holdCount": len(queue),
+                "copies": [
+                    {
+                        "id": gid("Copy", c[0]),
+                        "status": c[1],
+                        "callNumber": c[2],
+                        "shelfLocation": c[5],
+                        "dueOn": due[c[0]].isoformat() if c[0] in due else None,
+                        "referenceOnly": c[3],
+                        "library": {"id": gid("Library", c[4]), "name": libs[c[4]][1]},
+                    }
+                    for c in copies
+                ],
+            }
+        }
+        return _json({"data": data})
+
+    async def _patron_rows(
+        self, request: Request, sql: str, record_of: int
+    ) -> tuple[list[Any], dict[int, Any], dict[int, list[Any]]] | None:
+        """The bearer patron's rows of ``sql``, the libraries, and the waiting line of each
+        row's title (column ``record_of``); ``None`` without an active patron session."""
+        assert self.pool is not None
+        async with self.pool.acquire() as conn:
+            patron = await self._patron_id(conn, request)
+            if patron is None:
+                return None
+            rows = await conn.fetch(sql, patron)
+            libs = await self._libraries(conn)
+            queues: dict[int, list[Any]] = defaultdict(list)
+            for q in await conn.fetch(QUEUES, list({r[record_of] for r in rows})):
+                queues[q[0]].append(q)
+        return rows, libs, queues
+
+    async def my_loans(self, request: Request) -> Response:
+        """``MyLoans``."""
+        found = await self._patron_rows(
+            request,
+            "SELECT l.id, l.due_on, l.renewals, l.library_id, l.patron_id, c.from_other_city, "
+            "c.library_id, r.id, r.title, r.material_type FROM loans l "
+            "JOIN copies c ON c.id = l.copy_id JOIN records r ON r.id = c.record_id "
+            "WHERE l.patron_id = $1 AND l.returned_at IS NULL ORDER BY l.due_on, l.id",
+            7,
+        )
+        if found is None:
+            return _json(UNAUTHENTICATED)
+        loans, libs, queues = found
+        today = library_today(datetime.now(UTC), self.policy.service.timezone)
+        items = []
+        for r in loans:
+            held = any(q[2] != r[4] for q in queues[r[7]])
+            refusal = refusal_today(
+                SimpleNamespace(due_on=r[1], renewals=r[2]),  # type: ignore[arg-type]
+                SimpleNamespace(from_other_city=r[5]),  # type: ignore[arg-type]
+                SimpleNamespace(material_type=MaterialType(r[9])),  # type: ignore[arg-type]
+                SimpleNamespace(kind=LibraryKind(libs[r[3]][2])),  # type: ignore[arg-type]
+                held,
+                today,
+                self.policy.circulation,
+            )
+            items.append(
+                {
+                    "id": gid("Loan", r[0]),
+                    "dueOn": r[1].isoformat(),
+                    "renewals": r[2],
+                    "daysOverdue": days_overdue(r[1], today),
+                    "renewable": refusal is None,
+                    "renewalBlockedBy": refusal.code.value if refusal is not None else None,
+                    "record": {"id": gid("Record", r[7]), "title": r[8]},
+                    "copy": {"library": {"name": libs[r[6]][1]}},
+                }
+            )
+        return _json({"data": {"myLoans": items}})
+
+    async def my_holds(self, request: Request) -> Response:
+        """``MyHolds`` (and the libraries it lists for the pickup choice)."""
+        found = await self._patron_rows(
+            request,
+            "SELECT h.id, h.state, h.pickup_deadline, h.paused_until, h.placed_at, "
+            "h.record_id, r.title, h.pickup_library_id FROM holds h "
+            "JOIN records r ON r.id = h.record_id WHERE h.patron_id = $1 "
+            "AND h.state IN ('WAITING', 'IN_TRANSIT', 'READY') ORDER BY h.placed_at, h.id",
+            5,
+        )
+        if found is None:
+            return _json(UNAUTHENTICATED)
+        holds, libs, lines = found
+        queues = {rid: [q[1] for q in line] for rid, line in lines.items()}
+        items = []
+        for h in holds:
+            queue = queues.get(h[5], [])
+            waiting = h[1] == "WAITING"
+            items.append(
+                {
+                    "id": gid("Hold", h[0]),
+                    "state": h[1],
+                    "queuePosition": queue.index(h[0]) + 1 if waiting and h[0] in queue else None,
+                    "queueLength": len(queue),
+                    "pickupDeadline": h[2].isoformat() if h[2] else None,
+                    "pausedUntil": h[3].isoformat() if h[3] else None,
+                    "canModify": waiting,
+                    "placedAt": h[4],
+                    "record": {"id": gid("Record", h[5]), "title": h[6]},
+                    "pickupLibrary": {"id": gid("Library", h[7]), "name": libs[h[7]][1]},
+                }
+            )
+        libraries = [
+            {"id": gid("Library", i), "name": lib[1], "takesHolds": lib[3]}
+            for i, lib in libs.items()
+        ]
+        return _json({"data": {"myHolds": items, "libraries": libraries}})
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """The raw app, configured from the same ``HONDANA_*`` variables as the real one."""
+    raw = Raw(settings or Settings())
+
+    async def healthz(_: Request) -> Response:
+        return _json({"status": "ok"})
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/search", raw.search, methods=["POST"]),
+            Route("/record", raw.record, methods=["POST"]),
+            Route("/my-loans", raw.my_loans, methods=["POST"]),
+            Route("/my-holds", raw.my_holds, methods=["POST"]),
+        ],
+        lifespan=raw.lifespan,
+    )
+    app.state.raw = raw
+    return app
