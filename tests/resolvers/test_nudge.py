@@ -24,7 +24,7 @@ from resolvers.shared.nudge import Nudger
 from server.app import create_app
 from server.settings import Settings
 from tests.support import Api, Factory
-from workers.app import create_celery
+from workers.app import create_celery, transport_options
 
 RESET = """mutation($c: String!, $e: String!) { requestPasswordReset(cardNumber: $c, email: $e) {
   accepted errors { code } } }"""
@@ -49,7 +49,11 @@ def closed_port() -> int:
 
 def _celery_on(port: int) -> Celery:
     celery = create_celery(publisher=True)  # the API's publisher, on another broker
-    celery.conf.broker_url = f"redis://127.0.0.1:{port}/0"
+    url = f"redis://127.0.0.1:{port}/0"
+    # The options the publisher would have been given for this broker (a Redis URL gets the
+    # socket timeouts; the default SQLite broker's options would have none).
+    celery.conf.broker_url = url
+    celery.conf.broker_transport_options = transport_options(url, publisher=True)
     return celery
 
 
