@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,7 +17,7 @@ from policies.circulation import next_opening_day
 from policies.enums import ContactMethod, HoldState
 from policies.errors import ErrorCode, RuleViolation
 from resolvers.circulation.calendar import check_library, opening_test
-from resolvers.circulation.notices import hold_ready_payload
+from resolvers.circulation.notices import hold_ready_payload, loan_line
 from resolvers.mail.outbox import queue_mail
 from resolvers.shared.context import Context
 
@@ -71,12 +72,11 @@ async def _move_loans(
             )
         )
     ).all()
-    per_patron: dict[int, list[dict[str, object]]] = defaultdict(list)
+    per_patron: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for loan, record in rows:
         loan.due_on = new_day
         if loan.patron_id is not None:
-            line = {"title": record.title, "due_on": new_day.isoformat(), "loan_id": loan.id}
-            per_patron[loan.patron_id].append(line)
+            per_patron[loan.patron_id].append(loan_line(loan, record))
     for patron_id, lines in per_patron.items():
         await queue_mail(
             db,

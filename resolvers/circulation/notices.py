@@ -24,7 +24,8 @@ NEW_ARRIVALS_MAX = 50  # titles listed in one new-arrivals mail
 NEW_ARRIVALS_PAGE = 1000  # titles the weekly scan reads at a time
 
 
-def _loan_line(loan: Loan, record: Record) -> dict[str, Any]:
+def loan_line(loan: Loan, record: Record) -> dict[str, Any]:
+    """One loan as a notice names it: title, due date and the loan it is about."""
     return {"title": record.title, "due_on": loan.due_on.isoformat(), "loan_id": loan.id}
 
 
@@ -85,7 +86,7 @@ async def queue_due_reminders(
                     )
                     is None
                 )
-                per_patron[patron.id].append((loan, {**_loan_line(loan, record), "renewable": can}))
+                per_patron[patron.id].append((loan, {**loan_line(loan, record), "renewable": can}))
         for patron_id, items in per_patron.items():
             await queue_mail(
                 db,
@@ -132,7 +133,7 @@ async def queue_overdue_notices(
             per_patron[loan.patron_id].append((loan, record))
         for patron_id, items in per_patron.items():
             lines = [
-                {**_loan_line(loan, rec), "days_overdue": (today - loan.due_on).days}
+                {**loan_line(loan, rec), "days_overdue": (today - loan.due_on).days}
                 for loan, rec in items
             ]
             await queue_mail(
