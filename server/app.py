@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -203,6 +203,24 @@ def _middleware(
     ]
 
 
+def _lifespan(
+    settings: Settings, services: Services, clock: Clock, engine: AsyncEngine
+) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """Start: the development clock's stored offset is read. Stop: the nudger's connection
+    and the database pool are closed."""
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if isinstance(clock, ShiftedClock):
+            await devclock.start(services.sessions, clock, settings.dev_now)
+        yield
+        if services.nudger is not None:
+            services.nudger.close()
+        await engine.dispose()
+
+    return lifespan
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -242,16 +260,6 @@ def create_app(
         token=settings.metrics_token,
         closed=settings.is_production,
     )
-
-    @asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        if isinstance(clock, ShiftedClock):
-            await devclock.start(services.sessions, clock, settings.dev_now)
-        yield
-        if services.nudger is not None:
-            services.nudger.close()
-        await engine.dispose()
-
     app = Starlette(
         routes=[
             *_front_ends(trusted),
@@ -260,7 +268,7 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST"]),
         ],
         middleware=_middleware(settings, services, metrics, trusted),
-        lifespan=lifespan,
+        lifespan=_lifespan(settings, services, clock, engine),
     )
     app.state.services = services
     app.state.trusted = trusted

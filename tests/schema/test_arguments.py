@@ -22,7 +22,7 @@ def test_every_optional_argument_has_a_default() -> None:
         for field in definition.fields:
             if field.base_resolver is None:
                 continue
-            parameters = inspect.signature(field.base_resolver.wrapped_func).parameters
+            parameters = field.base_resolver.signature.parameters
             for argument in field.arguments:
                 parameter = parameters.get(argument.python_name)
                 if (
