@@ -241,3 +241,19 @@ async def test_the_database_keeps_one_open_password_application_per_card(
     )
     with pytest.raises(IntegrityError):
         await factory.add(row(ApplicationKind.PASSWORD_ISSUE, ApplicationState.PENDING))
+
+
+async def test_repeats_are_throttled_and_stay_one_application(api: Api, factory: Factory) -> None:
+    # AUTH-3 / AUTH-8: repeating the application is throttled per card like any anonymous
+    # password request, and however often it came, one application is open.
+    patron = await factory.patron(None, birth_date=date(2000, 6, 1))
+    answers = [await _apply(api, patron.card_number) for _ in range(10)]
+    accepted = [a for a in answers if a["accepted"]]
+    refused = answers[len(accepted) :]
+    assert len(accepted) >= 2 and all(a == accepted[0] for a in accepted)
+    assert refused and all(a["errors"] == [{"code": "RATE_LIMITED"}] for a in refused)
+    apps, mails = await _rows(api)
+    assert [(a.kind, a.state) for a in apps] == [
+        (ApplicationKind.PASSWORD_ISSUE, ApplicationState.PENDING)
+    ]
+    assert mails == []
