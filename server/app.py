@@ -24,7 +24,7 @@ from starlette.staticfiles import StaticFiles
 
 from models.db import create_engine, create_session_factory
 from policies.clock import Clock, ShiftedClock, SystemClock
-from resolvers.ebooks import ebooks
+from resolvers.ebooks import reading
 from resolvers.shared.context import Services
 from resolvers.shared.passwords import PasswordHasher
 from resolvers.staff import devclock
@@ -161,9 +161,9 @@ def _ebook_reader(services: Services, clock: Clock) -> Callable[[Request], Await
         except ValueError:
             return PlainTextResponse("not found", status_code=404)
         sig = request.query_params.get("sig", "")
-        if not ebooks.link_is_valid(
+        if not reading.link_is_valid(
             services.secret_key, loan_id, expires, sig, clock.now()
-        ) or not await ebooks.loan_is_open(services.sessions, loan_id):
+        ) or not await reading.loan_is_open(services.sessions, loan_id):
             return PlainTextResponse("this reading link has expired", status_code=403)
         return HTMLResponse(
             "<!doctype html><meta charset=utf-8><title>電子書籍リーダー</title>"

@@ -22,10 +22,9 @@ from models.base import table
 from models.db import bulk_insert
 from policies.enums import CopyStatus, MaterialType
 from resolvers.catalogue import search_index
-from resolvers.catalogue.marc import (
+from resolvers.catalogue.marc import RecordData, Skipped
+from resolvers.catalogue.marc_files import (
     RawBatch,
-    RecordData,
-    Skipped,
     decode_batch,
     is_xml,
     iter_marc_file,

@@ -180,7 +180,7 @@ class ApplicationMutations:
             decision = await applications.decide(
                 info.context,
                 viewer,
-                ids.decode("Application", application_id) or 0,
+                ids.pk("Application", application_id),
                 approve=approve,
                 note=note,
                 card_number=card_number,
