@@ -215,8 +215,10 @@ def _staff_api(server: str, operation: str, variables: dict[str, Any]) -> dict[s
 
     docs = Path(__file__).resolve().parents[2] / "clients" / "staff-dashboard"
     with httpx.Client(base_url=server, headers={"X-Hondana-Client": "staff-dashboard"}) as api:
-        for name, values in (("StaffLogin", {"username": "admin", "password": "admin2026x"}),
-                             (operation, variables)):
+        for name, values in (
+            ("StaffLogin", {"username": "admin", "password": "admin2026x"}),
+            (operation, variables),
+        ):
             text = (docs / f"{name}.graphql").read_text(encoding="utf-8")
             answer = api.post("/graphql", json={"query": text, "variables": values})
             answer.raise_for_status()
@@ -252,8 +254,11 @@ def test_a_web_password_application_is_handed_over_at_the_desk(page: Any, server
     expect(page.locator("#message")).to_contain_text("却下の理由を入力してください")
     queue = _staff_api(server, "ApplicationsQueue", {"state": "PENDING"})["applications"]
     renewal = next(a for a in queue if a["kind"] == "CARD_RENEWAL")
-    decided = _staff_api(server, "DecideApplication",
-                         {"applicationId": renewal["id"], "approve": False, "note": "重複"})
+    decided = _staff_api(
+        server,
+        "DecideApplication",
+        {"applicationId": renewal["id"], "approve": False, "note": "重複"},
+    )
     assert decided["decideApplication"]["errors"] == []
     renewal_row.locator("input.note").fill("本人確認できず")
     renewal_row.locator("button.reject").click()
@@ -308,3 +313,41 @@ def test_the_applications_view_needs_the_patrons_role(page: Any) -> None:
     expect(page.locator("#who")).to_contain_text("窓口 太郎")
     expect(page.locator("nav [data-view=counter]")).to_be_visible()
     expect(page.locator("nav [data-view=applications]")).to_be_hidden()
+
+
+def test_a_temporary_password_is_forgotten_when_the_clerk_moves_on(page: Any, server: str) -> None:
+    # AUTH-3 end to end: a card registered at the desk with no e-mail address; its holder
+    # applies for a password on the OPAC; the clerk approves it in 申請 and goes to another
+    # view without dismissing: the password is gone from the page, never to be shown again.
+    from playwright.sync_api import expect
+
+    page.click("nav [data-view=register]")
+    form = page.locator("#register-form")
+    form.locator("[name=name]").fill("窓口 申込子")
+    form.locator("[name=birthDate]").fill("1990-01-10")
+    form.locator("[name=phone]").fill("072-620-1701")
+    page.click("#register-button")
+    expect(page.locator("#registered-card")).to_contain_text("利用者番号")
+    card = page.locator("#registered-card").inner_text().split("利用者番号 ")[1].split()[0]
+
+    opac = page.context.browser.new_context(base_url=server, locale="ja-JP").new_page()
+    opac.goto("/password/apply")
+    opac.fill("#apply-card", card)
+    opac.fill("#apply-birth", "1990-01-10")
+    opac.fill("#apply-email", "moushikomi@example.jp")
+    opac.click("#apply-password-form button[type=submit]")
+    expect(opac.locator("#apply-password-form .message")).to_be_visible()
+    opac.context.close()
+
+    page.click("nav [data-view=applications]")
+    mine = page.locator("#applications-table tbody tr").filter(has_text=card)
+    expect(mine).to_contain_text("パスワード新規発行")
+    expect(mine.locator("td.email")).to_have_text("—")  # the typed address is never kept
+    mine.locator("button.approve").click()
+    expect(page.locator("#issued-password")).to_be_visible()
+    temporary = page.locator("#issued-password-value").inner_text().strip()
+    assert temporary and temporary in page.content()
+    page.click("nav [data-view=calendar]")
+    page.click("nav [data-view=applications]")
+    expect(page.locator("#issued-password")).to_be_hidden()
+    assert temporary not in page.content()
