@@ -14,7 +14,7 @@ from policies.enums import HoldState as HoldStateValue
 from policies.enums import StaffRole as Role
 from policies.errors import ErrorCode as Code
 from policies.errors import RuleViolation
-from resolvers.circulation import basket, holds
+from resolvers.circulation import basket, hold_changes, holds
 from resolvers.circulation.holds import HoldOutcome, Placement
 from resolvers.shared import privacy
 from resolvers.shared.context import Context
@@ -337,7 +337,7 @@ class HoldMutations:
     @strawberry.mutation(description="Cancel a WAITING hold (HOLD-6).", extensions=PATRON)
     async def cancel_hold(self, info: Info[Context, Any], hold_id: strawberry.ID) -> HoldPayload:
         pk = ids.pk("Hold", hold_id)
-        return await _hold_change(info, holds.cancel(info.context, patron_viewer(info), pk))
+        return await _hold_change(info, hold_changes.cancel(info.context, patron_viewer(info), pk))
 
     @strawberry.mutation(
         description="Move a WAITING hold to another pickup library (HOLD-6).", extensions=PATRON
@@ -348,7 +348,7 @@ class HoldMutations:
         pk = ids.pk("Hold", hold_id)
         lib = ids.pk("Library", pickup_library_id)
         return await _hold_change(
-            info, holds.change_pickup(info.context, patron_viewer(info), pk, lib)
+            info, hold_changes.change_pickup(info.context, patron_viewer(info), pk, lib)
         )
 
     @strawberry.mutation(
@@ -360,4 +360,6 @@ class HoldMutations:
         self, info: Info[Context, Any], hold_id: strawberry.ID, until: date | None = None
     ) -> HoldPayload:
         pk = ids.pk("Hold", hold_id)
-        return await _hold_change(info, holds.pause(info.context, patron_viewer(info), pk, until))
+        return await _hold_change(
+            info, hold_changes.pause(info.context, patron_viewer(info), pk, until)
+        )
