@@ -61,8 +61,10 @@ function libraryName() {
 }
 
 function show(view) {
-  // A temporary password is shown once: leaving the applications view forgets it (AUTH-3).
+  // A temporary password is shown once: leaving the view that issued it forgets it (AUTH-3,
+  // AUTH-5), at the applications queue as at registration.
   if (view !== "applications") forgetPassword();
+  if (view !== "register") $("temporary-password").textContent = "";
   for (const section of document.querySelectorAll("main > section")) {
     if (section.id !== "slip") section.hidden = section.id !== `${view}-view`;
   }
