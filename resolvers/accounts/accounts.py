@@ -177,6 +177,7 @@ async def change_password(
             card_number=patron.card_number,
             birth_date=patron.birth_date,
             name_kana=patron.name_kana,
+            phone=patron.phone,
         )
         if new_password == current_password:
             raise RuleViolation(
