@@ -13,6 +13,7 @@ from policies.cards import days_overdue
 from resolvers.circulation import loans
 from resolvers.shared import privacy
 from resolvers.shared.context import Context
+from resolvers.shared.loaders import existing
 from schema.catalogue.catalogue import Copy, Record
 from schema.circulation.holds import PATRON, decode_many
 from schema.shared import ids
@@ -30,12 +31,12 @@ class Loan:
 
     @strawberry.field(description="The title lent.")
     async def record(self, info: Info[Context, Any]) -> Record:
-        copy = await info.context.loaders.copy.load(self.row.copy_id)
-        return Record(row=await info.context.loaders.record.load(copy.record_id))
+        copy = await existing(info.context.loaders.copy, self.row.copy_id)
+        return Record(row=await existing(info.context.loaders.record, copy.record_id))
 
     @strawberry.field(description="The copy lent.")
     async def copy(self, info: Info[Context, Any]) -> Copy:
-        return Copy(row=await info.context.loaders.copy.load(self.row.copy_id))
+        return Copy(row=await existing(info.context.loaders.copy, self.row.copy_id))
 
     @strawberry.field(description="Due date (返却期限), a library day.")
     def due_on(self) -> date:
