@@ -14,9 +14,10 @@ import asyncio
 
 import asyncpg
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
+from sqlalchemy.pool import QueuePool
 
-from models.db import create_engine, create_session_factory
+from models.db import _closed_is_dead, create_engine, create_session_factory
 from resolvers.shared.reads import RequestReads
 from tests.conftest import PG_ADMIN_URL, _pg_available, _pg_dsn, skip_unless_up
 
@@ -62,12 +63,15 @@ async def test_closed_pooled_connection_is_replaced_at_checkout(postgres: str) -
         await engine.dispose()
 
 
-async def test_a_read_runs_again_when_its_connection_died_in_use(postgres: str) -> None:
+async def test_a_read_runs_again_when_its_connection_died(postgres: str) -> None:
+    """The retry alone: with the checkout check taken off this engine, the dead
+    connection reaches the read, which fails once and runs again on a fresh one."""
     engine = create_engine(postgres, pool_size=1)
+    event.remove(engine.sync_engine, "checkout", _closed_is_dead)
     reads = RequestReads(create_session_factory(engine))
     try:
         first = (await reads.execute(select(func.pg_backend_pid()))).scalar_one()
-        await _terminate(first)  # the request still holds that connection
+        await _terminate(first)  # back in the pool after the read, its backend gone
         second = (await reads.execute(select(func.pg_backend_pid()))).scalar_one()
         assert second != first
     finally:
@@ -76,18 +80,36 @@ async def test_a_read_runs_again_when_its_connection_died_in_use(postgres: str) 
 
 
 async def test_the_read_session_reads_in_autocommit(postgres: str) -> None:
-    """No BEGIN/ROLLBACK around a request's reads: between two reads the connection is
-    idle, not idle in a transaction, so it holds no snapshot and no locks."""
+    """No BEGIN/ROLLBACK around a request's reads: between two statements the connection
+    is idle, not idle in a transaction, so it holds no snapshot and no locks."""
     engine = create_engine(postgres, pool_size=1)
     reads = RequestReads(create_session_factory(engine))
     try:
-        pid = (await reads.execute(select(func.pg_backend_pid()))).scalar_one()
-        conn = await asyncpg.connect(_pg_dsn(PG_ADMIN_URL), timeout=5)
-        try:
-            state = await conn.fetchval("SELECT state FROM pg_stat_activity WHERE pid = $1", pid)
-        finally:
-            await conn.close()
+        async with reads() as db:
+            pid = (await db.execute(select(func.pg_backend_pid()))).scalar_one()
+            conn = await asyncpg.connect(_pg_dsn(PG_ADMIN_URL), timeout=5)
+            try:
+                state = await conn.fetchval(
+                    "SELECT state FROM pg_stat_activity WHERE pid = $1", pid
+                )
+            finally:
+                await conn.close()
         assert state == "idle"
+    finally:
+        await reads.close()
+        await engine.dispose()
+
+
+async def test_a_request_gives_its_read_connection_back_between_reads(postgres: str) -> None:
+    """Held for the whole request, the read connection starved the pool when many requests
+    each also needed a transaction of their own (50 concurrent placeHolds, HOLD-2's test
+    in tests/circulation/test_concurrency.py): with nothing else queued, it goes back."""
+    engine = create_engine(postgres, pool_size=1)
+    reads = RequestReads(create_session_factory(engine))
+    try:
+        await reads.execute(select(func.pg_backend_pid()))
+        assert isinstance(engine.pool, QueuePool)
+        assert engine.pool.checkedout() == 0
     finally:
         await reads.close()
         await engine.dispose()
