@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
 from datetime import date, datetime
 from typing import Any
 
@@ -10,6 +12,7 @@ from strawberry.types import Info
 
 from models import Loan as LoanRow
 from policies.cards import days_overdue
+from policies.errors import RuleViolation
 from resolvers.circulation import loans
 from resolvers.shared import privacy
 from resolvers.shared.context import Context
@@ -24,6 +27,14 @@ from schema.shared.permissions import patron_viewer
 @strawberry.type(description="A copy lent to the patron.")
 class Loan:
     row: strawberry.Private[LoanRow]
+    # `renewable` and `renewalBlockedBy` ask the same question: it is asked once per loan.
+    refusal: strawberry.Private[asyncio.Task[RuleViolation | None] | None] = None
+
+    def _refusal(self, info: Info[Context, Any]) -> Awaitable[RuleViolation | None]:
+        if self.refusal is None:
+            self.refusal = asyncio.ensure_future(loans.renewal_check(info.context, self.row))
+        # Shielded: one field cancelled must not cancel the answer its sibling waits on.
+        return asyncio.shield(self.refusal)
 
     @strawberry.field(description="Opaque id; pass it to `renewLoans`.")
     def id(self) -> strawberry.ID:
@@ -56,7 +67,7 @@ class Loan:
 
     @strawberry.field(description="Whether `renewLoans` would renew it today (LOAN-2).")
     async def renewable(self, info: Info[Context, Any]) -> bool:
-        return await loans.renewal_check(info.context, self.row) is None
+        return await self._refusal(info) is None
 
     @strawberry.field(
         description="Why it can't be renewed today (LOAN-3): `HELD_BY_OTHERS`, `OVERDUE`, "
@@ -64,7 +75,7 @@ class Loan:
         "`RENEWAL_NO_CHANGE` (LOAN-6: renewing today would not move the due date); null if it can."
     )
     async def renewal_blocked_by(self, info: Info[Context, Any]) -> ErrorCode | None:  # type: ignore[valid-type]
-        refusal = await loans.renewal_check(info.context, self.row)
+        refusal = await self._refusal(info)
         return refusal.code if refusal is not None else None
 
 
