@@ -66,24 +66,9 @@ async def end_other_sessions(db: AsyncSession, patron_id: int, keep_session_id: 
     await db.execute(stmt)
 
 
-def _roles(raw: str) -> frozenset[StaffRole]:
-    known = {r.value for r in StaffRole}
-    return frozenset(StaffRole(r) for r in raw.split(",") if r in known)
-
-
-async def viewer_for_token(
-    services: Services, token: str | None, *, via_cookie: bool, reads: RequestReads | None = None
-) -> Viewer:
-    """Who holds ``token``: a patron, a staff user, or nobody (expired sessions are deleted).
-
-    The look-up goes through ``reads``, the request's read session, when given (one
-    connection serves the whole request); the rare write (an expired session deleted, the
-    idle timer touched every ``TOUCH_AFTER``) commits in a transaction of its own. Neither
-    write depends on the read beyond the session's id: a session deleted meanwhile is
-    simply not touched."""
-    if not token or len(token) > 200:
-        return Anonymous()
-    now = services.clock.now()
+async def _session_row(
+    services: Services, token: str, reads: RequestReads | None
+) -> tuple[Session, Patron | None, StaffUser | None] | None:
     own = reads is None
     reads = reads or RequestReads(services.sessions)
     try:
@@ -98,9 +83,18 @@ async def viewer_for_token(
     finally:
         if own:
             await reads.close()
-    if row is None:
-        return Anonymous()
-    session, patron, staff = row
+    return None if row is None else (row[0], row[1], row[2])
+
+
+async def _keep_alive(
+    services: Services,
+    session: Session,
+    patron: Patron | None,
+    staff: StaffUser | None,
+    now: datetime,
+) -> bool:
+    """Whether the session still holds (AUTH-10, and an owner who may log in); an expired
+    one is deleted, a live one's idle timer touched every ``TOUCH_AFTER``."""
     live = session_is_live(
         created_at=session.created_at,
         last_seen_at=session.last_seen_at,
@@ -113,12 +107,39 @@ async def viewer_for_token(
     if not live or not owner_ok:
         async with services.sessions() as db, db.begin():
             await end_session(db, session.id)
-        return Anonymous(session_expired=True)
+        return False
     if now - session.last_seen_at >= TOUCH_AFTER:
         async with services.sessions() as db, db.begin():
             await db.execute(
                 update(Session).where(Session.id == session.id).values(last_seen_at=now)
             )
+    return True
+
+
+def _roles(raw: str) -> frozenset[StaffRole]:
+    known = {r.value for r in StaffRole}
+    return frozenset(StaffRole(r) for r in raw.split(",") if r in known)
+
+
+async def viewer_for_token(
+    services: Services, token: str | None, *, via_cookie: bool, reads: RequestReads | None = None
+) -> Viewer:
+    """Who holds ``token``: a patron, a staff user, or nobody (expired sessions are deleted).
+
+    The look-up goes through ``reads``, the request's read session, when given (one
+    connection serves the request's reads); the rare write (an expired session deleted, the
+    idle timer touched every ``TOUCH_AFTER``) commits in a transaction of its own. Neither
+    write depends on the read beyond the session's id: a session deleted meanwhile is
+    simply not touched."""
+    if not token or len(token) > 200:
+        return Anonymous()
+    now = services.clock.now()
+    row = await _session_row(services, token, reads)
+    if row is None:
+        return Anonymous()
+    session, patron, staff = row
+    if not await _keep_alive(services, session, patron, staff, now):
+        return Anonymous(session_expired=True)
     if patron is not None:
         return PatronViewer(
             patron_id=patron.id,
