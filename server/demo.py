@@ -22,6 +22,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import (
+    Application,
     BasketEntry,
     Bookshelf,
     BookshelfEntry,
@@ -62,7 +63,7 @@ from server.catalogue_import import (
     prepared_batches,
     prepared_file_batches,
 )
-from server.demo_desk import desk_morning, local_call_number, shelf_location
+from server.demo_desk import desk_applications, desk_morning, local_call_number, shelf_location
 
 # The demo's catalogue ships with the project (server/data/README.md): real records of the
 # Library of Congress, xz-compressed, checked by this sha256 before it is read.
@@ -98,7 +99,17 @@ DEMO_PATRONS = [
     DemoPatron("1000000006", "kouiki66", "伊藤 五郎", "wide-area card"),
     DemoPatron("1000000007", "shou8ko", "渡辺 さくら", "elementary pupil, guardian consent"),
     DemoPatron("1000000008", None, "中村 六郎", "no web password yet"),
+    DemoPatron(
+        "1000000009",
+        None,
+        "小林 七海",
+        "no web password, no e-mail address: her web password application waits at the desk",
+    ),
 ]
+# Cards with no e-mail address on file (AUTH-3): a web password application from one of them
+# is handed to staff, and the password over the counter.
+NO_ADDRESS = {"1000000009"}
+PHONE_CONTACT = {"1000000008", "1000000009"}
 DEMO_STAFF = [
     ("counter", "counter2026", "窓口 太郎", {StaffRole.COUNTER}),
     ("admin", "admin2026x", "管理 花子", {StaffRole.ADMIN}),
@@ -180,6 +191,7 @@ def unpack_catalogue(
 
 # Every table the demo fills, children first, so that each can be emptied in turn.
 DEMO_TABLES = (
+    Application,
     BookshelfEntry,
     Bookshelf,
     OutboxMessage,
@@ -273,9 +285,9 @@ def _demo_patron(
         password_hash=password_hash,
         password_state=state,
         guardian_consent=pupil,
-        email1=f"patron{i + 1}@example.jp",
+        email1=None if card in NO_ADDRESS else f"patron{i + 1}@example.jp",
         phone=f"072-620-{1601 + i}",
-        contact_method=ContactMethod.PHONE if card == "1000000008" else ContactMethod.EMAIL,
+        contact_method=ContactMethod.PHONE if card in PHONE_CONTACT else ContactMethod.EMAIL,
         due_reminder=card == "1000000001",
         due_reminder_days=2,
         new_arrival_fields={"keywords": ["東京"], "subject_classes": [], "authors": []}
@@ -330,7 +342,8 @@ async def _people(
     today: date,
     now: datetime,
 ) -> None:
-    """The demo patrons with their loans, the morning at the desk, and the staff logins."""
+    """The demo patrons with their loans, the morning at the desk, the applications waiting
+    for staff, and the staff logins."""
     central = libs[0]
     async with sessions() as db, db.begin():
         for i, demo in enumerate(DEMO_PATRONS):
@@ -340,6 +353,7 @@ async def _people(
             await db.flush()
             await _demo_loans(db, i, patron, central, today, now)
         await desk_morning(db, libs, today, now)
+        await desk_applications(db, now)
         for username, password, name, roles in DEMO_STAFF:
             db.add(
                 StaffUser(
