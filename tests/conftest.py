@@ -160,5 +160,7 @@ def pytest_collection_modifyitems(items: list[Any]) -> None:
             item.add_marker(pytest.mark.database)
         for fixture, group in SHARED_FIXTURES.items():
             if fixture in fixtures:
-                item.add_marker(pytest.mark.xdist_group(group))
+                # One group per database kind: the two loads go to two workers.
+                kind = getattr(item, "callspec", None) and item.callspec.params.get("database_url")
+                item.add_marker(pytest.mark.xdist_group(f"{group}-{kind}" if kind else group))
                 break
