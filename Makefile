@@ -55,8 +55,14 @@ lint: install
 typecheck: install
 	$(BIN)/mypy .
 
+# The suite in parallel (pytest-xdist): each worker has its own databases, queues and
+# ports; tests sharing an expensive fixture stay on one worker (tests/conftest.py). Much
+# of the suite waits on subprocesses, SMTP, Celery and the browser, so three workers keep
+# two cores busy; `make test TEST_WORKERS=0` runs it serially.
+TEST_WORKERS ?= 3
+
 test: lint typecheck
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 bench-mail: install
 	$(BIN)/python bench/mail_dispatch.py -n 10000

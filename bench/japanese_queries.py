@@ -38,7 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from policies.variants import VARIANT_KANJI  # noqa: E402
-from resolvers.catalogue.marc import RecordData, iter_marc_file  # noqa: E402
+from resolvers.catalogue.marc import RecordData  # noqa: E402
+from resolvers.catalogue.marc_files import iter_marc_file  # noqa: E402
 
 SAMPLE = ROOT.parents[1] / "shared" / "data" / "lc-books-2016-sample.mrc"
 OUT = ROOT / "tests" / "catalogue" / "japanese_queries.json"

@@ -22,20 +22,6 @@ class SystemClock:
         return datetime.now(UTC)
 
 
-class OffsetClock:
-    """The machine's clock, started at another instant: it reads ``start`` when made and
-    runs on from there. Development only (``HONDANA_DEV_NOW``): to see what happens on
-    another day, e.g. the next opening morning a hold-ready mail waits for (MAIL-1)."""
-
-    def __init__(self, start: datetime) -> None:
-        if start.tzinfo is None:
-            raise ValueError("OffsetClock needs an aware datetime")
-        self._offset = start - datetime.now(UTC)
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self._offset
-
-
 class FixedClock:
     """A clock that stands still until a test moves it."""
 

@@ -100,13 +100,17 @@ class OutboxState(StrEnum):
 
 
 class ApplicationKind(StrEnum):
-    """What the public can apply for on the web (APP-1)."""
+    """What the public can apply for on the web (APP-1), and the password application that
+    becomes a staff application (AUTH-3), which the public cannot file directly."""
 
     NEW_REGISTRATION = "NEW_REGISTRATION"  # 新規登録
     CARD_REISSUE = "CARD_REISSUE"  # 再発行
     DETAILS_CHANGE = "DETAILS_CHANGE"  # 記載事項変更
     CARD_RENEWAL = "CARD_RENEWAL"  # 有効期限の更新
     CARD_NUMBER_NOTICE = "CARD_NUMBER_NOTICE"  # 利用者番号の通知
+    # パスワード新規発行: a web application (AUTH-3) with no address on file; handed over
+    # at the counter.
+    PASSWORD_ISSUE = "PASSWORD_ISSUE"
 
 
 class ApplicationState(StrEnum):

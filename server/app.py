@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from starlette.staticfiles import StaticFiles
 
 from models.db import create_engine, create_session_factory
 from policies.clock import Clock, ShiftedClock, SystemClock
-from resolvers.ebooks import ebooks
+from resolvers.ebooks import reading
 from resolvers.shared.context import Services
 from resolvers.shared.passwords import PasswordHasher
 from resolvers.staff import devclock
@@ -161,9 +161,9 @@ def _ebook_reader(services: Services, clock: Clock) -> Callable[[Request], Await
         except ValueError:
             return PlainTextResponse("not found", status_code=404)
         sig = request.query_params.get("sig", "")
-        if not ebooks.link_is_valid(
+        if not reading.link_is_valid(
             services.secret_key, loan_id, expires, sig, clock.now()
-        ) or not await ebooks.loan_is_open(services.sessions, loan_id):
+        ) or not await reading.loan_is_open(services.sessions, loan_id):
             return PlainTextResponse("this reading link has expired", status_code=403)
         return HTMLResponse(
             "<!doctype html><meta charset=utf-8><title>電子書籍リーダー</title>"
@@ -201,6 +201,24 @@ def _middleware(
         Middleware(MaintenanceMiddleware, clock=services.clock, policy=services.policy.service),
         Middleware(RequestGuardMiddleware, max_body_bytes=settings.max_body_bytes, trusted=trusted),
     ]
+
+
+def _lifespan(
+    settings: Settings, services: Services, clock: Clock, engine: AsyncEngine
+) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """Start: the development clock's stored offset is read. Stop: the nudger's connection
+    and the database pool are closed."""
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        if isinstance(clock, ShiftedClock):
+            await devclock.start(services.sessions, clock, settings.dev_now)
+        yield
+        if services.nudger is not None:
+            services.nudger.close()
+        await engine.dispose()
+
+    return lifespan
 
 
 def create_app(
@@ -242,16 +260,6 @@ def create_app(
         token=settings.metrics_token,
         closed=settings.is_production,
     )
-
-    @asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        if isinstance(clock, ShiftedClock):
-            await devclock.start(services.sessions, clock, settings.dev_now)
-        yield
-        if services.nudger is not None:
-            services.nudger.close()
-        await engine.dispose()
-
     app = Starlette(
         routes=[
             *_front_ends(trusted),
@@ -260,7 +268,7 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST"]),
         ],
         middleware=_middleware(settings, services, metrics, trusted),
-        lifespan=lifespan,
+        lifespan=_lifespan(settings, services, clock, engine),
     )
     app.state.services = services
     app.state.trusted = trusted

@@ -21,11 +21,10 @@ from models import Copy, Record
 from models.base import table
 from models.db import bulk_insert
 from policies.enums import CopyStatus, MaterialType
-from resolvers.catalogue import search_index
-from resolvers.catalogue.marc import (
+from resolvers.catalogue import search_documents, search_index
+from resolvers.catalogue.marc import RecordData, Skipped
+from resolvers.catalogue.marc_files import (
     RawBatch,
-    RecordData,
-    Skipped,
     decode_batch,
     is_xml,
     iter_marc_file,
@@ -79,7 +78,7 @@ class PreparedBatch:
 
     records: list[RecordData]
     skipped: list[Skipped]
-    documents: list[search_index.Document]
+    documents: list[search_documents.Document]
     postings: dict[str, bytes]  # key -> serialised bitmap of positions
     size: int  # records read, skipped ones included
     end: int = 0  # byte offset in the file just past the batch, when known
@@ -96,7 +95,7 @@ def prepare(items: Sequence[RecordData | Skipped]) -> PreparedBatch:
             good.pop(item.control_number, None)
             good[item.control_number] = item
     records = list(good.values())
-    documents = [search_index.document_of(0, d, ()) for d in records]
+    documents = [search_documents.document_of(0, d, ()) for d in records]
     positions: dict[str, list[int]] = defaultdict(list)
     for position, doc in enumerate(documents):
         for key in doc.index_keys():

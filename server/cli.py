@@ -204,7 +204,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
             report = await load_demo(
                 create_session_factory(engine),
                 make_hasher(settings),
-                now=settings.clock().now(),
+                now=settings.dev_now,  # loaded as of HONDANA_DEV_NOW, if set
                 marc_path=Path(args.marc) if args.marc else None,
                 limit=args.limit,
                 progress=progress,

@@ -22,6 +22,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import (
+    Application,
     BasketEntry,
     Bookshelf,
     BookshelfEntry,
@@ -51,7 +52,8 @@ from policies.enums import (
     PasswordState,
     StaffRole,
 )
-from resolvers.catalogue.marc import RecordData, iter_marc_file
+from resolvers.catalogue.marc import RecordData
+from resolvers.catalogue.marc_files import iter_marc_file
 from resolvers.circulation.notices import queue_due_reminders, queue_overdue_notices
 from resolvers.shared.passwords import PasswordHasher
 from server.catalogue_import import (
@@ -61,7 +63,7 @@ from server.catalogue_import import (
     prepared_batches,
     prepared_file_batches,
 )
-from server.demo_desk import desk_morning, local_call_number, shelf_location
+from server.demo_desk import desk_applications, desk_morning, local_call_number, shelf_location
 
 # The demo's catalogue ships with the project (server/data/README.md): real records of the
 # Library of Congress, xz-compressed, checked by this sha256 before it is read.
@@ -97,7 +99,17 @@ DEMO_PATRONS = [
     DemoPatron("1000000006", "kouiki66", "伊藤 五郎", "wide-area card"),
     DemoPatron("1000000007", "shou8ko", "渡辺 さくら", "elementary pupil, guardian consent"),
     DemoPatron("1000000008", None, "中村 六郎", "no web password yet"),
+    DemoPatron(
+        "1000000009",
+        None,
+        "小林 七海",
+        "no web password, no e-mail address: her web password application waits at the desk",
+    ),
 ]
+# Cards with no e-mail address on file (AUTH-3): a web password application from one of them
+# is handed to staff, and the password over the counter.
+NO_ADDRESS = {"1000000009"}
+PHONE_CONTACT = {"1000000008", "1000000009"}
 DEMO_STAFF = [
     ("counter", "counter2026", "窓口 太郎", {StaffRole.COUNTER}),
     ("admin", "admin2026x", "管理 花子", {StaffRole.ADMIN}),
@@ -177,6 +189,29 @@ def unpack_catalogue(
     return target
 
 
+# Every table the demo fills, children first, so that each can be emptied in turn.
+DEMO_TABLES = (
+    Application,
+    BookshelfEntry,
+    Bookshelf,
+    OutboxMessage,
+    EbookLoan,
+    EbookHold,
+    EbookTitle,
+    Loan,
+    Hold,
+    BasketEntry,
+    Copy,
+    RecordSearch,
+    SearchPosting,
+    Record,
+    Patron,
+    StaffUser,
+    CalendarDay,
+    Library,
+)
+
+
 async def load_demo(
     sessions: async_sessionmaker[AsyncSession],
     hasher: PasswordHasher,
@@ -201,46 +236,17 @@ async def load_demo(
     now = now or datetime.now(UTC)
     today = library_today(now, "Asia/Tokyo")
     async with sessions() as db, db.begin():
-        for model in (
-            BookshelfEntry,
-            Bookshelf,
-            OutboxMessage,
-            EbookLoan,
-            EbookHold,
-            EbookTitle,
-            Loan,
-            Hold,
-            BasketEntry,
-            Copy,
-            RecordSearch,
-            SearchPosting,
-            Record,
-            Patron,
-            StaffUser,
-            CalendarDay,
-            Library,
-        ):
+        for model in DEMO_TABLES:
             await db.execute(delete(model))
         libs = await _libraries(db, today)
     if limit is not None:
-        items = islice(iter_marc_file(marc_path), limit)
-        batches = prepared_batches(items)
+        batches = prepared_batches(islice(iter_marc_file(marc_path), limit))
     else:
         batches = prepared_file_batches(marc_path)
     report = await import_records(
         sessions, batches, now=now, progress=progress, copies=_copy_plan(libs)
     )
-    async with sessions() as db:
-        ebook_ids = list(
-            (
-                await db.execute(
-                    select(Record.id).where(Record.material_type == MaterialType.EBOOK)
-                )
-            ).scalars()
-        )
-    async with sessions() as db, db.begin():
-        # E-books have licences, not copies (EBOOK-4).
-        db.add_all(EbookTitle(record_id=rid, licences=2) for rid in ebook_ids)
+    await _ebook_licences(sessions)
     await _people(sessions, hasher, libs, today, now)
     # Mails the demo owes at once (a due-date reminder, two overdue notices): the worker's
     # beat sends them into var/maildir within a minute of `make demo` starting.
@@ -250,6 +256,85 @@ async def load_demo(
     return report
 
 
+async def _ebook_licences(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """E-books have licences, not copies (EBOOK-4): two for each demo e-book."""
+    async with sessions() as db, db.begin():
+        ebooks = select(Record.id).where(Record.material_type == MaterialType.EBOOK)
+        ebook_ids = list((await db.execute(ebooks)).scalars())
+        db.add_all(EbookTitle(record_id=rid, licences=2) for rid in ebook_ids)
+
+
+def _demo_patron(
+    i: int, demo: DemoPatron, password_hash: str | None, home: Library, today: date, now: datetime
+) -> Patron:
+    """The card of one demo login: each card number stands for one situation (DEMO_PATRONS)."""
+    card = demo.card_number
+    if demo.password is None:
+        state = PasswordState.NONE
+    elif card == "1000000002":
+        state = PasswordState.TEMPORARY
+    else:
+        state = PasswordState.ACTIVE
+    pupil = card == "1000000007"
+    return Patron(
+        card_number=card,
+        name=demo.name,
+        birth_date=today.replace(year=today.year - 8) if pupil else date(1985, 4, 2),
+        card_kind=CardKind.WIDE_AREA if card == "1000000006" else CardKind.CITY,
+        card_expires_on=today + timedelta(days=-30 if card == "1000000003" else 3 * 365),
+        password_hash=password_hash,
+        password_state=state,
+        guardian_consent=pupil,
+        email1=None if card in NO_ADDRESS else f"patron{i + 1}@example.jp",
+        phone=f"072-620-{1601 + i}",
+        contact_method=ContactMethod.PHONE if card in PHONE_CONTACT else ContactMethod.EMAIL,
+        due_reminder=card == "1000000001",
+        due_reminder_days=2,
+        new_arrival_fields={"keywords": ["東京"], "subject_classes": [], "authors": []}
+        if card == "1000000001"
+        else None,
+        default_pickup_library_id=home.id,
+        created_at=now,
+    )
+
+
+async def _demo_loans(
+    db: AsyncSession, i: int, patron: Patron, central: Library, today: date, now: datetime
+) -> None:
+    """Three loans for the first patron, one overdue loan for each overdue demo card."""
+    overdue = {"1000000004": 10, "1000000005": 2}.get(patron.card_number)
+    count = 3 if patron.card_number == "1000000001" else 1 if overdue else 0
+    if not count:
+        return
+    shelf = (
+        select(Copy)
+        .join(Record, Record.id == Copy.record_id)
+        .where(
+            Copy.status == CopyStatus.AVAILABLE,
+            ~Copy.reference_only,
+            ~Copy.from_other_city,
+            Record.material_type == MaterialType.BOOK,
+            Record.language == "jpn",
+            Copy.library_id == central.id,
+        )
+        .order_by(Copy.id)
+        .offset(10 * i)
+        .limit(count)
+    )
+    for n, copy in enumerate((await db.execute(shelf)).scalars().all()):
+        due = today - timedelta(days=overdue) if overdue else today + timedelta(days=2 + 4 * n)
+        copy.status = CopyStatus.ON_LOAN
+        db.add(
+            Loan(
+                copy_id=copy.id,
+                patron_id=patron.id,
+                library_id=central.id,
+                loaned_at=now - timedelta(days=15),
+                due_on=due,
+            )
+        )
+
+
 async def _people(
     sessions: async_sessionmaker[AsyncSession],
     hasher: PasswordHasher,
@@ -257,82 +342,18 @@ async def _people(
     today: date,
     now: datetime,
 ) -> None:
+    """The demo patrons with their loans, the morning at the desk, the applications waiting
+    for staff, and the staff logins."""
     central = libs[0]
     async with sessions() as db, db.begin():
         for i, demo in enumerate(DEMO_PATRONS):
-            card = demo.card_number
-            patron = Patron(
-                card_number=card,
-                name=demo.name,
-                birth_date=date(1985, 4, 2)
-                if card != "1000000007"
-                else today.replace(year=today.year - 8),
-                card_kind=CardKind.WIDE_AREA if card == "1000000006" else CardKind.CITY,
-                card_expires_on=today - timedelta(days=30)
-                if card == "1000000003"
-                else today + timedelta(days=3 * 365),
-                password_hash=await hasher.hash(demo.password) if demo.password else None,
-                password_state=(
-                    PasswordState.NONE
-                    if demo.password is None
-                    else PasswordState.TEMPORARY
-                    if card == "1000000002"
-                    else PasswordState.ACTIVE
-                ),
-                guardian_consent=card == "1000000007",
-                email1=f"patron{i + 1}@example.jp",
-                phone=f"072-620-{1601 + i}",
-                contact_method=ContactMethod.PHONE if card == "1000000008" else ContactMethod.EMAIL,
-                due_reminder=card == "1000000001",
-                due_reminder_days=2,
-                new_arrival_fields={"keywords": ["東京"], "subject_classes": [], "authors": []}
-                if card == "1000000001"
-                else None,
-                default_pickup_library_id=central.id,
-                created_at=now,
-            )
+            password_hash = await hasher.hash(demo.password) if demo.password else None
+            patron = _demo_patron(i, demo, password_hash, central, today, now)
             db.add(patron)
             await db.flush()
-            overdue = {"1000000004": 10, "1000000005": 2}.get(card)
-            loans = 3 if card == "1000000001" else 1 if overdue else 0
-            copies = (
-                (
-                    await db.execute(
-                        select(Copy)
-                        .join(Record, Record.id == Copy.record_id)
-                        .where(
-                            Copy.status == CopyStatus.AVAILABLE,
-                            ~Copy.reference_only,
-                            ~Copy.from_other_city,
-                            Record.material_type == MaterialType.BOOK,
-                            Record.language == "jpn",
-                            Copy.library_id == central.id,
-                        )
-                        .order_by(Copy.id)
-                        .offset(10 * i)
-                        .limit(loans)
-                    )
-                )
-                .scalars()
-                .all()
-            )
-            for n, copy in enumerate(copies):
-                due = (
-                    today - timedelta(days=overdue)
-                    if overdue
-                    else today + timedelta(days=2 + 4 * n)
-                )
-                copy.status = CopyStatus.ON_LOAN
-                db.add(
-                    Loan(
-                        copy_id=copy.id,
-                        patron_id=patron.id,
-                        library_id=central.id,
-                        loaned_at=now - timedelta(days=15),
-                        due_on=due,
-                    )
-                )
+            await _demo_loans(db, i, patron, central, today, now)
         await desk_morning(db, libs, today, now)
+        await desk_applications(db, now)
         for username, password, name, roles in DEMO_STAFF:
             db.add(
                 StaffUser(

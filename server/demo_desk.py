@@ -8,8 +8,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Copy, Hold, Library, Loan, Patron, Record
-from policies.enums import CopyStatus, HoldState, MaterialType
+from models import Application, Copy, Hold, Library, Loan, Patron, Record
+from policies.enums import ApplicationKind, ApplicationState, CopyStatus, HoldState, MaterialType
 from resolvers.catalogue.marc import RecordData
 
 
@@ -84,6 +84,34 @@ async def _waiting_for_a_loan(
                 pickup_library_id=pickup.id,
                 state=HoldState.WAITING,
                 placed_at=placed_at,
+            )
+        )
+
+
+async def desk_applications(db: AsyncSession, now: datetime) -> None:
+    """The applications queue (申請) a desk finds in the morning: 小林 七海's web password
+    application, filed with no address on file (AUTH-3), so its temporary password is handed
+    over at the counter, and 鈴木 次郎's web application to renew his expired card (APP-1)."""
+    patrons = {p.card_number: p for p in (await db.execute(select(Patron))).scalars()}
+    waiting = [  # card, kind, address the decision is mailed to, details, hours ago
+        ("1000000009", ApplicationKind.PASSWORD_ISSUE, None, None, 15),
+        ("1000000003", ApplicationKind.CARD_RENEWAL, "patron3@example.jp", "転居はありません。", 3),
+    ]
+    for card, kind, email, details, hours in waiting:
+        patron = patrons.get(card)
+        if patron is None:
+            continue
+        db.add(
+            Application(
+                kind=kind,
+                state=ApplicationState.PENDING,
+                name=patron.name,
+                birth_date=patron.birth_date,
+                email=email,  # AUTH-3: a password application keeps no address
+                card_number=patron.card_number,
+                details=details,
+                patron_id=patron.id,  # card number and birth date matched
+                created_at=now - timedelta(hours=hours),
             )
         )
 

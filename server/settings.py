@@ -22,7 +22,6 @@ from typing import Literal, TypeVar
 from pydantic import AwareDatetime, BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from policies.clock import Clock, OffsetClock, SystemClock
 from policies.config import (
     AccountPolicy,
     CategoryLimits,
@@ -185,9 +184,11 @@ class Settings(BaseSettings):
     # e.g. "10.0.0.5,10.1.0.0/24"). None by default: the peer's address is the client's.
     trusted_proxies: str = ""
     policy: PolicySettings = PolicySettings()
-    # Development only, refused in production: the API's and the workers' clocks start at
-    # this instant (ISO 8601 with a zone) and run on from there, e.g. to see the mail owed
-    # "on the next opening day" (MAIL-1) go out without waiting for that day.
+    # Development only, refused in production: the API, at start, sets the development clock
+    # (resolvers/staff/devclock.py: one offset in the database, which the workers' scans
+    # read too) to this instant (ISO 8601 with a zone), and it runs on from there, e.g. to
+    # see the mail owed "on the next opening day" (MAIL-1) go out without waiting for that
+    # day; `hondana demo` loads its loans as of it.
     dev_now: AwareDatetime | None = None
     # The front ends' operations by id (``hondana clients manifest``); production runs only these.
     trusted_documents: Path = Path(__file__).resolve().parents[1] / "clients" / "manifest.json"
@@ -222,10 +223,6 @@ class Settings(BaseSettings):
                 f"its own random value of {MIN_SECRET_BYTES}+ bytes (e.g. `openssl rand -hex "
                 "32`), the same on every API process (docs/deploy.md)"
             )
-
-    def clock(self) -> Clock:
-        """The clock the API and the workers read: the machine's, or from ``dev_now`` on."""
-        return OffsetClock(self.dev_now) if self.dev_now is not None else SystemClock()
 
     @property
     def secure_cookies(self) -> bool:

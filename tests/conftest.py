@@ -147,7 +147,18 @@ def factory(api: Api, clock: FixedClock) -> Factory:
     return Factory(api.app.state.services, clock)
 
 
+# Under pytest-xdist (`make test` runs `pytest -n`), tests that share an expensive
+# session fixture run on one worker, which builds it once: the loaded sample catalogue
+# (19,554 records per database kind) and the demo library the browser tests copy.
+SHARED_FIXTURES = {"catalogue_url": "catalogue", "demo_library": "browser"}
+
+
 def pytest_collection_modifyitems(items: list[Any]) -> None:
     for item in items:
-        if "database_url" in getattr(item, "fixturenames", ()):
+        fixtures = getattr(item, "fixturenames", ())
+        if "database_url" in fixtures:
             item.add_marker(pytest.mark.database)
+        for fixture, group in SHARED_FIXTURES.items():
+            if fixture in fixtures:
+                item.add_marker(pytest.mark.xdist_group(group))
+                break

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from models.db import create_engine, create_session_factory
-from policies.clock import Clock, library_today
+from policies.clock import library_today
 from policies.config import PolicyConfig
 from resolvers.staff.devclock import load_offset
 from server.settings import Settings, get_settings
@@ -32,7 +32,6 @@ class Runtime:
     pid: int
     settings: Settings
     policy: PolicyConfig
-    clock: Clock
     loop: asyncio.AbstractEventLoop
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
@@ -53,7 +52,6 @@ def runtime() -> Runtime:
             pid=os.getpid(),
             settings=settings,
             policy=settings.policy.to_policy(),
-            clock=settings.clock(),
             loop=loop,
             engine=engine,
             sessions=create_session_factory(engine),

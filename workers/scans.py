@@ -13,11 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from policies.config import PolicyConfig
 from resolvers.circulation.expiry import expire_ready_holds
-from resolvers.circulation.notices import (
-    queue_due_reminders,
-    queue_new_arrivals,
-    queue_overdue_notices,
-)
+from resolvers.circulation.new_arrivals import queue_new_arrivals
+from resolvers.circulation.notices import queue_due_reminders, queue_overdue_notices
 from resolvers.ebooks import ebooks
 from workers.app import app
 from workers.dispatch import dispatch_once

@@ -45,7 +45,7 @@ from policies.variants import VARIANT_KANJI  # noqa: E402
 from resolvers.accounts.sessions import TOUCH_AFTER, token_digest  # noqa: E402
 from resolvers.catalogue.postings import PostingReader, field_hits  # noqa: E402
 from resolvers.catalogue.search import CHECK_LIMIT, SearchRequest, clauses_of  # noqa: E402
-from resolvers.catalogue.search_index import VARIANT, title_lines  # noqa: E402
+from resolvers.catalogue.search_documents import VARIANT, title_lines  # noqa: E402
 from resolvers.catalogue.search_rank import RANK_LIMIT, Tier, _query_text, page  # noqa: E402
 from resolvers.circulation.loans import refusal_today  # noqa: E402
 from server.settings import Settings  # noqa: E402

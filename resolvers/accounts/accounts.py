@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import select
@@ -13,21 +12,16 @@ from models import Patron, StaffUser
 from models.db import lock_row
 from policies.accounts import (
     PASSWORD_MAX,
-    LoginThrottle,
     PasswordProblem,
     can_log_in,
     check_new_password,
-    check_not_locked,
 )
 from policies.enums import PasswordState
 from policies.errors import ErrorCode, RuleViolation
 from policies.text import has_nul
-from resolvers.accounts import sessions, throttle
+from resolvers.accounts import sessions, throttle, verification
 from resolvers.shared.context import Context, PatronViewer, StaffViewer
 
-# Anything longer is not a password we could have issued; refuse without hashing it, so a
-# megabyte "password" costs nothing.
-MAX_LOGIN_SECRET = 128
 MAX_LOGIN_ID = 50
 
 
@@ -39,102 +33,6 @@ class LoginResult:
     patron: Patron | None = None
     staff: StaffUser | None = None
     errors: list[RuleViolation] = field(default_factory=list)
-
-
-def _bad_credentials() -> RuleViolation:
-    return RuleViolation(ErrorCode.INVALID_CREDENTIALS, "AUTH-1")
-
-
-def _address_key(ctx: Context) -> str | None:
-    """The throttle key of the client address, if the request has one."""
-    return f"login-ip:{ctx.client_ip}" if ctx.client_ip else None
-
-
-def _lock_of(state: LoginThrottle, now: datetime) -> RuleViolation | None:
-    """The ``ACCOUNT_LOCKED`` refusal while ``state`` is locked, else ``None``."""
-    try:
-        check_not_locked(state, now)
-    except RuleViolation as locked:
-        return locked
-    return None
-
-
-def _as_rate_limited(locked: RuleViolation) -> RuleViolation:
-    """An address over its limit: ``RATE_LIMITED``, saying nothing about any card."""
-    return RuleViolation(ErrorCode.RATE_LIMITED, "AUTH-11", **locked.params)
-
-
-# Verifications one card's attempts may run at once in this process, next to the count in
-# the database (which bounds them across processes).
-_VERIFYING = throttle.KeyedLimiter()
-
-
-async def _admit(ctx: Context, key: str) -> datetime | RuleViolation:
-    """Count this attempt against the client address and the card *before* verifying it,
-    each in its own committed transaction (AUTH-11): however many arrive at once, in however
-    many processes, only the lockout's number are verified. ``RATE_LIMITED`` while the
-    address is over its limit (ten times the card's), ``ACCOUNT_LOCKED`` while the card is
-    locked; else the instant the attempt was counted at."""
-    now = ctx.services.clock.now()
-    policy = ctx.policy.accounts
-    if (address := _address_key(ctx)) is not None:
-        sessions, wide = ctx.services.sessions, throttle.address_policy(policy)
-        counted, state = await throttle.admit(sessions, address, now, wide)
-        if not counted and (over := _lock_of(state, now)) is not None:
-            refusal = _as_rate_limited(over)
-            ctx.advise_retry(refusal)
-            return refusal
-    counted, state = await throttle.admit(ctx.services.sessions, key, now, policy)
-    if not counted and (locked := _lock_of(state, now)) is not None:
-        ctx.advise_retry(locked)
-        return locked
-    return now
-
-
-async def verify_counted(
-    ctx: Context, key: str, stored: str | None, password: str, *, plausible: bool = True
-) -> RuleViolation | None:
-    """Verify ``password`` against ``stored`` as one counted attempt for ``key`` (a card or
-    staff user): ``None`` if it matched (the attempt is taken back), else the refusal:
-    ``ACCOUNT_LOCKED`` once the card is locked (with ``Retry-After``), ``RATE_LIMITED``,
-    or ``INVALID_CREDENTIALS``. An implausible input is counted but never hashed."""
-    matched = await _verify_any(ctx, key, (stored,), password, plausible=plausible)
-    return matched if isinstance(matched, RuleViolation) else None
-
-
-async def _verify_any(
-    ctx: Context,
-    key: str,
-    hashes: tuple[str | None, ...],
-    password: str,
-    *,
-    plausible: bool = True,
-) -> int | RuleViolation:
-    """:func:`verify_counted` against each of ``hashes`` in turn (the current password,
-    then a reset's waiting one): the index of the one that matched, or the refusal."""
-    admitted = await _admit(ctx, key)
-    if isinstance(admitted, RuleViolation):
-        return admitted
-    matched: int | None = None
-    if plausible and len(password) <= MAX_LOGIN_SECRET:
-        async with _VERIFYING.hold(throttle.db_key(key), ctx.policy.accounts.lockout_failures):
-            for index, stored in enumerate(hashes):
-                if await ctx.services.hasher.verify(stored, password):
-                    matched = index
-                    break
-    if matched is not None:
-        policy = ctx.policy.accounts
-        await throttle.forgive(ctx.services.sessions, key, admitted, policy)
-        if (address := _address_key(ctx)) is not None:
-            wide = throttle.address_policy(policy)
-            await throttle.forgive(ctx.services.sessions, address, admitted, wide)
-        return matched
-    async with ctx.services.sessions() as db:
-        state = await throttle.current(db, key)
-    if (locked := _lock_of(state, ctx.services.clock.now())) is not None:
-        ctx.advise_retry(locked)
-        return locked
-    return _bad_credentials()
 
 
 Account = TypeVar("Account", Patron, StaffUser)
@@ -164,7 +62,7 @@ async def _authenticate(
     if account is not None and usable(account):
         waiting = getattr(account, "pending_password_hash", None)
         hashes = (account.password_hash, waiting) if waiting else (account.password_hash,)
-    matched = await _verify_any(ctx, key, hashes, password, plausible=plausible)
+    matched = await verification.verify_any(ctx, key, hashes, password, plausible=plausible)
     if isinstance(matched, RuleViolation):
         return None, matched
     if isinstance(account, Patron):
@@ -221,7 +119,7 @@ async def login(ctx: Context, card_number: str, password: str) -> LoginResult:
         ctx, Patron, key, card_number, password, lambda p: can_log_in(p.password_state)
     )
     if error is not None or patron is None:
-        return LoginResult(errors=[error or _bad_credentials()])
+        return LoginResult(errors=[error or verification.bad_credentials()])
     return LoginResult(token=await _start_session(ctx, patron, key, password), patron=patron)
 
 
@@ -231,7 +129,7 @@ async def staff_login(ctx: Context, username: str, password: str) -> LoginResult
     key = f"staff:{username[:MAX_LOGIN_ID]}"
     staff, error = await _authenticate(ctx, StaffUser, key, username, password, lambda s: s.active)
     if error is not None or staff is None:
-        return LoginResult(errors=[error or _bad_credentials()])
+        return LoginResult(errors=[error or verification.bad_credentials()])
     return LoginResult(token=await _start_session(ctx, staff, key, password), staff=staff)
 
 
@@ -259,7 +157,7 @@ async def change_password(
         patron = await db.get(Patron, viewer.patron_id)
     if patron is None:
         return LoginResult(errors=[RuleViolation(ErrorCode.NOT_FOUND)])
-    refusal = await verify_counted(ctx, key, patron.password_hash, current_password)
+    refusal = await verification.verify_counted(ctx, key, patron.password_hash, current_password)
     if refusal is not None:
         if refusal.code is not ErrorCode.INVALID_CREDENTIALS:
             return LoginResult(errors=[refusal])  # locked, or the address over its limit

@@ -1,6 +1,8 @@
 """Web applications (APP-1): new registration, card re-issue, change of registered
 details, card renewal and card-number notice. The public submits; staff approve or reject;
-the applicant is told by mail through the outbox."""
+the applicant is told by mail through the outbox. A web password application with no
+address on file (AUTH-3) waits in the same queue; approving it issues the temporary
+password at the counter, and no mail goes (there is no address)."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from policies.errors import ErrorCode, RuleViolation
 from policies.preferences import normalize_email
 from policies.text import has_nul
 from resolvers.accounts import sessions
-from resolvers.accounts.password_issue import throttled
+from resolvers.accounts.password_issue import issue_on_application, throttled
 from resolvers.mail.outbox import queue_mail
 from resolvers.shared.context import Context, StaffViewer
 
@@ -43,7 +45,19 @@ class Submission:
     details: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A decided application, and the temporary password an approved password application
+    issued (AUTH-3), shown once to staff and stored nowhere."""
+
+    application: Application
+    temporary_password: str | None = None
+
+
 def _clean(sub: Submission, today: date) -> Submission:
+    if sub.kind is ApplicationKind.PASSWORD_ISSUE:
+        # AUTH-3: only the web password application files this, from what the card holds.
+        raise RuleViolation(ErrorCode.INVALID_INPUT, "AUTH-3", field="kind")
     name = " ".join(sub.name.split())
     if not name or len(name) > 100 or not name.isprintable():
         raise RuleViolation(ErrorCode.INVALID_INPUT, "APP-1", field="name")
@@ -190,20 +204,29 @@ async def decide(
     approve: bool,
     note: str | None,
     card_number: str | None,
-) -> Application:
+) -> Decision:
     """Approve or reject; approval does what was asked, and either way the applicant is
-    told by mail. ``card_number`` lets staff name the patron they identified (notice)."""
+    told by mail. ``card_number`` lets staff name the patron they identified (notice).
+    A password application (AUTH-3) acts on its own card only and mails nobody."""
     if note is not None and len(note) > MAX_DETAILS:
         raise RuleViolation(ErrorCode.INVALID_INPUT, field="note")
     now = ctx.services.clock.now()
+    password = None
     async with ctx.services.sessions() as db, db.begin():
         app = await _locked_pending(db, application_id)
-        result = await _carry_out(ctx, db, app, card_number) if approve else {}
+        by_mail = app.kind is not ApplicationKind.PASSWORD_ISSUE
+        result: dict[str, object] = {}
+        if approve and not by_mail:
+            password = await issue_on_application(ctx, db, app.patron_id)
+        elif approve:
+            result = await _carry_out(ctx, db, app, card_number)
         app.state = ApplicationState.APPROVED if approve else ApplicationState.REJECTED
         app.decided_at = now
         app.decided_by = staff.staff_id
         app.decision_note = note
         app.result = result or None
-        await _tell_applicant(db, app, result, now)
-    await ctx.services.nudge()
-    return app
+        if by_mail:
+            await _tell_applicant(db, app, result, now)
+    if by_mail:
+        await ctx.services.nudge()
+    return Decision(app, password)

@@ -1,6 +1,7 @@
-"""Issuing passwords: the web application (AUTH-3), the counter (AUTH-2, AUTH-4), the
-forgotten-password reset by card number + registered address (AUTH-8), and invalidation
-and leaving the city at the counter (AUTH-9). Every issue is a temporary password (AUTH-5).
+"""Issuing passwords: the web application (AUTH-3) and the staff application it becomes
+without an address on file, the counter (AUTH-2, AUTH-4), the forgotten-password reset by
+card number + registered address (AUTH-8), and invalidation and leaving the city at the
+counter (AUTH-9). Every issue is a temporary password (AUTH-5).
 
 The two anonymous web forms answer the same whatever the facts, do the same hashing work
 either way, and are throttled per card number and per client address, so they tell an
@@ -16,10 +17,10 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Patron
+from models import Application, Patron
 from models.db import lock_row
 from policies.accounts import check_not_locked, password_problem
-from policies.enums import ContactMethod, PasswordState
+from policies.enums import ApplicationKind, ApplicationState, ContactMethod, PasswordState
 from policies.errors import ErrorCode, RuleViolation
 from policies.preferences import normalize_email
 from policies.school import check_password_age, check_web_application_age
@@ -138,10 +139,10 @@ def _holds_address(patron: Patron, address: str | None) -> bool:
 async def apply_on_web(ctx: Context, card_number: str, birth_date: date, email: str) -> None:
     """AUTH-3: a card holder of middle-school age or older applies on the web with card
     number, birth date and an address; a temporary password is mailed only when that
-    address is one the library already holds for the card, and nothing is stored from the
-    application (a typed address is never written to the card). With no address on file
-    it is a matter for the counter, where staff issue the password (AUTH-2): the answer,
-    the same for everyone, says so. Younger applicants are told to come to the counter
+    address is one the library already holds for the card, and the typed address is never
+    stored. With no address on file at all the application becomes a staff application
+    (one open per card), and staff hand the password over at the counter. The answer, the
+    same for everyone, says both. Younger applicants are told to come to the counter
     (judged on the birth date they typed, so the answer reveals nothing about the card)."""
     card_number = card_number.strip()
     check_web_application_age(birth_date, ctx.today())
@@ -149,19 +150,81 @@ async def apply_on_web(ctx: Context, card_number: str, birth_date: date, email: 
     await throttled(ctx, "apply", card_number)
     async with ctx.services.sessions() as db, db.begin():
         patron = await _patron_by_card(db, card_number)
-        matched = (
-            patron is not None
+        applicant = (
+            patron
+            if patron is not None
             and patron.birth_date == birth_date
             and patron.password_state is PasswordState.NONE
-            and _holds_address(patron, address)
+            else None
         )
-        if matched and patron is not None:
-            await lock_row(db, Patron, patron.id)
-            await _issue(ctx, db, patron, by_mail=True)
+        mailed = applicant is not None and _holds_address(applicant, address)
+        if applicant is not None and mailed:
+            await lock_row(db, Patron, applicant.id)
+            await _issue(ctx, db, applicant, by_mail=True)
         else:
+            if applicant is not None and not _holds_any_address(applicant):
+                await _queue_for_staff(ctx, db, applicant)
+            # The same hashing work as an issue, so the answer's timing says nothing either.
             await ctx.services.hasher.hash(temporary_password("0", date(2000, 1, 1)))
-    if matched:
+    if mailed:
         await ctx.services.nudge()
+
+
+def _holds_any_address(patron: Patron) -> bool:
+    return bool((patron.email1 or "").strip() or (patron.email2 or "").strip())
+
+
+async def _queue_for_staff(ctx: Context, db: AsyncSession, patron: Patron) -> None:
+    """AUTH-3: record the web application for staff, unless the card already has an open
+    one (the patron row lock serialises repeats; a partial unique index backs it). Only
+    what the library holds is kept: the card, its name and birth date, never the typed
+    address."""
+    await lock_row(db, Patron, patron.id)
+    await db.refresh(patron)  # a counter issue or a new address may have come meanwhile
+    if patron.password_state is not PasswordState.NONE or _holds_any_address(patron):
+        return
+    open_one = await db.execute(
+        select(Application.id).where(
+            Application.patron_id == patron.id,
+            Application.kind == ApplicationKind.PASSWORD_ISSUE,
+            Application.state == ApplicationState.PENDING,
+        )
+    )
+    if open_one.first() is not None:
+        return
+    db.add(
+        Application(
+            kind=ApplicationKind.PASSWORD_ISSUE,
+            state=ApplicationState.PENDING,
+            name=patron.name,
+            birth_date=patron.birth_date,
+            email=None,
+            card_number=patron.card_number,
+            patron_id=patron.id,
+            created_at=ctx.services.clock.now(),
+        )
+    )
+
+
+async def issue_on_application(ctx: Context, db: AsyncSession, patron_id: int | None) -> str:
+    """AUTH-3: staff approve a web application that had no address on file: the temporary
+    password (AUTH-5) is issued at the counter, in the caller's transaction, and shown once
+    to staff, as :func:`issue_at_counter` does. Only a card still without a password gets
+    one: a password issued meanwhile, or one invalidated at the counter (AUTH-9), refuses."""
+    if patron_id is None:
+        raise RuleViolation(ErrorCode.NOT_FOUND, "AUTH-3", field="cardNumber")
+    await lock_row(db, Patron, patron_id)
+    patron = await db.get(Patron, patron_id, populate_existing=True)
+    if patron is None:
+        raise RuleViolation(ErrorCode.NOT_FOUND, "AUTH-3", field="cardNumber")
+    if patron.password_state is PasswordState.INVALIDATED:
+        raise RuleViolation(ErrorCode.PASSWORD_INVALIDATED, "AUTH-9")
+    if patron.password_state is not PasswordState.NONE:
+        raise RuleViolation(ErrorCode.PASSWORD_ALREADY_ISSUED, "AUTH-3")
+    check_password_age(patron.birth_date, ctx.today(), patron.guardian_consent)
+    password = await _issue(ctx, db, patron, by_mail=False)
+    privacy.record_act(db, ctx, "password_issued", patron.id)
+    return password
 
 
 @dataclass(frozen=True, slots=True)

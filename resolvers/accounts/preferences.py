@@ -10,7 +10,7 @@ from models.db import lock_row
 from policies.enums import ContactMethod
 from policies.errors import ErrorCode, RuleViolation
 from policies.preferences import check_contact, check_reminder_days, clean_terms, normalize_email
-from resolvers.accounts.accounts import verify_counted
+from resolvers.accounts.verification import verify_counted
 from resolvers.shared import privacy
 from resolvers.shared.context import Context, PatronViewer
 

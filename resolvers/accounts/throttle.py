@@ -83,6 +83,13 @@ async def record_failure(
     return (await admit(sessions, key, now, policy, unless_locked=False))[1]
 
 
+# One transaction per key at a time in this process at the key's throttle row: a storm
+# of attempts at one card waits here, in memory, instead of each holding a pooled
+# connection while it waits on the row lock (which starved every other request of the
+# pool). Across processes the row lock still orders them.
+_AT_ROW: KeyedLimiter
+
+
 async def admit(
     sessions: async_sessionmaker[AsyncSession],
     key: str,
@@ -98,7 +105,7 @@ async def admit(
     counted = False
     for _ in range(3):
         try:
-            async with sessions() as db, db.begin():
+            async with _AT_ROW.hold(key, 1), sessions() as db, db.begin():
                 row = await _locked_row(db, key)
                 before = LoginThrottle() if row is None else _state(row)
                 if unless_locked and locked_for(before, now) is not None:
@@ -126,7 +133,7 @@ async def forgive(
     """Take back one attempt counted at ``at``: it succeeded. A lock that attempt set
     (the count is below the limit without it) goes with it."""
     key = db_key(key)
-    async with sessions() as db, db.begin():
+    async with _AT_ROW.hold(key, 1), sessions() as db, db.begin():
         row = await _locked_row(db, key)
         if row is None:
             return
@@ -165,3 +172,6 @@ class KeyedLimiter:
                 del self._held[key]
             else:
                 self._held[key] = (semaphore, users - 1)
+
+
+_AT_ROW = KeyedLimiter()

@@ -23,7 +23,7 @@ from policies.folding import Term, query_terms
 from policies.isbn import isbn13
 from resolvers.catalogue import catalogue
 from resolvers.catalogue.postings import Clause, PostingReader, field_hits
-from resolvers.catalogue.search_index import ALL, FIELDS
+from resolvers.catalogue.search_documents import ALL, FIELDS
 from resolvers.catalogue.search_order import IN_MEMORY_SORT, order
 from resolvers.shared.context import Context
 

@@ -13,7 +13,7 @@ from sqlalchemy import select, tuple_
 from models import RecordSearch, SearchPosting
 from policies.enums import SearchSort
 from resolvers.catalogue.postings import Clause, PostingReader
-from resolvers.catalogue.search_index import ALL
+from resolvers.catalogue.search_documents import ALL
 from resolvers.catalogue.search_rank import page, relevance_tiers
 
 IN_MEMORY_SORT = 5_000  # results sorted after reading their keys; more walk the sort index

@@ -19,7 +19,7 @@ from models import Record, RecordSearch
 from policies.folding import words_joined
 from policies.variants import VARIANT_KANJI
 from resolvers.catalogue.postings import Clause, PostingReader, field_hits
-from resolvers.catalogue.search_index import VARIANT, title_lines
+from resolvers.catalogue.search_documents import VARIANT, title_lines
 
 RANK_LIMIT = 2_000  # titles read and compared to rank one search; past it, keys decide
 _CHUNK = 1000

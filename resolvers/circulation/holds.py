@@ -1,6 +1,6 @@
 """Holds as the patron sees them: the two-step placement from the basket (BASKET-2),
-the hold list with queue positions (HOLD-7, HOLD-10), and the changes a patron may make to
-a waiting hold (HOLD-6)."""
+and the hold list with queue positions (HOLD-7, HOLD-10); the changes a patron may make to
+a waiting hold (HOLD-6) are in :mod:`resolvers.circulation.hold_changes`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from collections import Counter
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,16 +21,12 @@ from policies.circulation import (
     HoldRequest,
     category,
     check_hold,
-    check_modifiable,
 )
 from policies.enums import CopyStatus, HoldState
 from policies.errors import ErrorCode, RuleViolation
-from resolvers.shared import privacy
 from resolvers.shared.context import Context, PatronViewer
 
 MAX_BATCH = 100
-MAX_PAUSE_DAYS = 365
-CLOSED_HOLD_STATES = (HoldState.COLLECTED, HoldState.CANCELLED, HoldState.EXPIRED)
 
 
 @dataclass(slots=True)
@@ -61,7 +56,7 @@ def check_batch(ids: Sequence[object], field_name: str) -> None:
         raise RuleViolation(ErrorCode.DUPLICATE_ID, field=field_name)
 
 
-async def _pickup(db: AsyncSession, library_id: int | None, patron: Patron) -> Library:
+async def pickup_library(db: AsyncSession, library_id: int | None, patron: Patron) -> Library:
     chosen = library_id if library_id is not None else patron.default_pickup_library_id
     library = await db.get(Library, chosen) if chosen is not None else None
     if library is None or not library.takes_holds:
@@ -89,7 +84,7 @@ async def _read_facts(
     loans, all from ``db``'s one transaction (under the patron's lock when placing)."""
     patron = await db.get(Patron, patron_id)
     assert patron is not None
-    pickup = await _pickup(db, pickup_id, patron)
+    pickup = await pickup_library(db, pickup_id, patron)
     entries = {
         e.id: e
         for e in (
@@ -264,47 +259,3 @@ async def active_holds(ctx: Context, viewer: PatronViewer) -> Sequence[Hold]:
             .order_by(Hold.placed_at, Hold.id)
         )
         return rows.scalars().all()
-
-
-async def _modify(ctx: Context, viewer: PatronViewer, hold_id: int, **values: object) -> Hold:
-    """Change the patron's own WAITING hold under a lock; another patron's hold is
-    ``NOT_FOUND`` (no leak), a hold past WAITING ``HOLD_NOT_MODIFIABLE`` (HOLD-6)."""
-    async with ctx.services.sessions() as db, db.begin():
-        # The patron before the hold, as check-out takes them: a cancellation settles
-        # (privacy.settle locks the patron) while a desk may be collecting this hold.
-        await lock_row(db, Patron, viewer.patron_id)
-        await lock_row(db, Hold, hold_id)
-        hold = await db.get(Hold, hold_id, populate_existing=True)
-        if hold is None or hold.patron_id != viewer.patron_id:
-            raise RuleViolation(ErrorCode.NOT_FOUND, field="holdId")
-        check_modifiable(hold.state)
-        for name, value in values.items():
-            setattr(hold, name, value)
-        if hold.state in CLOSED_HOLD_STATES:
-            await privacy.settle(db, viewer.patron_id, ctx.policy.service.timezone)
-    return hold
-
-
-async def cancel(ctx: Context, viewer: PatronViewer, hold_id: int) -> Hold:
-    """Cancel a WAITING hold (HOLD-6); later ones move up the queue."""
-    return await _modify(
-        ctx, viewer, hold_id, state=HoldState.CANCELLED, closed_at=ctx.services.clock.now()
-    )
-
-
-async def change_pickup(ctx: Context, viewer: PatronViewer, hold_id: int, library_id: int) -> Hold:
-    """Move a WAITING hold to another pickup library (HOLD-6)."""
-    async with ctx.services.sessions() as db:
-        patron = await db.get(Patron, viewer.patron_id)
-        assert patron is not None
-        library = await _pickup(db, library_id, patron)
-    return await _modify(ctx, viewer, hold_id, pickup_library_id=library.id)
-
-
-async def pause(ctx: Context, viewer: PatronViewer, hold_id: int, until: date | None) -> Hold:
-    """Pause a WAITING hold until ``until`` (it keeps its place and is skipped meanwhile),
-    or resume it with ``None``."""
-    today = ctx.today()
-    if until is not None and not today < until <= today + timedelta(days=MAX_PAUSE_DAYS):
-        raise RuleViolation(ErrorCode.INVALID_INPUT, field="until", max_days=MAX_PAUSE_DAYS)
-    return await _modify(ctx, viewer, hold_id, paused_until=until)

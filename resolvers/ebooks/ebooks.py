@@ -4,10 +4,7 @@ short-lived signed link: the API hands out reading access, never files."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -29,7 +26,6 @@ from resolvers.mail.outbox import queue_mail
 from resolvers.shared import privacy
 from resolvers.shared.context import Context, PatronViewer
 
-LINK_MINUTES = 10
 ACTIVE_HOLDS = (EbookHoldState.WAITING, EbookHoldState.READY)
 
 
@@ -271,44 +267,3 @@ async def holds(ctx: Context, viewer: PatronViewer) -> Sequence[EbookHold]:
             .order_by(EbookHold.placed_at, EbookHold.id)
         )
         return rows.scalars().all()
-
-
-def _signature(key: bytes, loan_id: int, expires: int) -> str:
-    return hmac.new(key, f"ebook:{loan_id}:{expires}".encode(), hashlib.sha256).hexdigest()[:32]
-
-
-@dataclass(frozen=True, slots=True)
-class ReadingLink:
-    """Where the reader opens, and until when (EBOOK-5)."""
-
-    url: str
-    expires_at: datetime
-
-
-async def reading_link(ctx: Context, viewer: PatronViewer, loan_id: int) -> ReadingLink:
-    """A link to read a borrowed e-book for the next 10 minutes; never a file."""
-    now = ctx.services.clock.now()
-    async with ctx.services.sessions() as db:
-        loan = await db.get(EbookLoan, loan_id)
-    if loan is None or loan.patron_id != viewer.patron_id or loan.returned_at is not None:
-        raise RuleViolation(ErrorCode.NOT_FOUND, field="loanId")
-    expires = int((now + timedelta(minutes=LINK_MINUTES)).timestamp())
-    sig = _signature(ctx.services.secret_key, loan.id, expires)
-    return ReadingLink(
-        url=f"/ebooks/read/{loan.id}?expires={expires}&sig={sig}",
-        expires_at=datetime.fromtimestamp(expires, tz=now.tzinfo),
-    )
-
-
-def link_is_valid(key: bytes, loan_id: int, expires: int, sig: str, now: datetime) -> bool:
-    """Whether a reading link is genuine and current (the reader endpoint asks)."""
-    return hmac.compare_digest(_signature(key, loan_id, expires), sig) and now.timestamp() < expires
-
-
-async def loan_is_open(sessions: async_sessionmaker[AsyncSession], loan_id: int) -> bool:
-    """Whether the loan a reading link was signed for is still out: returning the book
-    (or the sweep's automatic return) ends every link to it at once, not ten minutes on.
-    Asked only after the signature is verified, so ``loan_id`` is one we issued."""
-    async with sessions() as db:
-        loan = await db.get(EbookLoan, loan_id)
-    return loan is not None and loan.returned_at is None

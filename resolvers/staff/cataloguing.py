@@ -13,7 +13,7 @@ from policies.enums import MaterialType
 from policies.errors import ErrorCode, RuleViolation
 from policies.isbn import isbn13
 from policies.text import has_control
-from resolvers.catalogue import search_index
+from resolvers.catalogue import search_documents, search_index
 from resolvers.ebooks import ebooks
 from resolvers.shared.context import Context
 
@@ -96,7 +96,7 @@ async def update_record(ctx: Context, record_id: int, changes: RecordChanges) ->
             raise RuleViolation(ErrorCode.NOT_FOUND, field="id")
         for name, value in values.items():
             setattr(record, name, value)
-        search_index.refresh_readings(record)
+        search_documents.refresh_readings(record)
         record.updated_at = ctx.services.clock.now()
         await db.flush()
         await search_index.sync(db, [record_id])

@@ -21,11 +21,8 @@ from policies.clock import ShiftedClock, library_today
 from policies.config import PolicyConfig
 from policies.errors import ErrorCode, RuleViolation
 from resolvers.circulation.expiry import expire_ready_holds
-from resolvers.circulation.notices import (
-    queue_due_reminders,
-    queue_new_arrivals,
-    queue_overdue_notices,
-)
+from resolvers.circulation.new_arrivals import queue_new_arrivals
+from resolvers.circulation.notices import queue_due_reminders, queue_overdue_notices
 from resolvers.ebooks import ebooks
 from resolvers.shared.context import Context
 

@@ -1,4 +1,5 @@
-"""Web applications (APP-1) and the staff queue that decides them."""
+"""Web applications (APP-1), the web password applications handed to staff (AUTH-3), and
+the staff queue that decides them."""
 
 from __future__ import annotations
 
@@ -18,7 +19,11 @@ from schema.shared import ids
 from schema.shared.errors import UserError, user_errors
 from schema.shared.permissions import StaffOnly, guard
 
-ApplicationKind = strawberry.enum(enums.ApplicationKind, description="What is applied for.")
+ApplicationKind = strawberry.enum(
+    enums.ApplicationKind,
+    description="What is applied for. `PASSWORD_ISSUE`: a web password application with no "
+    "address on file (AUTH-3), handed over at the counter; `submitApplication` refuses it.",
+)
 ApplicationState = strawberry.enum(
     enums.ApplicationState, description="PENDING, APPROVED, REJECTED."
 )
@@ -63,8 +68,11 @@ class Application:
     def birth_date(self) -> date:
         return self.row.birth_date
 
-    @strawberry.field(description="Where the result is mailed.")
-    def email(self) -> str:
+    @strawberry.field(
+        description="Where the result is mailed; null for `PASSWORD_ISSUE` (AUTH-3), which "
+        "keeps no address and is answered at the counter."
+    )
+    def email(self) -> str | None:
         return self.row.email
 
     @strawberry.field(description="The card number given, if any.")
@@ -99,8 +107,16 @@ class SubmitApplicationPayload:
 @strawberry.type(description="The result of `decideApplication`.")
 class DecideApplicationPayload:
     application: Application | None = strawberry.field(description="The decided application.")
+    temporary_password: str | None = strawberry.field(
+        default=None,
+        description="An approved `PASSWORD_ISSUE` (AUTH-3): the temporary password, shown "
+        "once, to hand to the patron at the counter; it must be changed at first login "
+        "(AUTH-5). Null otherwise.",
+    )
     errors: list[UserError] = strawberry.field(
-        description="`NOT_FOUND` (application, or the patron to act on), `ALREADY_DECIDED`."
+        description="`NOT_FOUND` (application, or the patron to act on), `ALREADY_DECIDED`; "
+        "approving a `PASSWORD_ISSUE`: `PASSWORD_ALREADY_ISSUED`, `PASSWORD_INVALIDATED` "
+        "(AUTH-9), `TOO_YOUNG`, `GUARDIAN_CONSENT_REQUIRED` (AUTH-2)."
     )
 
 
@@ -120,7 +136,7 @@ class ApplicationMutations:
     @strawberry.mutation(
         description="Apply on the web (APP-1): new registration, card re-issue, change of "
         "registered details, card renewal or card-number notice. Staff decide; the result "
-        "comes by mail."
+        "comes by mail. (`PASSWORD_ISSUE` is refused: `applyForPassword` files it.)"
     )
     async def submit_application(
         self,
@@ -145,7 +161,9 @@ class ApplicationMutations:
 
     @strawberry.mutation(
         description="Staff: approve (doing what was asked) or reject an application; the "
-        "applicant is told by mail. `cardNumber` names the patron staff identified.",
+        "applicant is told by mail. `cardNumber` names the patron staff identified. "
+        "Approving a `PASSWORD_ISSUE` (AUTH-3) issues its card's temporary password at the "
+        "counter (`temporaryPassword`); it mails nobody.",
         extensions=DESK,
     )
     async def decide_application(
@@ -159,10 +177,10 @@ class ApplicationMutations:
         viewer = info.context.viewer
         assert isinstance(viewer, StaffViewer)
         try:
-            row = await applications.decide(
+            decision = await applications.decide(
                 info.context,
                 viewer,
-                ids.decode("Application", application_id) or 0,
+                ids.pk("Application", application_id),
                 approve=approve,
                 note=note,
                 card_number=card_number,
@@ -171,4 +189,8 @@ class ApplicationMutations:
             return DecideApplicationPayload(
                 application=None, errors=user_errors([no], info.context.locale)
             )
-        return DecideApplicationPayload(application=Application(row=row), errors=[])
+        return DecideApplicationPayload(
+            application=Application(row=decision.application),
+            temporary_password=decision.temporary_password,
+            errors=[],
+        )

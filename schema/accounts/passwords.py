@@ -19,7 +19,8 @@ from schema.shared.permissions import StaffOnly, guard
 PATRON_DESK = guard(StaffOnly(Role.PATRONS))
 # The same words whether or not the details matched (no account enumeration); each names
 # the details that are compared: the address for a reset (AUTH-8), the birth date for a
-# first application (AUTH-3).
+# first application (AUTH-3), whose answer also covers a card with no address on file
+# (a staff application: the password is handed over at the counter).
 RESET_ANSWER = (
     "受け付けました。利用者番号とメールアドレスが登録内容と一致した場合、仮パスワードを"
     "メールでお送りします。メールアドレスを登録していない方は、図書館の窓口でお手続きください。",
@@ -27,12 +28,15 @@ RESET_ANSWER = (
     "is on its way by mail. Without a registered address, please ask at the counter.",
 )
 APPLICATION_ANSWER = (
-    "受け付けました。利用者番号と生年月日が登録内容と一致した場合、仮パスワードを"
-    "メールでお送りします。届かない場合は、利用カードと本人確認ができるものをお持ちのうえ、"
-    "図書館の窓口でお申し込みください。",
+    "受け付けました。利用者番号と生年月日が登録内容と一致した場合、登録いただいている"
+    "メールアドレスに仮パスワードをお送りします。メールアドレスを登録していない方には、図書館の"
+    "窓口で仮パスワードをお渡しします。利用カードと本人確認ができるもの(運転免許証、"
+    "健康保険資格確認証、学生証など)をお持ちのうえ、窓口へお越しください。メールが届かない"
+    "場合も、窓口でお申し込みいただけます。",
     "Received. If the card number and the birth date match our records, a temporary "
-    "password is on its way by mail. If none arrives, please apply at the counter with "
-    "your card and proof of identity.",
+    "password is on its way to the address we hold for you. Without an address on file, the "
+    "temporary password is handed over at the library counter: please come with your card "
+    "and proof of identity. If no mail arrives, you can also apply at the counter.",
 )
 
 
@@ -97,7 +101,8 @@ class PasswordMutations:
         description="Apply on the web for a first password (AUTH-3, middle-school age and "
         "older): card number, birth date and an e-mail address the library already holds for "
         "the card; the temporary password is mailed only to such an address, and the typed "
-        "address is never stored. Without an address on file the password is issued at the "
+        "address is never stored. Without an address on file the application goes to staff "
+        "(`applications`, kind `PASSWORD_ISSUE`) and the password is handed over at the "
         "counter. The answer is the same whether or not anything matched."
     )
     async def apply_for_password(

@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from policies.enums import MaterialType as MaterialTypeValue
 from policies.enums import SearchSort as SearchSortValue
-from policies.errors import ErrorCode, RuleViolation
+from policies.errors import RuleViolation
 from resolvers.catalogue import search as search_resolvers
 from resolvers.catalogue.search_help import search_help
 from resolvers.shared.context import Context
@@ -145,9 +145,8 @@ def _filters(
         return search_resolvers.SearchFilters()
     library_id = None
     if given.library_id is not None:
-        library_id = ids.decode("Library", given.library_id)
-        if library_id is None:
-            raise HondanaError(ErrorCode.NOT_FOUND, info.context.locale, field="libraryId")
+        # A filter, not a lookup: an id that names no library matches no copy.
+        library_id = ids.pk("Library", given.library_id)
     types: tuple[MaterialTypeValue, ...] = tuple(given.material_types or ())
     return search_resolvers.SearchFilters(
         material_types=types,

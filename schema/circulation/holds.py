@@ -14,7 +14,7 @@ from policies.enums import HoldState as HoldStateValue
 from policies.enums import StaffRole as Role
 from policies.errors import ErrorCode as Code
 from policies.errors import RuleViolation
-from resolvers.circulation import basket, holds
+from resolvers.circulation import basket, hold_changes, holds
 from resolvers.circulation.holds import HoldOutcome, Placement
 from resolvers.shared import privacy
 from resolvers.shared.context import Context
@@ -275,7 +275,7 @@ async def _place(
 ) -> HoldPlacementPayload:
     pickup = None
     if pickup_library_id is not None:
-        pickup = ids.decode("Library", pickup_library_id) or 0  # 0 → INVALID_PICKUP_LIBRARY
+        pickup = ids.pk("Library", pickup_library_id)  # 0 → INVALID_PICKUP_LIBRARY
     placement = await holds.place(
         info.context,
         patron_viewer(info),
@@ -336,8 +336,8 @@ class HoldMutations:
 
     @strawberry.mutation(description="Cancel a WAITING hold (HOLD-6).", extensions=PATRON)
     async def cancel_hold(self, info: Info[Context, Any], hold_id: strawberry.ID) -> HoldPayload:
-        pk = ids.decode("Hold", hold_id) or 0
-        return await _hold_change(info, holds.cancel(info.context, patron_viewer(info), pk))
+        pk = ids.pk("Hold", hold_id)
+        return await _hold_change(info, hold_changes.cancel(info.context, patron_viewer(info), pk))
 
     @strawberry.mutation(
         description="Move a WAITING hold to another pickup library (HOLD-6).", extensions=PATRON
@@ -345,10 +345,10 @@ class HoldMutations:
     async def change_hold_pickup(
         self, info: Info[Context, Any], hold_id: strawberry.ID, pickup_library_id: strawberry.ID
     ) -> HoldPayload:
-        pk = ids.decode("Hold", hold_id) or 0
-        lib = ids.decode("Library", pickup_library_id) or 0
+        pk = ids.pk("Hold", hold_id)
+        lib = ids.pk("Library", pickup_library_id)
         return await _hold_change(
-            info, holds.change_pickup(info.context, patron_viewer(info), pk, lib)
+            info, hold_changes.change_pickup(info.context, patron_viewer(info), pk, lib)
         )
 
     @strawberry.mutation(
@@ -359,5 +359,7 @@ class HoldMutations:
     async def pause_hold(
         self, info: Info[Context, Any], hold_id: strawberry.ID, until: date | None = None
     ) -> HoldPayload:
-        pk = ids.decode("Hold", hold_id) or 0
-        return await _hold_change(info, holds.pause(info.context, patron_viewer(info), pk, until))
+        pk = ids.pk("Hold", hold_id)
+        return await _hold_change(
+            info, hold_changes.pause(info.context, patron_viewer(info), pk, until)
+        )

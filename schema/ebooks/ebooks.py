@@ -13,7 +13,7 @@ from models import EbookHold as HoldRow
 from models import EbookLoan as LoanRow
 from policies import enums
 from policies.errors import RuleViolation
-from resolvers.ebooks import ebooks
+from resolvers.ebooks import ebooks, reading
 from resolvers.shared.context import Context
 from schema.catalogue.catalogue import Record
 from schema.circulation.holds import PATRON
@@ -99,10 +99,6 @@ async def _act(info: Info[Context, Any], action: Awaitable[T], make: Any) -> Ebo
     return payload
 
 
-def _pk(type_name: str, value: strawberry.ID) -> int:
-    return ids.decode(type_name, value) or 0
-
-
 @strawberry.type
 class EbookQueries:
     @strawberry.field(description="The patron's e-books on loan.", extensions=PATRON)
@@ -120,7 +116,7 @@ class EbookMutations:
     async def borrow_ebook(
         self, info: Info[Context, Any], record_id: strawberry.ID
     ) -> EbookPayload:
-        action = ebooks.borrow(info.context, patron_viewer(info), _pk("Record", record_id))
+        action = ebooks.borrow(info.context, patron_viewer(info), ids.pk("Record", record_id))
         return await _act(
             info,
             action,
@@ -129,7 +125,7 @@ class EbookMutations:
 
     @strawberry.mutation(description="Return an e-book early.", extensions=PATRON)
     async def return_ebook(self, info: Info[Context, Any], loan_id: strawberry.ID) -> EbookPayload:
-        action = ebooks.give_back(info.context, patron_viewer(info), _pk("EbookLoan", loan_id))
+        action = ebooks.give_back(info.context, patron_viewer(info), ids.pk("EbookLoan", loan_id))
         return await _act(
             info,
             action,
@@ -142,7 +138,7 @@ class EbookMutations:
     async def place_ebook_hold(
         self, info: Info[Context, Any], record_id: strawberry.ID
     ) -> EbookPayload:
-        action = ebooks.place_hold(info.context, patron_viewer(info), _pk("Record", record_id))
+        action = ebooks.place_hold(info.context, patron_viewer(info), ids.pk("Record", record_id))
         return await _act(
             info,
             action,
@@ -153,7 +149,7 @@ class EbookMutations:
     async def cancel_ebook_hold(
         self, info: Info[Context, Any], hold_id: strawberry.ID
     ) -> EbookPayload:
-        action = ebooks.cancel_hold(info.context, patron_viewer(info), _pk("EbookHold", hold_id))
+        action = ebooks.cancel_hold(info.context, patron_viewer(info), ids.pk("EbookHold", hold_id))
         return await _act(
             info,
             action,
@@ -167,7 +163,9 @@ class EbookMutations:
     async def ebook_reading_link(
         self, info: Info[Context, Any], loan_id: strawberry.ID
     ) -> EbookPayload:
-        action = ebooks.reading_link(info.context, patron_viewer(info), _pk("EbookLoan", loan_id))
+        action = reading.reading_link(
+            info.context, patron_viewer(info), ids.pk("EbookLoan", loan_id)
+        )
         return await _act(
             info,
             action,

@@ -20,6 +20,14 @@ def encode(type_name: str, pk: int) -> strawberry.ID:
     return strawberry.ID(base64.urlsafe_b64encode(raw).decode().rstrip("="))
 
 
+def pk(type_name: str, global_id: str) -> int:
+    """The primary key ``global_id`` names, or 0 (never a row) when it names no
+    ``type_name``: the caller's own lookup then answers exactly as for a missing row, so a
+    malformed id, an id of another kind and a deleted row get one answer (the convention in
+    docs/architecture.md)."""
+    return decode(type_name, global_id) or 0
+
+
 def decode(type_name: str, global_id: str) -> int | None:
     """The primary key inside ``global_id`` if it names a ``type_name``, else ``None``.
 

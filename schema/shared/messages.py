@@ -142,6 +142,15 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "This card code was already used. Show a fresh code in the app.",
     ),
     C.ALREADY_DECIDED: ("この申請はすでに処理済みです。", "This application was already decided."),
+    C.PASSWORD_ALREADY_ISSUED: (
+        "この利用カードにはすでにパスワードが発行されているため、この申請は承認できません。",
+        "This card already has a password, so the application cannot be approved.",
+    ),
+    C.PASSWORD_INVALIDATED: (
+        "この利用カードのパスワードは窓口で無効にされているため、この申請は承認できません。",
+        "This card's password was invalidated at the counter, so the application cannot be "
+        "approved.",
+    ),
     C.EBOOK_LOAN_LIMIT: (
         "電子書籍の貸出は1人3点までです。お借りの電子書籍を返却してからお借りください。",
         "You can borrow at most 3 e-books; return one first.",

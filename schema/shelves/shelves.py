@@ -81,10 +81,6 @@ async def _shelf(info: Info[Context, Any], action: Awaitable[ShelfRow]) -> Books
     return BookshelfPayload(bookshelf=Bookshelf(row=row), errors=[])
 
 
-def _pk(type_name: str, value: strawberry.ID) -> int:
-    return ids.decode(type_name, value) or 0  # 0 is never an id: NOT_FOUND
-
-
 @strawberry.type
 class ShelfQueries:
     @strawberry.field(description="The patron's bookshelves, oldest first.", extensions=PATRON)
@@ -102,7 +98,7 @@ class ShelfMutations:
     async def rename_bookshelf(
         self, info: Info[Context, Any], bookshelf_id: strawberry.ID, name: str
     ) -> BookshelfPayload:
-        pk = _pk("Bookshelf", bookshelf_id)
+        pk = ids.pk("Bookshelf", bookshelf_id)
         return await _shelf(info, shelves.rename(info.context, patron_viewer(info), pk, name))
 
     @strawberry.mutation(description="Delete a bookshelf and its titles.", extensions=PATRON)
@@ -111,7 +107,7 @@ class ShelfMutations:
     ) -> BookshelfRemovalPayload:
         try:
             await shelves.remove_shelf(
-                info.context, patron_viewer(info), _pk("Bookshelf", bookshelf_id)
+                info.context, patron_viewer(info), ids.pk("Bookshelf", bookshelf_id)
             )
         except RuleViolation as no:
             return BookshelfRemovalPayload(removed=0, errors=user_errors([no], info.context.locale))
@@ -134,7 +130,7 @@ class ShelfMutations:
             shelves.add(
                 info.context,
                 patron_viewer(info),
-                _pk("Bookshelf", bookshelf_id),
+                ids.pk("Bookshelf", bookshelf_id),
                 decode_many("Record", record_ids or []),
                 decode_many("BasketEntry", basket_entry_ids or []),
             ),
@@ -168,6 +164,6 @@ class ShelfMutations:
                 info.context,
                 patron_viewer(info),
                 decode_many("BookshelfEntry", entry_ids),
-                _pk("Bookshelf", to_bookshelf_id),
+                ids.pk("Bookshelf", to_bookshelf_id),
             ),
         )

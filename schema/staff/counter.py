@@ -175,7 +175,7 @@ class CounterMutations:
             if patron is None:
                 raise RuleViolation(Code.NOT_FOUND, field="cardNumber")
             result = await counter.check_out(
-                info.context, patron.id, barcode, _library_id(info, library_id), reason
+                info.context, patron.id, barcode, ids.pk("Library", library_id), reason
             )
         except RuleViolation as no:
             return CheckOutPayload(loan=None, collected_hold=None, errors=user_errors([no], locale))
@@ -197,7 +197,7 @@ class CounterMutations:
         self, info: Info[Context, Any], barcode: str, library_id: strawberry.ID
     ) -> CopyMovePayload:
         return await _move(
-            info, counter.check_in(info.context, barcode, _library_id(info, library_id))
+            info, counter.check_in(info.context, barcode, ids.pk("Library", library_id))
         )
 
     @strawberry.mutation(
@@ -216,7 +216,7 @@ class CounterMutations:
         self, info: Info[Context, Any], barcode: str, library_id: strawberry.ID
     ) -> CopyMovePayload:
         return await _move(
-            info, counter.receive_transit(info.context, barcode, _library_id(info, library_id))
+            info, counter.receive_transit(info.context, barcode, ids.pk("Library", library_id))
         )
 
     @strawberry.mutation(
@@ -229,9 +229,11 @@ class CounterMutations:
         info: Info[Context, Any],
         library_id: strawberry.ID,
         day: date,
-        open: bool | None,
+        open: bool | None = strawberry.UNSET,
         note: str | None = None,
     ) -> Library:
+        if open is strawberry.UNSET:  # null drops the exception; leaving it out is a mistake
+            raise HondanaError(Code.INVALID_INPUT, info.context.locale, field="open")
         try:
             row = await calendar_days.set_day(
                 info.context, _library_id(info, library_id), day, open, note

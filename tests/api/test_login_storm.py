@@ -139,3 +139,31 @@ async def test_sixty_parallel_logins_over_two_hondana_serve_processes(
             retry = await attempt(one, "yomu2468")
     codes = [a["errors"][0]["code"] for a in answers]
     await _check(codes, right, 0, retry)
+
+
+async def test_a_storm_on_one_card_holds_one_connection_at_its_row_lock(
+    api: Api, factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # AUTH-11: attempts at one card queue in memory for their turn at the card's throttle
+    # row, one at a time per process, instead of each holding a pooled connection while it
+    # waits on the row lock: sixty parallel logins at one card leave the pool to everyone
+    # else (they used to exhaust it on a loaded machine: "database unavailable").
+    from resolvers.accounts import throttle
+
+    patron = await factory.patron("yomu2468")
+    inside: dict[str, int] = {}
+    most: dict[str, int] = {}
+    real = throttle._locked_row
+
+    async def counted(db: Any, key: str) -> Any:
+        inside[key] = inside.get(key, 0) + 1
+        most[key] = max(most.get(key, 0), inside[key])
+        try:
+            return await real(db, key)
+        finally:
+            inside[key] -= 1
+
+    monkeypatch.setattr(throttle, "_locked_row", counted)
+    codes, _ = await _storm([api], LOGIN, "login", patron.card_number, "yomu2468")
+    assert set(codes) <= {"INVALID_CREDENTIALS", "ACCOUNT_LOCKED", "RATE_LIMITED"}
+    assert most and set(most.values()) == {1}, most  # the card's row and the address's

@@ -206,3 +206,148 @@ def test_a_transit_received_at_the_wrong_library_is_refused(page: Any) -> None:
     _scan(page, "receive", barcode)
     expect(page.locator(".scan-result").first).to_contain_text("予約棚")
     expect(page.locator("#slip-title")).to_have_text("予約票")
+
+
+def _staff_api(server: str, operation: str, variables: dict[str, Any]) -> dict[str, Any]:
+    """One staff-dashboard operation sent by the demo's admin through the API (as another
+    clerk's desk would), by its trusted document's text."""
+    import httpx
+
+    docs = Path(__file__).resolve().parents[2] / "clients" / "staff-dashboard"
+    with httpx.Client(base_url=server, headers={"X-Hondana-Client": "staff-dashboard"}) as api:
+        for name, values in (
+            ("StaffLogin", {"username": "admin", "password": "admin2026x"}),
+            (operation, variables),
+        ):
+            text = (docs / f"{name}.graphql").read_text(encoding="utf-8")
+            answer = api.post("/graphql", json={"query": text, "variables": values})
+            answer.raise_for_status()
+    data: dict[str, Any] = answer.json()["data"]
+    return data
+
+
+def test_a_web_password_application_is_handed_over_at_the_desk(page: Any, server: str) -> None:
+    # AUTH-3: the demo's web password application from a card with no address on file waits
+    # in 申請; approving it shows the temporary password once, with what to check before
+    # handing it over; AUTH-5: the patron logs in with it and must change it first. APP-1:
+    # every kind has the guide's name, e-mail only where the application has one, a
+    # rejection needs a note, and the API's refusals are shown in Japanese.
+    from playwright.sync_api import expect
+
+    page.click("nav [data-view=applications]")
+    expect(page.locator("#applications-heading")).to_be_focused()
+    rows = page.locator("#applications-table tbody tr")
+    password_row = rows.filter(has_text="1000000009")
+    expect(password_row).to_contain_text("パスワード新規発行")
+    expect(password_row).to_contain_text("小林 七海")
+    expect(password_row).to_contain_text("1985-04-02")
+    expect(password_row.locator("td.email")).to_have_text("—")
+    renewal_row = rows.filter(has_text="1000000003")
+    expect(renewal_row).to_contain_text("有効期限の更新")
+    expect(renewal_row.locator("td.email")).to_have_text("patron3@example.jp")
+    assert "NEW_REGISTRATION" not in page.locator("#applications-view").inner_text()
+    _no_violations(page)
+
+    # APP-1: rejecting needs a note; another clerk decides the renewal meanwhile, and the
+    # API's refusal comes back in Japanese.
+    renewal_row.locator("button.reject").click()
+    expect(page.locator("#message")).to_contain_text("却下の理由を入力してください")
+    queue = _staff_api(server, "ApplicationsQueue", {"state": "PENDING"})["applications"]
+    renewal = next(a for a in queue if a["kind"] == "CARD_RENEWAL")
+    decided = _staff_api(
+        server,
+        "DecideApplication",
+        {"applicationId": renewal["id"], "approve": False, "note": "重複"},
+    )
+    assert decided["decideApplication"]["errors"] == []
+    renewal_row.locator("input.note").fill("本人確認できず")
+    renewal_row.locator("button.reject").click()
+    expect(page.locator("#message")).to_contain_text("この申請はすでに処理済みです。")
+    expect(rows.filter(has_text="1000000003")).to_have_count(0)  # the queue is read again
+
+    # Keyboard: the approve button is reached and pressed without a mouse.
+    password_row.locator("button.approve").focus()
+    page.keyboard.press("Enter")
+    issued = page.locator("#issued-password")
+    expect(issued).to_be_visible()
+    expect(issued).to_be_focused()
+    expect(issued).to_contain_text("小林 七海")
+    expect(issued).to_contain_text("利用カードと本人確認書類")
+    expect(issued).to_contain_text("初めてログインしたときに")
+    temporary = page.locator("#issued-password-value").inner_text().strip()
+    assert len(temporary) >= 6
+    assert temporary not in page.locator("#message").inner_text()
+    expect(rows.filter(has_text="1000000009")).to_have_count(0)
+    _no_violations(page)
+    page.keyboard.press("Tab")
+    expect(page.locator("#dismiss-password")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(issued).to_be_hidden()
+    assert temporary not in page.content()  # shown once: gone from the page
+    page.click("nav [data-view=counter]")
+    page.click("nav [data-view=applications]")
+    expect(issued).to_be_hidden()
+    assert temporary not in page.content()
+
+    # AUTH-5: the patron logs in on the OPAC with it and is sent to change it.
+    opac = page.context.browser.new_context(base_url=server, locale="ja-JP").new_page()
+    opac.goto("/login")
+    opac.fill("#card-number", "1000000009")
+    opac.fill("#password", temporary)
+    opac.click("#login-button")
+    expect(opac.locator("main h1")).to_have_text("パスワード変更")
+    expect(opac.locator("#forced-change")).to_be_visible()
+    opac.context.close()
+
+
+def test_the_applications_view_needs_the_patrons_role(page: Any) -> None:
+    # STAFF-1: `applications` needs PATRONS (or ADMIN); a counter-only clerk is not offered
+    # 申請, and the desk chief, who has it, is.
+    from playwright.sync_api import expect
+
+    expect(page.locator("nav [data-view=applications]")).to_be_visible()
+    page.click("#logout")
+    page.fill("#username", "counter")
+    page.fill("#password", "counter2026")
+    page.click("#login-button")
+    expect(page.locator("#who")).to_contain_text("窓口 太郎")
+    expect(page.locator("nav [data-view=counter]")).to_be_visible()
+    expect(page.locator("nav [data-view=applications]")).to_be_hidden()
+
+
+def test_a_temporary_password_is_forgotten_when_the_clerk_moves_on(page: Any, server: str) -> None:
+    # AUTH-3 end to end: a card registered at the desk with no e-mail address; its holder
+    # applies for a password on the OPAC; the clerk approves it in 申請 and goes to another
+    # view without dismissing: the password is gone from the page, never to be shown again.
+    from playwright.sync_api import expect
+
+    page.click("nav [data-view=register]")
+    form = page.locator("#register-form")
+    form.locator("[name=name]").fill("窓口 申込子")
+    form.locator("[name=birthDate]").fill("1990-01-10")
+    form.locator("[name=phone]").fill("072-620-1701")
+    page.click("#register-button")
+    expect(page.locator("#registered-card")).to_contain_text("利用者番号")
+    card = page.locator("#registered-card").inner_text().split("利用者番号 ")[1].split()[0]
+
+    opac = page.context.browser.new_context(base_url=server, locale="ja-JP").new_page()
+    opac.goto("/password/apply")
+    opac.fill("#apply-card", card)
+    opac.fill("#apply-birth", "1990-01-10")
+    opac.fill("#apply-email", "moushikomi@example.jp")
+    opac.click("#apply-password-form button[type=submit]")
+    expect(opac.locator("#apply-password-form .message")).to_be_visible()
+    opac.context.close()
+
+    page.click("nav [data-view=applications]")
+    mine = page.locator("#applications-table tbody tr").filter(has_text=card)
+    expect(mine).to_contain_text("パスワード新規発行")
+    expect(mine.locator("td.email")).to_have_text("—")  # the typed address is never kept
+    mine.locator("button.approve").click()
+    expect(page.locator("#issued-password")).to_be_visible()
+    temporary = page.locator("#issued-password-value").inner_text().strip()
+    assert temporary and temporary in page.content()
+    page.click("nav [data-view=calendar]")
+    page.click("nav [data-view=applications]")
+    expect(page.locator("#issued-password")).to_be_hidden()
+    assert temporary not in page.content()

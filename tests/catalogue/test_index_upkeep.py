@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from models import Hold, RecordSearch, SearchPosting
 from policies.enums import StaffRole
 from resolvers.catalogue import search_index
-from resolvers.catalogue.marc import iter_marc_file
+from resolvers.catalogue.marc_files import iter_marc_file
 from schema.shared import ids
 from server.catalogue_import import import_records, prepared_batches
 from tests.support import Api, Factory, codes

@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 
 from models import OutboxMessage, SweepRun
 from policies.clock import FixedClock, library_today
-from resolvers.circulation.notices import queue_new_arrivals
+from resolvers.circulation.new_arrivals import queue_new_arrivals
 from tests.conftest import T0
 from tests.support import Api, Factory, codes
 

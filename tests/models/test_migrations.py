@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import insert, text
 from sqlalchemy.engine import Connection
 
 import models
 from models.db import create_engine
 from models.migrate import downgrade, upgrade
+from policies.enums import ApplicationKind, ApplicationState
 from tests.conftest import _pg_available, scratch_pg_database, skip_unless_up
 from tests.support import Api, Factory
 
@@ -64,5 +66,58 @@ async def _diff_at(url: str) -> list[Any]:
     try:
         async with engine.connect() as conn:
             return await conn.run_sync(_diff)
+    finally:
+        await engine.dispose()
+
+
+def test_password_applications_go_on_downgrade(tmp_path: Path) -> None:
+    # AUTH-3 (migration 0016): the older schema cannot hold a PASSWORD_ISSUE application
+    # (no such kind, no address): going down drops those and keeps every other one.
+    urls = [f"sqlite+aiosqlite:///{tmp_path / 'password_applications.db'}"]
+    with contextlib.ExitStack() as stack:
+        if _pg_available() is None:
+            urls.append(stack.enter_context(scratch_pg_database("hondana_pwapp")))
+        else:
+            skip_unless_up(_pg_available())
+        for url in urls:
+            upgrade(url)
+            asyncio.run(_two_applications(url))
+            downgrade(url, "0014_r2_layout2")
+            assert asyncio.run(_kinds(url)) == ["CARD_RENEWAL"], url
+            upgrade(url)
+
+
+async def _two_applications(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            now = datetime(2026, 12, 3, tzinfo=UTC)
+            await conn.execute(
+                insert(models.Application),
+                [
+                    {
+                        "kind": kind,
+                        "state": ApplicationState.PENDING,
+                        "name": "茨木 花子",
+                        "birth_date": date(2000, 6, 1),
+                        "email": email,
+                        "created_at": now,
+                    }
+                    for kind, email in (
+                        (ApplicationKind.PASSWORD_ISSUE, None),
+                        (ApplicationKind.CARD_RENEWAL, "h@example.jp"),
+                    )
+                ],
+            )
+    finally:
+        await engine.dispose()
+
+
+async def _kinds(url: str) -> list[str]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(text("SELECT kind FROM applications ORDER BY id"))
+            return [str(kind) for (kind,) in rows]
     finally:
         await engine.dispose()

@@ -11,8 +11,9 @@ import pytest
 from pymarc import Field, Indicators, MARCWriter, Record, Subfield, XMLWriter
 
 from policies.isbn import isbn13
-from resolvers.catalogue.marc import RecordData, Skipped, SkipRecord, iter_marc_file, parse_record
+from resolvers.catalogue.marc import RecordData, Skipped, SkipRecord, parse_record
 from resolvers.catalogue.marc_fields import tidy
+from resolvers.catalogue.marc_files import iter_marc_file
 
 SAMPLE = Path(
     os.environ.get("HONDANA_MARC_SAMPLE")

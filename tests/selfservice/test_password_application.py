@@ -24,8 +24,9 @@ async def _state(api: Api, patron_id: int) -> tuple[PasswordState, str | None, i
 
 
 async def test_no_address_on_file_is_a_counter_matter(api: Api, factory: Factory) -> None:
-    # AUTH-3: with no address on file nothing is mailed or stored; the answer is the same
-    # as for any other application and sends the applicant to the counter.
+    # AUTH-3: with no address on file nothing is mailed and the typed address is not stored
+    # (the staff application it becomes: tests/selfservice/test_password_staff_application.py);
+    # the answer is the same as for any other application and names the counter.
     patron = await factory.patron(None, birth_date=date(2000, 6, 1))
     answer = await api.gql(
         APPLY, {"c": patron.card_number, "b": "2000-06-01", "e": "thief@example.jp"}

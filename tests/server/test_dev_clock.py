@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from policies.clock import OffsetClock, SystemClock
+from resolvers.staff.devclock import load_offset, store_offset
+from server.app import create_app
 from server.settings import Settings
 
 
-def test_dev_now_starts_the_clock_there_and_it_runs_on() -> None:
+async def test_dev_now_sets_the_one_clock_api_and_workers_read(
+    database_url: str, tmp_path: Path
+) -> None:
+    # HONDANA_DEV_NOW is read once, by the API at start, into the stored offset
+    # (resolvers.staff.devclock) that the workers' scans read too: one development clock.
     start = datetime(2027, 1, 5, 0, 1, tzinfo=UTC)
-    clock = Settings(dev_now=start, _env_file=None).clock()
-    assert isinstance(clock, OffsetClock)
-    first = clock.now()
-    assert start <= first < start + timedelta(hours=1)
-    assert clock.now() >= first
-    assert isinstance(Settings(_env_file=None).clock(), SystemClock)
+    settings = Settings(database_url=database_url, dev_now=start, maildir=tmp_path, _env_file=None)
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        now = app.state.services.clock.now()
+        stored = await load_offset(app.state.services.sessions)
+        # The database is shared with later tests: back to real time.
+        await store_offset(app.state.services.sessions, timedelta(0), datetime.now(UTC))
+    assert start <= now < start + timedelta(hours=1)
+    assert abs(datetime.now(UTC) + stored - now) < timedelta(minutes=5)
 
 
 def test_dev_now_needs_a_zone() -> None:

@@ -61,16 +61,28 @@ function libraryName() {
 }
 
 function show(view) {
+  // A temporary password is shown once: leaving the applications view forgets it (AUTH-3).
+  if (view !== "applications") forgetPassword();
   for (const section of document.querySelectorAll("main > section")) {
     if (section.id !== "slip") section.hidden = section.id !== `${view}-view`;
   }
   if (view === "counter") $("scan").focus();
 }
 
+// A view's roles (data-roles, space separated) as the API checks them: any one, or ADMIN.
+function hasRole(roles) {
+  if (!staff) return false;
+  if (!roles) return true;
+  return staff.roles.includes("ADMIN") || roles.split(" ").some((r) => staff.roles.includes(r));
+}
+
 function setStaff(me) {
   staff = me;
   document.body.className = me ? "staff" : "anonymous";
   $("who").textContent = me ? `${me.name} (${me.roles.join("・")})` : "";
+  for (const button of document.querySelectorAll("nav [data-roles]")) {
+    button.hidden = !hasRole(button.dataset.roles);
+  }
   if (!me) show("login");
 }
 
@@ -337,6 +349,97 @@ async function renewCard(cardNumber) {
   say("利用カードを更新しました。", true);
 }
 
+// ---- applications (申請) -----------------------------------------------------------------
+
+// Every kind in the guide's words (never a raw enum value on screen).
+const APPLICATION_KIND = { NEW_REGISTRATION: "新規登録", CARD_REISSUE: "再発行",
+  DETAILS_CHANGE: "記載事項変更", CARD_RENEWAL: "有効期限の更新",
+  CARD_NUMBER_NOTICE: "利用者番号の通知", PASSWORD_ISSUE: "パスワード新規発行" };
+// Kinds that act on an existing card: when the applicant's card number and birth date
+// matched none, the clerk names the card they identified (APP-1).
+const ACTS_ON_A_CARD = new Set(["CARD_REISSUE", "DETAILS_CHANGE", "CARD_RENEWAL", "CARD_NUMBER_NOTICE"]);
+
+const kindName = (kind) => APPLICATION_KIND[kind] ?? "その他の申請";
+
+function when(iso) {
+  return new Date(iso).toLocaleString("ja-JP", { timeZone: "Asia/Tokyo", year: "numeric",
+    month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
+}
+
+function forgetPassword() {
+  $("issued-password-value").textContent = "";
+  $("issued-password-for").textContent = "";
+  $("issued-password").hidden = true;
+}
+
+function showIssuedPassword(application, password) {
+  $("issued-password-for").textContent =
+    `${application.name} さん (利用者番号 ${application.cardNumber ?? ""}) の仮パスワードです。`;
+  $("issued-password-value").textContent = password;
+  $("issued-password").hidden = false;
+  $("issued-password").focus();
+}
+
+function cardCell(a) {
+  const given = a.cardNumber ?? "—";
+  if (a.matchedPatron) return `${given} (番号と生年月日が一致)`;
+  if (!ACTS_ON_A_CARD.has(a.kind)) return given;
+  const card = el("input", { className: "card", inputMode: "numeric", autocomplete: "off",
+    ariaLabel: `${a.name} さんの確認した利用者番号` });
+  return el("span", {}, `${given} (一致する利用者なし) `, card);
+}
+
+function applicationRow(a) {
+  const who = `${a.name} さんの${kindName(a.kind)}`;
+  const note = el("input", { className: "note", maxLength: 1000, ariaLabel: `${who}へのメモ (却下の理由)` });
+  const approve = el("button", { type: "button", className: "approve", textContent: "承認",
+    ariaLabel: `承認: ${who}` });
+  const reject = el("button", { type: "button", className: "reject", textContent: "却下",
+    ariaLabel: `却下: ${who}` });
+  const tr = row(when(a.createdAt), kindName(a.kind), a.name, cardCell(a), a.birthDate, a.email ?? "—",
+    a.details ?? "", el("span", { className: "decide" }, note, approve, reject));
+  tr.cells[5].className = "email";
+  tr.dataset.id = a.id;
+  approve.addEventListener("click", () => guarded(() => decideApplication(a, true, tr)));
+  reject.addEventListener("click", () => guarded(() => decideApplication(a, false, tr)));
+  return tr;
+}
+
+async function loadApplications() {
+  const { applications } = await call("ApplicationsQueue", { state: "PENDING" });
+  $("applications-table").tBodies[0].replaceChildren(...applications.map(applicationRow));
+  $("applications-count").textContent = applications.length
+    ? `未処理の申請は ${applications.length} 件です。` : "未処理の申請はありません。";
+}
+
+async function showApplications() {
+  await loadApplications();
+  show("applications");
+  $("applications-heading").focus();
+}
+
+async function decideApplication(a, approve, tr) {
+  const note = tr.querySelector("input.note").value.trim() || null;
+  if (!approve && !note) {
+    tr.querySelector("input.note").focus();
+    throw new Error("却下の理由を入力してください。");
+  }
+  const cardNumber = tr.querySelector("input.card")?.value.trim() || null;
+  const { decideApplication: result } = await call("DecideApplication",
+    { applicationId: a.id, approve, note, cardNumber });
+  if (result.errors.length) {
+    // Decided or gone meanwhile (another desk): the queue is read again.
+    if (result.errors.some((e) => e.code === "ALREADY_DECIDED" || (e.code === "NOT_FOUND" && e.field === "applicationId"))) {
+      await loadApplications();
+    }
+    throw new Error(`${kindName(a.kind)} (${a.name} さん): ${messages(result.errors)}`);
+  }
+  await loadApplications();
+  say(`${approve ? "承認" : "却下"}しました: ${kindName(a.kind)} (${a.name} さん)`, true);
+  if (result.temporaryPassword) showIssuedPassword(a, result.temporaryPassword);
+  else $("applications-heading").focus();
+}
+
 // ---- the calendar ----------------------------------------------------------------------
 
 function isoDay(date) {
@@ -379,7 +482,7 @@ async function start() {
 
 const VIEWS = { counter: async () => show("counter"), shelf: showShelf, pull: showPull,
   transits: showTransits, calls: showCalls, register: async () => show("register"),
-  calendar: showCalendar };
+  applications: showApplications, calendar: showCalendar };
 
 for (const button of document.querySelectorAll("nav [data-view]")) {
   button.addEventListener("click", () => guarded(() => VIEWS[button.dataset.view]()));
@@ -432,6 +535,10 @@ $("renew-card-form").addEventListener("submit", (event) => {
   guarded(() => renewCard($("renew-card-number").value.trim()));
 });
 $("print-slip").addEventListener("click", () => window.print());
+$("dismiss-password").addEventListener("click", () => {
+  forgetPassword();
+  $("applications-heading").focus();
+});
 $("library").addEventListener("change", () => $("scan").focus());
 
 start();

@@ -19,7 +19,7 @@ function requestForm(id, fields, label, send) {
 
 export async function applyPasswordView({ main }) {
   page(main, "パスワードの申込",
-    el("p", {}, "利用者番号・生年月日・メールアドレスを入力してください。仮パスワードをメールでお送りします。仮パスワードのままではWebサービスを利用できません。ログイン後に変更してください。"),
+    el("p", {}, "利用者番号・生年月日・メールアドレスを入力してください（中学生以上）。登録いただいているメールアドレスに仮パスワードをお送りします。メールアドレスを登録していない方には、図書館の窓口で仮パスワードをお渡しします（利用カードと本人確認ができるものをお持ちください）。仮パスワードのままではWebサービスを利用できません。ログイン後に変更してください。"),
     requestForm("apply-password-form", [
       field("利用者番号", input("cardNumber", { required: true, inputMode: "numeric", autocomplete: "username", id: "apply-card" })),
       field("生年月日", input("birthDate", { type: "date", required: true, id: "apply-birth" })),
