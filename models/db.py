@@ -28,11 +28,17 @@ def create_engine(
     """An async engine tuned for the database behind ``url``.
 
     SQLite gets WAL, a busy timeout and enforced foreign keys on every connection;
-    PostgreSQL gets a pool with pre-ping so a restarted server is survived (issue [7/8]),
-    a connect timeout so an unreachable server fails fast instead of holding requests,
-    and, for the API, a server-side ``statement_timeout`` so a runaway statement is
-    cancelled by PostgreSQL and its transaction rolled back cleanly. Imports and
-    maintenance commands pass no statement timeout.
+    PostgreSQL gets a pool that survives a restarted server (issue [7/8]) without a ping
+    per checkout (issue [R2 9/9]: ``pool_pre_ping`` cost a round trip and ~6 % of the API's
+    CPU): a connection the server closed is known closed by the driver and replaced at
+    checkout (:func:`_closed_is_dead`), a connection older than ``POOL_RECYCLE_SECONDS``
+    is replaced (one a firewall silently dropped), and the request's reads retry once on a
+    connection that died in use (``resolvers/shared/reads.py``); a write that meets one
+    fails ``SERVICE_UNAVAILABLE`` and the client retries. It also gets a connect timeout so
+    an unreachable server fails fast instead of holding requests, and, for the API, a
+    server-side ``statement_timeout`` so a runaway statement is cancelled by PostgreSQL and
+    its transaction rolled back cleanly. Imports and maintenance commands pass no
+    statement timeout.
     """
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"echo": echo}
@@ -43,7 +49,10 @@ def create_engine(
         kwargs["connect_args"] = {"timeout": 30}
     else:
         kwargs.update(
-            pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_timeout=10
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_recycle=POOL_RECYCLE_SECONDS,
+            pool_timeout=10,
         )
         connect_args: dict[str, Any] = {"timeout": connect_timeout}
         if statement_timeout_ms:
@@ -52,7 +61,24 @@ def create_engine(
     engine = create_async_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    else:
+        event.listen(engine.sync_engine, "checkout", _closed_is_dead)
     return engine
+
+
+# A pooled connection older than this is closed and replaced at its next checkout: it
+# bounds how long a connection a firewall or proxy dropped without a word can linger.
+POOL_RECYCLE_SECONDS = 1800
+
+
+def _closed_is_dead(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Refuse a pooled connection the server has closed (a restart, a terminated backend):
+    asyncpg saw the socket close while the connection sat in the pool, so this costs no
+    round trip. The pool then drops it and checks out another (SQLAlchemy retries a
+    checkout that raises ``DisconnectionError``), and a connection it opens is fresh."""
+    driver = record.driver_connection
+    if driver is not None and driver.is_closed():
+        raise sa_exc.DisconnectionError("the server closed this pooled connection")
 
 
 # The driver errors that mean "the server is not there right now" (asyncpg's names).

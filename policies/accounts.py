@@ -4,6 +4,7 @@ and failed-login lockout (AUTH-11)."""
 from __future__ import annotations
 
 import math
+import re
 import string
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -104,11 +105,12 @@ def password_problem(
     card_number: str,
     birth_date: date | None,
     name_kana: str | None = None,
+    phone: str | None = None,
 ) -> PasswordProblem | None:
     """The first reason ``password`` may not be used (AUTH-6), or ``None`` if it is fine:
     the shape, then what a third party could guess (the guide: 「第3者が推測できそうな
-    パスワードは避けてください。」): the card number, the birth date, the name reading, one
-    repeated character, a run, a common password."""
+    パスワードは避けてください。」): the card number, the birth date, the name reading and
+    the telephone number, one repeated character, a run, a common password."""
     if len(password) < PASSWORD_MIN:
         return PasswordProblem.TOO_SHORT
     if len(password) > PASSWORD_MAX:
@@ -125,7 +127,7 @@ def password_problem(
         return PasswordProblem.CARD_NUMBER
     if birth_date is not None and _made_of_birth_date(lowered, birth_date):
         return PasswordProblem.BIRTH_DATE
-    if any(part in lowered for part in name_parts(name_kana)):
+    if any(part in lowered for part in name_parts(name_kana)) or _has_phone(lowered, phone):
         return PasswordProblem.PERSONAL_DATA
     if len(set(lowered)) == 1:
         return PasswordProblem.REPEATED_CHARACTER
@@ -136,17 +138,32 @@ def password_problem(
     return None
 
 
+def _has_phone(password: str, phone: str | None) -> bool:
+    """Whether ``password`` holds six or more digits in a row of the telephone number (the
+    number as the patron gave it, hyphens and all, is read as its digits)."""
+    digits = "".join(ch for ch in phone or "" if ch.isascii() and ch.isdigit())
+    if len(digits) < PASSWORD_MIN:
+        return False
+    runs = re.findall(rf"\d{{{PASSWORD_MIN},}}", password)
+    return any(
+        run[i : i + PASSWORD_MIN] in digits
+        for run in runs
+        for i in range(len(run) - PASSWORD_MIN + 1)
+    )
+
+
 def check_new_password(
     password: str,
     *,
     card_number: str,
     birth_date: date | None,
     name_kana: str | None = None,
+    phone: str | None = None,
     field: str = "newPassword",
 ) -> None:
     """Raise ``INVALID_PASSWORD`` (AUTH-6) with the reason if ``password`` is not acceptable."""
     problem = password_problem(
-        password, card_number=card_number, birth_date=birth_date, name_kana=name_kana
+        password, card_number=card_number, birth_date=birth_date, name_kana=name_kana, phone=phone
     )
     if problem is not None:
         raise RuleViolation(ErrorCode.INVALID_PASSWORD, "AUTH-6", field=field, reason=problem.value)

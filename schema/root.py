@@ -32,6 +32,7 @@ from schema.circulation.loans import HistoryQueries, LoanMutations, LoanQueries
 from schema.ebooks.ebooks import EbookMutations, EbookQueries
 from schema.mail.mail import MailQueries
 from schema.shared.extensions import CachedParse, ErrorShaping
+from schema.shared.fast_fields import shorten_trivial_fields
 from schema.shared.messages import message
 from schema.shared.validation import (
     MAX_ALIASES,
@@ -189,6 +190,7 @@ def make_schema(
         config=StrawberryConfig(disable_field_suggestions=production),
     )
     built.execution_timeout = execution_timeout
+    shorten_trivial_fields(built)  # Record.title and its kind: the method, called directly
     return built
 
 

@@ -13,15 +13,19 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
 
 from resolvers.accounts.sessions import viewer_for_token
 from resolvers.shared.context import Context, Services
 from resolvers.shared.loaders import Loaders
+from resolvers.shared.reads import RequestReads
 from schema.root import HondanaSchema
 from server.metrics import COUNTED, Metrics, codes_of
 from server.middleware import SESSION_COOKIE, locale_of
 
 log = logging.getLogger("hondana.graphql")
+# Where ``get_context`` leaves the request's read session for ``run`` to close.
+REQUEST_READS = "hondana.reads"
 
 
 def encode_json(data: object) -> str:
@@ -59,24 +63,41 @@ class HondanaGraphQL(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         headers = request.headers
+        state: dict[str, Any] = request.scope.setdefault("state", {})
+        loaders = Loaders(self.services.sessions)
+        state[REQUEST_READS] = loaders.reads  # closed by ``run`` when the request ends
         auth = headers.get("authorization", "")
         if auth[:7].lower() == "bearer ":
-            viewer = await viewer_for_token(self.services, auth[7:].strip(), via_cookie=False)
+            token: str | None = auth[7:].strip()
+            via_cookie = False
         else:
-            token = request.cookies.get(SESSION_COOKIE)
-            viewer = await viewer_for_token(self.services, token, via_cookie=True)
-        state: dict[str, Any] = request.scope.get("state", {})
+            token, via_cookie = request.cookies.get(SESSION_COOKIE), True
+        viewer = await viewer_for_token(
+            self.services, token, via_cookie=via_cookie, reads=loaders.reads
+        )
         client = request.client
         return Context(
             services=self.services,
             viewer=viewer,
             locale=locale_of(headers),
             request_id=state.get("request_id", "-"),
-            loaders=Loaders(self.services.sessions),
+            loaders=loaders,
             client_ip=client.host if client else None,
             user_agent=headers.get("user-agent"),
             response=response,
         )
+
+    async def run(  # type: ignore[override]
+        self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
+    ) -> Response | WebSocket:
+        """The request, then its read session closed whatever happened (the connection
+        goes back to the pool before the response is sent)."""
+        try:
+            return await super().run(request, context, root_value)
+        finally:
+            reads: RequestReads | None = request.scope.get("state", {}).pop(REQUEST_READS, None)
+            if reads is not None:
+                await reads.close()
 
     async def process_result(
         self, request: Request, result: ExecutionResult

@@ -151,6 +151,11 @@ class Server(ApiServer):
     def start(self, timeout: float = 60.0) -> None:
         super().start(timeout)
 
+    def process(self) -> psutil.Process:
+        """The server process (its CPU time is read around each timed stretch)."""
+        assert self.proc is not None
+        return psutil.Process(self.proc.pid)
+
     def rss(self) -> int:
         """Resident bytes of the process and its children, 0 once it is gone."""
         if self.proc is None or self.proc.poll() is not None:

@@ -16,7 +16,7 @@ import asyncio
 import base64
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from models import Copy, Hold, Library, Loan, Record  # noqa: E402
+from models import Copy, Hold, Loan, Record  # noqa: E402
 from models.db import create_engine, create_session_factory  # noqa: E402
 from policies.cards import days_overdue  # noqa: E402
 from policies.clock import SystemClock  # noqa: E402
@@ -40,7 +40,7 @@ from resolvers.catalogue import catalogue  # noqa: E402
 from resolvers.catalogue import search as search_resolvers  # noqa: E402
 from resolvers.circulation import holds, loans  # noqa: E402
 from resolvers.shared.context import Anonymous, Context, PatronViewer, Services, Viewer  # noqa: E402
-from resolvers.shared.loaders import Availability, Loaders  # noqa: E402
+from resolvers.shared.loaders import Availability, Loaders, existing  # noqa: E402
 from server.app import make_hasher  # noqa: E402
 from server.settings import Settings  # noqa: E402
 
@@ -88,18 +88,23 @@ class Plain:
     async def _context(self, request: Request) -> Context:
         auth = request.headers.get("authorization", "")
         viewer: Viewer = Anonymous()
+        loaders = Loaders(self.services.sessions)
+        request.state.reads = loaders.reads  # closed by ``closing`` (as server/graphql.py)
         if auth[:7].lower() == "bearer ":
-            viewer = await viewer_for_token(self.services, auth[7:].strip(), via_cookie=False)
+            token = auth[7:].strip()
+            viewer = await viewer_for_token(
+                self.services, token, via_cookie=False, reads=loaders.reads
+            )
         return Context(
             services=self.services,
             viewer=viewer,
             locale="ja",
             request_id="-",
-            loaders=Loaders(self.services.sessions),
+            loaders=loaders,
         )
 
     async def _library(self, ctx: Context, library_id: int, *, with_id: bool) -> dict[str, Any]:
-        lib: Library = await ctx.loaders.library.load(library_id)
+        lib = await existing(ctx.loaders.library, library_id)
         return {"id": gid("Library", lib.id), "name": lib.name} if with_id else {"name": lib.name}
 
     async def _availability(self, ctx: Context, record_id: int) -> list[dict[str, Any]]:
@@ -238,12 +243,12 @@ class Plain:
 
         async def one(loan: Loan) -> dict[str, Any]:
             async def record() -> dict[str, Any]:
-                c: Copy = await ctx.loaders.copy.load(loan.copy_id)
-                r: Record = await ctx.loaders.record.load(c.record_id)
+                c = await existing(ctx.loaders.copy, loan.copy_id)
+                r = await existing(ctx.loaders.record, c.record_id)
                 return {"id": gid("Record", r.id), "title": r.title}
 
             async def copy() -> dict[str, Any]:
-                c: Copy = await ctx.loaders.copy.load(loan.copy_id)
+                c = await existing(ctx.loaders.copy, loan.copy_id)
                 lib = await self._library(ctx, c.library_id, with_id=False)
                 return {"library": lib}
 
@@ -274,7 +279,7 @@ class Plain:
 
         async def one(hold: Hold) -> dict[str, Any]:
             async def record() -> dict[str, Any]:
-                r: Record = await ctx.loaders.record.load(hold.record_id)
+                r = await existing(ctx.loaders.record, hold.record_id)
                 return {"id": gid("Record", r.id), "title": r.title}
 
             queue, rec, lib = await asyncio.gather(
@@ -316,13 +321,25 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def healthz(_: Request) -> Response:
         return JSON({"status": "ok"})
 
+    def closing(
+        endpoint: Callable[[Request], Awaitable[Response]],
+    ) -> Callable[[Request], Awaitable[Response]]:
+        async def run(request: Request) -> Response:
+            try:
+                return await endpoint(request)
+            finally:
+                if (reads := getattr(request.state, "reads", None)) is not None:
+                    await reads.close()
+
+        return run
+
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
-            Route("/search", plain.search, methods=["POST"]),
-            Route("/record", plain.record, methods=["POST"]),
-            Route("/my-loans", plain.my_loans, methods=["POST"]),
-            Route("/my-holds", plain.my_holds, methods=["POST"]),
+            Route("/search", closing(plain.search), methods=["POST"]),
+            Route("/record", closing(plain.record), methods=["POST"]),
+            Route("/my-loans", closing(plain.my_loans), methods=["POST"]),
+            Route("/my-holds", closing(plain.my_holds), methods=["POST"]),
         ]
     )
     app.state.plain = plain

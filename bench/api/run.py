@@ -59,6 +59,10 @@ class OpResult:
     plain: Sample = field(default_factory=Sample)
     rounds: list[tuple[float, float]] = field(default_factory=list)  # req/s per round
     sql: tuple[float, float] | None = None
+    # CPU seconds the server process spent during the timed rounds, per side: divided by
+    # the requests answered, the cost of one request, which the machine's other load
+    # (it shifts both rates) moves much less than the rates.
+    cpu: dict[str, float] = field(default_factory=lambda: {"graphql": 0.0, "plain": 0.0})
     difference: str | None = None
     base: str = "plain"  # which baseline: plain.py (the resolvers) or raw.py (asyncpg)
 
@@ -145,12 +149,15 @@ async def compare_ops(
             )
         for port, req in sides.values():  # warm-up, not counted
             await drive(port, req, wl.check_data, clients=args.clients, seconds=args.warmup)
+        procs = {"graphql": api.process(), "plain": plain.process()}
         for _ in range(args.rounds):
             rates = []
             for side, (port, req) in sides.items():
+                before = cpu_seconds(procs[side])
                 s = await drive(
                     port, req, wl.check_data, clients=args.clients, seconds=args.seconds
                 )
+                res.cpu[side] += cpu_seconds(procs[side]) - before
                 getattr(res, side).add(s)
                 rates.append(s.rate)
                 if s.failures:
@@ -187,6 +194,18 @@ async def storm_run(
     return result
 
 
+def cpu_seconds(proc: psutil.Process) -> float:
+    """User + system CPU seconds of ``proc`` so far."""
+    t = proc.cpu_times()
+    return float(t.user + t.system)
+
+
+def cpu_ms(r: OpResult, side: str) -> float:
+    """Server CPU milliseconds per answered request on ``side``."""
+    sample = r.graphql if side == "graphql" else r.plain
+    return 1000 * r.cpu[side] / max(1, len(sample.latencies))
+
+
 def ms(value: float) -> str:
     return f"{value:.1f}"
 
@@ -197,7 +216,8 @@ def op_line(r: OpResult) -> str:
     return (
         f"{r.op}: GraphQL {g.rate:.0f} req/s p50 {ms(g.pct(50))} p99 {ms(g.pct(99))} ms | "
         f"{r.base} {p.rate:.0f} req/s p50 {ms(p.pct(50))} p99 {ms(p.pct(99))} ms | "
-        f"throughput x{g.rate / p.rate:.2f} (rounds {rounds})"
+        f"throughput x{g.rate / p.rate:.2f} (rounds {rounds}) | server CPU per request "
+        f"{cpu_ms(r, 'graphql'):.2f} vs {cpu_ms(r, 'plain'):.2f} ms"
         + (f" | SQL/request {r.sql[0]:.1f} vs {r.sql[1]:.1f}" if r.sql else "")
         + (f" | DATA DIFFERS at {r.difference}" if r.difference else "")
     )
@@ -221,9 +241,10 @@ def summary(args: argparse.Namespace, ops: list[OpResult], storms: list[StormRes
         f"alternating; p50/p99 over every request of the rounds.",
         "",
         f"| operation | GraphQL req/s | {args.baseline} req/s | ratio | GraphQL p50 / p99 ms | "
-        f"{args.baseline} p50 / p99 ms | p50 ratio | p99 ratio | SQL per request "
+        f"{args.baseline} p50 / p99 ms | p50 ratio | p99 ratio | server CPU ms per request "
+        f"(GraphQL / {args.baseline}) | CPU ratio ({args.baseline} / GraphQL) | SQL per request "
         f"(GraphQL / {args.baseline}) | same data |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in ops:
         g, p = r.graphql, r.plain
@@ -231,7 +252,9 @@ def summary(args: argparse.Namespace, ops: list[OpResult], storms: list[StormRes
         lines.append(
             f"| {r.op} | {g.rate:,.0f} | {p.rate:,.0f} | **{g.rate / p.rate:.2f}** | "
             f"{ms(g.pct(50))} / {ms(g.pct(99))} | {ms(p.pct(50))} / {ms(p.pct(99))} | "
-            f"{g.pct(50) / p.pct(50):.2f} | {g.pct(99) / p.pct(99):.2f} | {sql} | "
+            f"{g.pct(50) / p.pct(50):.2f} | {g.pct(99) / p.pct(99):.2f} | "
+            f"{cpu_ms(r, 'graphql'):.2f} / {cpu_ms(r, 'plain'):.2f} | "
+            f"**{cpu_ms(r, 'plain') / max(cpu_ms(r, 'graphql'), 1e-9):.2f}** | {sql} | "
             f"{'DIFFERS at ' + r.difference if r.difference else 'yes'} |"
         )
     lines += [

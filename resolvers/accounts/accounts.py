@@ -52,16 +52,21 @@ async def _authenticate(
     ``INVALID_CREDENTIALS`` after the same hashing work, so nothing tells them apart.
     """
     plausible = bool(login_id) and len(login_id) <= MAX_LOGIN_ID and not has_nul(login_id)
-    account = None
-    if plausible:
-        column = model.card_number if model is Patron else model.username  # type: ignore[attr-defined]
-        async with ctx.services.sessions() as db:
-            found = await db.execute(select(model).where(column == login_id))
-            account = found.scalar_one_or_none()
-    hashes: tuple[str | None, ...] = (None,)
-    if account is not None and usable(account):
+    account: Account | None = None
+
+    async def hashes() -> tuple[str | None, ...]:
+        nonlocal account
+        if plausible:
+            column = model.card_number if model is Patron else model.username  # type: ignore[attr-defined, comparison-overlap]
+            async with ctx.services.sessions() as db:
+                found = await db.execute(select(model).where(column == login_id))
+                account = found.scalar_one_or_none()
+        if account is None or not usable(account):
+            return (None,)
         waiting = getattr(account, "pending_password_hash", None)
-        hashes = (account.password_hash, waiting) if waiting else (account.password_hash,)
+        return (account.password_hash, waiting) if waiting else (account.password_hash,)
+
+    # Counted first, then looked up: a storm at one card queues at its count, not at the pool.
     matched = await verification.verify_any(ctx, key, hashes, password, plausible=plausible)
     if isinstance(matched, RuleViolation):
         return None, matched
@@ -172,6 +177,7 @@ async def change_password(
             card_number=patron.card_number,
             birth_date=patron.birth_date,
             name_kana=patron.name_kana,
+            phone=patron.phone,
         )
         if new_password == current_password:
             raise RuleViolation(

@@ -17,6 +17,7 @@ from models import Patron, Session, StaffUser
 from policies.accounts import can_log_in, session_is_live
 from policies.enums import StaffRole
 from resolvers.shared.context import Anonymous, PatronViewer, Services, StaffViewer, Viewer
+from resolvers.shared.reads import RequestReads
 
 # Touching the idle timer on every request would be a write per request; a session seen
 # this recently is left alone, which shortens the idle limit by at most this much.
@@ -65,44 +66,80 @@ async def end_other_sessions(db: AsyncSession, patron_id: int, keep_session_id: 
     await db.execute(stmt)
 
 
-def _roles(raw: str) -> frozenset[StaffRole]:
-    known = {r.value for r in StaffRole}
-    return frozenset(StaffRole(r) for r in raw.split(",") if r in known)
-
-
-async def viewer_for_token(services: Services, token: str | None, *, via_cookie: bool) -> Viewer:
-    """Who holds ``token``: a patron, a staff user, or nobody (expired sessions are deleted)."""
-    if not token or len(token) > 200:
-        return Anonymous()
-    now = services.clock.now()
-    async with services.sessions() as db, db.begin():
+async def _session_row(
+    services: Services, token: str, reads: RequestReads | None
+) -> tuple[Session, Patron | None, StaffUser | None] | None:
+    own = reads is None
+    reads = reads or RequestReads(services.sessions)
+    try:
         row = (
-            await db.execute(
+            await reads.execute(
                 select(Session, Patron, StaffUser)
                 .outerjoin(Patron, Patron.id == Session.patron_id)
                 .outerjoin(StaffUser, StaffUser.id == Session.staff_id)
                 .where(Session.token_hash == token_digest(token))
             )
         ).first()
-        if row is None:
-            return Anonymous()
-        session, patron, staff = row
-        live = session_is_live(
-            created_at=session.created_at,
-            last_seen_at=session.last_seen_at,
-            now=now,
-            policy=services.policy.accounts,
-        )
-        owner_ok = (patron is not None and can_log_in(patron.password_state)) or (
-            staff is not None and staff.active
-        )
-        if not live or not owner_ok:
+    finally:
+        if own:
+            await reads.close()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+async def _keep_alive(
+    services: Services,
+    session: Session,
+    patron: Patron | None,
+    staff: StaffUser | None,
+    now: datetime,
+) -> bool:
+    """Whether the session still holds (AUTH-10, and an owner who may log in); an expired
+    one is deleted, a live one's idle timer touched every ``TOUCH_AFTER``."""
+    live = session_is_live(
+        created_at=session.created_at,
+        last_seen_at=session.last_seen_at,
+        now=now,
+        policy=services.policy.accounts,
+    )
+    owner_ok = (patron is not None and can_log_in(patron.password_state)) or (
+        staff is not None and staff.active
+    )
+    if not live or not owner_ok:
+        async with services.sessions() as db, db.begin():
             await end_session(db, session.id)
-            return Anonymous(session_expired=True)
-        if now - session.last_seen_at >= TOUCH_AFTER:
+        return False
+    if now - session.last_seen_at >= TOUCH_AFTER:
+        async with services.sessions() as db, db.begin():
             await db.execute(
                 update(Session).where(Session.id == session.id).values(last_seen_at=now)
             )
+    return True
+
+
+def _roles(raw: str) -> frozenset[StaffRole]:
+    known = {r.value for r in StaffRole}
+    return frozenset(StaffRole(r) for r in raw.split(",") if r in known)
+
+
+async def viewer_for_token(
+    services: Services, token: str | None, *, via_cookie: bool, reads: RequestReads | None = None
+) -> Viewer:
+    """Who holds ``token``: a patron, a staff user, or nobody (expired sessions are deleted).
+
+    The look-up goes through ``reads``, the request's read session, when given (one
+    connection serves the request's reads); the rare write (an expired session deleted, the
+    idle timer touched every ``TOUCH_AFTER``) commits in a transaction of its own. Neither
+    write depends on the read beyond the session's id: a session deleted meanwhile is
+    simply not touched."""
+    if not token or len(token) > 200:
+        return Anonymous()
+    now = services.clock.now()
+    row = await _session_row(services, token, reads)
+    if row is None:
+        return Anonymous()
+    session, patron, staff = row
+    if not await _keep_alive(services, session, patron, staff, now):
+        return Anonymous(session_expired=True)
     if patron is not None:
         return PatronViewer(
             patron_id=patron.id,

@@ -5,6 +5,7 @@ in however many processes, verifies no more than the lockout allows."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from policies.accounts import LoginThrottle, check_not_locked
@@ -74,27 +75,34 @@ async def verify_counted(
     staff user): ``None`` if it matched (the attempt is taken back), else the refusal:
     ``ACCOUNT_LOCKED`` once the card is locked (with ``Retry-After``), ``RATE_LIMITED``,
     or ``INVALID_CREDENTIALS``. An implausible input is counted but never hashed."""
-    matched = await verify_any(ctx, key, (stored,), password, plausible=plausible)
+
+    async def hashes() -> tuple[str | None, ...]:
+        return (stored,)
+
+    matched = await verify_any(ctx, key, hashes, password, plausible=plausible)
     return matched if isinstance(matched, RuleViolation) else None
 
 
 async def verify_any(
     ctx: Context,
     key: str,
-    hashes: tuple[str | None, ...],
+    hashes: Callable[[], Awaitable[tuple[str | None, ...]]],
     password: str,
     *,
     plausible: bool = True,
 ) -> int | RuleViolation:
-    """:func:`verify_counted` against each of ``hashes`` in turn (the current password,
-    then a reset's waiting one): the index of the one that matched, or the refusal."""
+    """:func:`verify_counted` against each of the hashes that ``hashes`` reads (the current
+    password, then a reset's waiting one): the index of the one that matched, or the
+    refusal. ``hashes`` is read only once the attempt is counted, so a refused attempt (a
+    locked card, a busy address) costs no lookup either."""
     admitted = await _admit(ctx, key)
     if isinstance(admitted, RuleViolation):
         return admitted
+    stored_hashes = await hashes()
     matched: int | None = None
     if plausible and len(password) <= MAX_LOGIN_SECRET:
         async with _VERIFYING.hold(throttle.db_key(key), ctx.policy.accounts.lockout_failures):
-            for index, stored in enumerate(hashes):
+            for index, stored in enumerate(stored_hashes):
                 if await ctx.services.hasher.verify(stored, password):
                     matched = index
                     break

@@ -8,13 +8,14 @@ those candidates are checked against the stored folded text before anything is c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from pyroaring import BitMap
 from sqlalchemy import ColumnElement, and_, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Copy, Record, RecordSearch
 from policies.enums import CopyStatus, MaterialType, SearchSort
@@ -118,19 +119,20 @@ async def search(
     ctx: Context, request: SearchRequest, first: int, after_id: int | None
 ) -> SearchPage:
     """Titles matching every word, in the requested order, ``first`` after ``after_id``."""
-    page = await run_search(ctx.services.sessions, request, first, after_id)
+    page = await run_search(ctx.reads, request, first, after_id)
     for row in page.records:
         ctx.loaders.record.prime(row.id, row)
     return page
 
 
 async def run_search(
-    sessions: async_sessionmaker[AsyncSession],
+    sessions: Callable[[], AbstractAsyncContextManager[AsyncSession]],
     request: SearchRequest,
     first: int,
     after_id: int | None,
 ) -> SearchPage:
-    """:func:`search` without a request context (the benchmark calls this)."""
+    """:func:`search` without a request context (the benchmark calls this with a session
+    factory; a request passes its read session)."""
     clauses = clauses_of(request)
     if clauses is None:
         return SearchPage(records=[], matches=BitMap(), has_next=False)
@@ -244,7 +246,7 @@ async def _facet_counts(
 ) -> list[tuple[T, int]]:
     if not matches:
         return []
-    async with ctx.services.sessions() as db:
+    async with ctx.reads() as db:
         index = PostingReader(db)
         await index.load(k for k, _ in keys)
     counts = [(value, index.get(k).intersection_cardinality(matches)) for k, value in keys]

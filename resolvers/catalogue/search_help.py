@@ -3,11 +3,12 @@ the other words find (SEARCH-8)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Record
 from policies.enums import SearchSort
@@ -29,7 +30,9 @@ class SearchHelp:
 
 
 async def search_help(
-    sessions: async_sessionmaker[AsyncSession], request: SearchRequest, first: int
+    sessions: Callable[[], AbstractAsyncContextManager[AsyncSession]],
+    request: SearchRequest,
+    first: int,
 ) -> SearchHelp | None:
     """``None`` when every word matches some title (they only miss each other) or the
     search had no words."""

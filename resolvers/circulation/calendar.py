@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,7 +13,6 @@ from models import CalendarDay, Library
 from policies.calendar import MAX_CALENDAR_SPAN_DAYS, IsOpen, is_open, parse_closed_weekdays
 from policies.circulation import next_opening_day
 from policies.errors import ErrorCode, RuleViolation
-from resolvers.shared.context import Context
 
 # Mails owed "on the next opening day" go out from this local time on that day (MAIL-1).
 MAIL_HOUR = time(9, 0)
@@ -43,14 +41,4 @@ def next_opening_morning(after: date, test: IsOpen, timezone: str) -> datetime:
 def check_library(library: Library | None) -> Library:
     if library is None:
         raise RuleViolation(ErrorCode.NOT_FOUND, field="libraryId")
-    return library
-
-
-async def set_closed_weekdays(ctx: Context, library_id: int, weekdays: Sequence[int]) -> Library:
-    """Set a library's weekly closing days (ISO weekdays, 1 = Monday)."""
-    if any(not 1 <= w <= 7 for w in weekdays):
-        raise RuleViolation(ErrorCode.INVALID_INPUT, field="weekdays")
-    async with ctx.services.sessions() as db, db.begin():
-        library = check_library(await db.get(Library, library_id))
-        library.closed_weekdays = ",".join(str(w) for w in sorted(set(weekdays)))
     return library

@@ -1,11 +1,13 @@
-"""Staff keeping a library's calendar day by day (STAFF-1). SVC-3: a day newly closed
-takes the due dates and pickup deadlines that fall on it to the library's next opening day,
-and the patrons affected are told by the usual notices (a due-date reminder, a hold-ready
-mail with the new deadline)."""
+"""Staff keeping a library's calendar (STAFF-1): a day at a time, or the weekly closing
+days. SVC-3: a day newly closed — one day, or every such weekday — takes the due dates and
+pickup deadlines that fall on it to the library's next opening day, and the patrons affected
+are told by the usual notices (a due-date reminder, a hold-ready mail with the new
+deadline)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -41,6 +43,41 @@ async def set_day(
     if open_ is False:
         await ctx.services.nudge()  # the notices go out now
     return library
+
+
+async def set_closed_weekdays(ctx: Context, library_id: int, weekdays: Sequence[int]) -> Library:
+    """Set a library's weekly closing days (ISO weekdays, 1 = Monday); what falls on a day
+    that is now closed moves to the next opening day (SVC-3)."""
+    if any(not 1 <= w <= 7 for w in weekdays):
+        raise RuleViolation(ErrorCode.INVALID_INPUT, field="weekdays")
+    today, now = ctx.today(), ctx.services.clock.now()
+    moved = 0
+    async with ctx.services.sessions() as db, db.begin():
+        library = check_library(await db.get(Library, library_id))
+        library.closed_weekdays = ",".join(str(w) for w in sorted(set(weekdays)))
+        await db.flush()
+        test = await opening_test(db, library, today)
+        for day in await _days_owed(db, library, today):
+            if not test(day):
+                moved += await move_off_closed_day(db, library, day, today, now)
+    if moved:
+        await ctx.services.nudge()  # the notices go out now
+    return library
+
+
+async def _days_owed(db: AsyncSession, library: Library, today: date) -> list[date]:
+    """The days from today on when something at ``library`` falls due: a loan's due date,
+    a ready hold's pickup deadline."""
+    dues = select(Loan.due_on).where(
+        Loan.library_id == library.id, Loan.returned_at.is_(None), Loan.due_on >= today
+    )
+    deadlines = select(Hold.pickup_deadline).where(
+        Hold.pickup_library_id == library.id,
+        Hold.state == HoldState.READY,
+        Hold.pickup_deadline >= today,
+    )
+    days = set((await db.execute(dues)).scalars()) | set((await db.execute(deadlines)).scalars())
+    return sorted(d for d in days if d is not None)
 
 
 async def move_off_closed_day(

@@ -252,10 +252,9 @@ async def place(
 
 async def active_holds(ctx: Context, viewer: PatronViewer) -> Sequence[Hold]:
     """The patron's holds still in play, oldest first (HOLD-10)."""
-    async with ctx.services.sessions() as db:
-        rows = await db.execute(
-            select(Hold)
-            .where(Hold.patron_id == viewer.patron_id, Hold.state.in_(ACTIVE_HOLD_STATES))
-            .order_by(Hold.placed_at, Hold.id)
-        )
-        return rows.scalars().all()
+    rows = await ctx.reads.execute(
+        select(Hold)
+        .where(Hold.patron_id == viewer.patron_id, Hold.state.in_(ACTIVE_HOLD_STATES))
+        .order_by(Hold.placed_at, Hold.id)
+    )
+    return rows.scalars().all()

@@ -19,6 +19,7 @@ from policies.errors import ErrorCode, RuleViolation
 from resolvers.circulation.calendar import opening_test
 from resolvers.circulation.holds import check_batch
 from resolvers.shared.context import Context, PatronViewer
+from resolvers.shared.loaders import existing
 
 
 async def open_loans(ctx: Context, patron_id: int) -> Sequence[Loan]:
@@ -56,9 +57,9 @@ def refusal_today(
 
 async def renewal_check(ctx: Context, loan: Loan) -> RuleViolation | None:
     """Why the loan could not be renewed today, or ``None`` (shown in the loan list)."""
-    copy = await ctx.loaders.copy.load(loan.copy_id)
-    record = await ctx.loaders.record.load(copy.record_id)
-    library = await ctx.loaders.library.load(loan.library_id)
+    copy = await existing(ctx.loaders.copy, loan.copy_id)
+    record = await existing(ctx.loaders.record, copy.record_id)
+    library = await existing(ctx.loaders.library, loan.library_id)
     queue = await ctx.loaders.queue_by_record.load(copy.record_id)
     held = any(patron_id != loan.patron_id for _, patron_id in queue)
     return refusal_today(loan, copy, record, library, held, ctx.today(), ctx.policy.circulation)

@@ -21,6 +21,7 @@ from resolvers.shared.nudge import Nudger
 if TYPE_CHECKING:
     from resolvers.shared.loaders import Loaders
     from resolvers.shared.passwords import PasswordHasher
+    from resolvers.shared.reads import RequestReads
 
 Locale = Literal["ja", "en"]
 
@@ -104,6 +105,17 @@ class Context:
     @property
     def policy(self) -> PolicyConfig:
         return self.services.policy
+
+    @property
+    def reads(self) -> RequestReads:
+        """The request's one read session (``async with ctx.reads() as db``): reads that
+        need no transaction of their own use it, as the loaders do. Writes, and reads that
+        decide a write, keep ``services.sessions()`` with ``db.begin()`` and their locks."""
+        return self.loaders.reads
+
+    async def close(self) -> None:
+        """The request is over: give its read connection back to the pool."""
+        await self.loaders.reads.close()
 
     def advise_retry(self, violation: Exception) -> None:
         """Put a throttle's wait on the HTTP response as ``Retry-After`` too, so clients and

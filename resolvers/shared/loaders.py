@@ -1,7 +1,8 @@
 """Per-request DataLoaders (aiodataloader): one query per batch, never one per item.
 
-Each batch opens its own short session, because one ``AsyncSession`` must never be shared
-by concurrent tasks and GraphQL resolves sibling fields concurrently.
+Every batch reads through the request's one read session (:class:`RequestReads`), which
+serialises them: one ``AsyncSession`` must never run two statements at once, and GraphQL
+resolves sibling fields concurrently.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from models import (
     StaffUser,
 )
 from policies.enums import CopyStatus, HoldState
+from resolvers.shared.reads import RequestReads
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -45,39 +47,59 @@ class Availability:
     holdable: int
 
 
-BatchFn = Callable[[list[Any]], Coroutine[Any, Any, list[Any]]]
+BatchFn = Callable[[list[K]], Coroutine[Any, Any, list[V]]]
+# (hold id, patron id) of a waiting hold.
+QueueEntry = tuple[int, int | None]
+# (staff id, patron id, action, when) of a staff read of a patron.
+AuditKey = tuple[int, int, str, datetime]
 
 
-def _loader(fn: BatchFn) -> DataLoader[Any, Any]:
+def _loader(fn: BatchFn[K, V]) -> DataLoader[K, V]:
     return DataLoader(batch_load_fn=fn, max_batch_size=500)
+
+
+async def existing(loader: DataLoader[K, V | None], key: K) -> V:
+    """The row a foreign key names, through ``loader``: it exists, the database enforces
+    the reference (a ``LookupError`` otherwise, a bug)."""
+    row = await loader.load(key)
+    if row is None:
+        raise LookupError(f"nothing behind the reference {key!r}")
+    return row
 
 
 class Loaders:
     """The loaders of one request."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
-        self.record = _loader(self._by_id(Record))
+        self._sessions = sessions  # for the audit rows, written in a transaction of their own
+        # The request's read session: the loaders' and the resolvers' (``Context.reads``).
+        self.reads = RequestReads(sessions)
+        self.record: DataLoader[int, Record | None] = _loader(self._by_id(Record))
         self._libraries: asyncio.Future[Sequence[Library]] | None = None
-        self.library = _loader(self._libraries_by_id)
-        self.patron = _loader(self._by_id(Patron))
-        self.staff_user = _loader(self._by_id(StaffUser))  # who read what (audit log)
-        self.copy = _loader(self._by_id(Copy))
-        self.copies_by_record = _loader(self._grouped(Copy, Copy.record_id, order=Copy.id))
-        self.calendar_by_library = _loader(
+        self.library: DataLoader[int, Library | None] = _loader(self._libraries_by_id)
+        self.patron: DataLoader[int, Patron | None] = _loader(self._by_id(Patron))
+        # Who read what (audit log).
+        self.staff_user: DataLoader[int, StaffUser | None] = _loader(self._by_id(StaffUser))
+        self.copy: DataLoader[int, Copy | None] = _loader(self._by_id(Copy))
+        self.copies_by_record: DataLoader[int, list[Copy]] = _loader(
+            self._grouped(Copy, Copy.record_id, order=Copy.id)
+        )
+        self.calendar_by_library: DataLoader[int, list[CalendarDay]] = _loader(
             self._grouped(CalendarDay, CalendarDay.library_id, order=CalendarDay.day)
         )
-        self.availability_by_record = _loader(self._availability)
+        self.availability_by_record: DataLoader[int, list[Availability]] = _loader(
+            self._availability
+        )
         # The waiting line of a title: (hold id, patron id), first come first served (HOLD-7).
-        self.queue_by_record = _loader(self._queues)
-        self.open_loans_by_patron = _loader(
+        self.queue_by_record: DataLoader[int, list[QueueEntry]] = _loader(self._queues)
+        self.open_loans_by_patron: DataLoader[int, list[Loan]] = _loader(
             self._grouped(Loan, Loan.patron_id, order=Loan.due_on, where=Loan.returned_at.is_(None))
         )
         # Staff reads of patrons named in a list: one audit row each, written in one batch.
         # Keys are (staff id, patron id, action, when); a repeat in one request is one row.
-        self.audit = _loader(self._audit)
+        self.audit: DataLoader[AuditKey, None] = _loader(self._audit)
         # A copy has at most one open loan (0009_one_open_loan_per_copy): its due date.
-        self.open_loans_by_copy = _loader(
+        self.open_loans_by_copy: DataLoader[int, list[Loan]] = _loader(
             self._grouped(Loan, Loan.copy_id, order=Loan.due_on, where=Loan.returned_at.is_(None))
         )
 
@@ -92,7 +114,7 @@ class Loaders:
         # Shielded: one field cancelled must not cancel the read its siblings wait on.
         return list(await asyncio.shield(self._libraries))
 
-    async def _audit(self, keys: list[tuple[int, int, str, datetime]]) -> list[None]:
+    async def _audit(self, keys: list[AuditKey]) -> list[None]:
         rows = [
             {"staff_id": staff, "patron_id": patron, "action": action, "at": at}
             for staff, patron, action, at in keys
@@ -106,11 +128,10 @@ class Loaders:
         return [found.get(i) for i in ids]
 
     async def _all(self, stmt: Select[Any]) -> Sequence[Any]:
-        async with self._sessions() as db:
-            rows: Sequence[Any] = (await db.execute(stmt)).scalars().all()
+        rows: Sequence[Any] = (await self.reads.execute(stmt)).scalars().all()
         return rows
 
-    def _by_id(self, model: Any) -> BatchFn:
+    def _by_id(self, model: Any) -> BatchFn[int, Any]:
         async def load(ids: list[int]) -> list[Any]:
             rows = await self._all(select(model).where(model.id.in_(ids)))
             found = {row.id: row for row in rows}
@@ -118,7 +139,9 @@ class Loaders:
 
         return load
 
-    def _grouped(self, model: Any, key: Any, *, order: Any, where: Any = None) -> BatchFn:
+    def _grouped(
+        self, model: Any, key: Any, *, order: Any, where: Any = None
+    ) -> BatchFn[int, list[Any]]:
         async def load(keys: list[int]) -> list[list[Any]]:
             stmt = select(model).where(key.in_(keys)).order_by(order, model.id)
             if where is not None:
@@ -146,20 +169,18 @@ class Loaders:
             .order_by(Copy.record_id, Copy.library_id)
         )
         groups: dict[int, list[Availability]] = defaultdict(list)
-        async with self._sessions() as db:
-            for rid, lid, total, avail, hold in (await db.execute(stmt)).all():
-                groups[rid].append(Availability(rid, lid, total, int(avail or 0), int(hold or 0)))
+        for rid, lid, total, avail, hold in (await self.reads.execute(stmt)).all():
+            groups[rid].append(Availability(rid, lid, total, int(avail or 0), int(hold or 0)))
         return [groups.get(r, []) for r in record_ids]
 
-    async def _queues(self, record_ids: list[int]) -> list[list[tuple[int, int | None]]]:
+    async def _queues(self, record_ids: list[int]) -> list[list[QueueEntry]]:
         # A waiting hold always has its patron (only closed ones forget theirs).
         stmt = (
             select(Hold.record_id, Hold.id, Hold.patron_id)
             .where(Hold.record_id.in_(record_ids), Hold.state == HoldState.WAITING)
             .order_by(Hold.record_id, Hold.placed_at, Hold.id)
         )
-        groups: dict[int, list[tuple[int, int | None]]] = defaultdict(list)
-        async with self._sessions() as db:
-            for rid, hold_id, patron_id in (await db.execute(stmt)).all():
-                groups[rid].append((hold_id, patron_id))
+        groups: dict[int, list[QueueEntry]] = defaultdict(list)
+        for rid, hold_id, patron_id in (await self.reads.execute(stmt)).all():
+            groups[rid].append((hold_id, patron_id))
         return [groups.get(r, []) for r in record_ids]

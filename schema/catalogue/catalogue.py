@@ -16,7 +16,7 @@ from policies.enums import MaterialType as MaterialTypeValue
 from policies.errors import RuleViolation
 from resolvers.catalogue import catalogue
 from resolvers.shared.context import Context
-from resolvers.shared.loaders import Availability
+from resolvers.shared.loaders import Availability, existing
 from schema.catalogue.libraries import Library, library_by_id
 from schema.shared import ids
 from schema.shared.enums import CopyStatus, MaterialType
@@ -63,7 +63,7 @@ class Copy:
 
     @strawberry.field(description="The title this is a copy of.")
     async def record(self, info: Info[Context, Any]) -> Record:
-        return Record(row=await info.context.loaders.record.load(self.row.record_id))
+        return Record(row=await existing(info.context.loaders.record, self.row.record_id))
 
     @strawberry.field(description="Where the copy is now.")
     def status(self) -> CopyStatus:  # type: ignore[valid-type]

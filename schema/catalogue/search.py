@@ -81,7 +81,7 @@ class SearchConnection:
     async def help(self, info: Info[Context, Any]) -> SearchHelp | None:
         if self.total_count:
             return None
-        found = await search_help(info.context.services.sessions, self.request, self.first)
+        found = await search_help(info.context.reads, self.request, self.first)
         if found is None:
             return None
         return SearchHelp(

@@ -18,6 +18,7 @@ from resolvers.circulation import basket, hold_changes, holds
 from resolvers.circulation.holds import HoldOutcome, Placement
 from resolvers.shared import privacy
 from resolvers.shared.context import Context
+from resolvers.shared.loaders import existing
 from schema.accounts.accounts import Patron
 from schema.catalogue.catalogue import Copy, Record
 from schema.catalogue.libraries import Library, library_by_id
@@ -53,7 +54,7 @@ class BasketEntry:
 
     @strawberry.field(description="The title.")
     async def record(self, info: Info[Context, Any]) -> Record:
-        return Record(row=await info.context.loaders.record.load(self.row.record_id))
+        return Record(row=await existing(info.context.loaders.record, self.row.record_id))
 
     @strawberry.field(description="When it was put in the basket.")
     def added_at(self) -> datetime:
@@ -70,7 +71,7 @@ class Hold:
 
     @strawberry.field(description="The title held.")
     async def record(self, info: Info[Context, Any]) -> Record:
-        return Record(row=await info.context.loaders.record.load(self.row.record_id))
+        return Record(row=await existing(info.context.loaders.record, self.row.record_id))
 
     @strawberry.field(description="Where the hold will be collected (受取館).")
     async def pickup_library(self, info: Info[Context, Any]) -> Library:
@@ -138,7 +139,7 @@ class Hold:
     async def copy(self, info: Info[Context, Any]) -> Copy | None:
         if self.row.copy_id is None:
             return None
-        return Copy(row=await info.context.loaders.copy.load(self.row.copy_id))
+        return Copy(row=await existing(info.context.loaders.copy, self.row.copy_id))
 
     @strawberry.field(
         description="Staff: the patron who placed the hold. A closed hold of a patron without a "
@@ -152,7 +153,7 @@ class Hold:
                 RuleViolation(Code.NOT_FOUND, field="patron"), info.context.locale
             )
         await privacy.audit_listed(info.context, "hold_patron", patron_id)
-        return Patron(row=await info.context.loaders.patron.load(patron_id))
+        return Patron(row=await existing(info.context.loaders.patron, patron_id))
 
 
 @strawberry.type(description="One title's verdict (preview) or result (placement).")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
 from datetime import date, datetime
 from typing import Any
 
@@ -10,9 +12,11 @@ from strawberry.types import Info
 
 from models import Loan as LoanRow
 from policies.cards import days_overdue
+from policies.errors import RuleViolation
 from resolvers.circulation import loans
 from resolvers.shared import privacy
 from resolvers.shared.context import Context
+from resolvers.shared.loaders import existing
 from schema.catalogue.catalogue import Copy, Record
 from schema.circulation.holds import PATRON, decode_many
 from schema.shared import ids
@@ -23,6 +27,14 @@ from schema.shared.permissions import patron_viewer
 @strawberry.type(description="A copy lent to the patron.")
 class Loan:
     row: strawberry.Private[LoanRow]
+    # `renewable` and `renewalBlockedBy` ask the same question: it is asked once per loan.
+    refusal: strawberry.Private[asyncio.Task[RuleViolation | None] | None] = None
+
+    def _refusal(self, info: Info[Context, Any]) -> Awaitable[RuleViolation | None]:
+        if self.refusal is None:
+            self.refusal = asyncio.ensure_future(loans.renewal_check(info.context, self.row))
+        # Shielded: one field cancelled must not cancel the answer its sibling waits on.
+        return asyncio.shield(self.refusal)
 
     @strawberry.field(description="Opaque id; pass it to `renewLoans`.")
     def id(self) -> strawberry.ID:
@@ -30,12 +42,12 @@ class Loan:
 
     @strawberry.field(description="The title lent.")
     async def record(self, info: Info[Context, Any]) -> Record:
-        copy = await info.context.loaders.copy.load(self.row.copy_id)
-        return Record(row=await info.context.loaders.record.load(copy.record_id))
+        copy = await existing(info.context.loaders.copy, self.row.copy_id)
+        return Record(row=await existing(info.context.loaders.record, copy.record_id))
 
     @strawberry.field(description="The copy lent.")
     async def copy(self, info: Info[Context, Any]) -> Copy:
-        return Copy(row=await info.context.loaders.copy.load(self.row.copy_id))
+        return Copy(row=await existing(info.context.loaders.copy, self.row.copy_id))
 
     @strawberry.field(description="Due date (返却期限), a library day.")
     def due_on(self) -> date:
@@ -55,7 +67,7 @@ class Loan:
 
     @strawberry.field(description="Whether `renewLoans` would renew it today (LOAN-2).")
     async def renewable(self, info: Info[Context, Any]) -> bool:
-        return await loans.renewal_check(info.context, self.row) is None
+        return await self._refusal(info) is None
 
     @strawberry.field(
         description="Why it can't be renewed today (LOAN-3): `HELD_BY_OTHERS`, `OVERDUE`, "
@@ -63,7 +75,7 @@ class Loan:
         "`RENEWAL_NO_CHANGE` (LOAN-6: renewing today would not move the due date); null if it can."
     )
     async def renewal_blocked_by(self, info: Info[Context, Any]) -> ErrorCode | None:  # type: ignore[valid-type]
-        refusal = await loans.renewal_check(info.context, self.row)
+        refusal = await self._refusal(info)
         return refusal.code if refusal is not None else None
 
 

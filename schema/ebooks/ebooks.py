@@ -15,6 +15,7 @@ from policies import enums
 from policies.errors import RuleViolation
 from resolvers.ebooks import ebooks, reading
 from resolvers.shared.context import Context
+from resolvers.shared.loaders import existing
 from schema.catalogue.catalogue import Record
 from schema.circulation.holds import PATRON
 from schema.shared import ids
@@ -35,7 +36,7 @@ class EbookLoan:
 
     @strawberry.field(description="The title.")
     async def record(self, info: Info[Context, Any]) -> Record:
-        return Record(row=await info.context.loaders.record.load(self.row.record_id))
+        return Record(row=await existing(info.context.loaders.record, self.row.record_id))
 
     @strawberry.field(description="When it was borrowed.")
     def borrowed_at(self) -> datetime:
@@ -56,7 +57,7 @@ class EbookHold:
 
     @strawberry.field(description="The title.")
     async def record(self, info: Info[Context, Any]) -> Record:
-        return Record(row=await info.context.loaders.record.load(self.row.record_id))
+        return Record(row=await existing(info.context.loaders.record, self.row.record_id))
 
     @strawberry.field(description="WAITING for a licence, or READY (borrow it before `expiresAt`).")
     def state(self) -> EbookHoldState:  # type: ignore[valid-type]

@@ -361,7 +361,7 @@ PASSWORD_REASONS: dict[str, tuple[str, str]] = {
     "REPEATED_CHARACTER": ("同じ文字の繰り返しです", "one character repeated"),
     "SEQUENCE": ("連続した文字です", "a run such as 123456"),
     "COMMON": ("よく使われるパスワードです", "a commonly used password"),
-    "PERSONAL_DATA": ("お名前の読みが含まれています", "it contains your name"),
+    "PERSONAL_DATA": ("お名前の読みか電話番号を含みます", "it contains your name or phone"),
     "SAME_AS_CURRENT": ("現在のパスワードと同じです", "same as the current password"),
 }
 

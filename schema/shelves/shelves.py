@@ -13,6 +13,7 @@ from models import Bookshelf as ShelfRow
 from models import BookshelfEntry as EntryRow
 from policies.errors import RuleViolation
 from resolvers.shared.context import Context
+from resolvers.shared.loaders import existing
 from resolvers.shelves import shelves
 from schema.catalogue.catalogue import Record
 from schema.circulation.holds import PATRON, decode_many
@@ -33,7 +34,7 @@ class BookshelfEntry:
 
     @strawberry.field(description="The title.")
     async def record(self, info: Info[Context, Any]) -> Record:
-        return Record(row=await info.context.loaders.record.load(self.row.record_id))
+        return Record(row=await existing(info.context.loaders.record, self.row.record_id))
 
     @strawberry.field(description="When it was put on the shelf.")
     def added_at(self) -> datetime:

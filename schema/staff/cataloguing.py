@@ -12,6 +12,7 @@ from policies.enums import MaterialType as MaterialTypeValue
 from policies.enums import StaffRole as Role
 from policies.errors import ErrorCode, RuleViolation
 from resolvers.shared.context import Context, StaffViewer
+from resolvers.shared.loaders import existing
 from resolvers.staff import cataloguing
 from schema.catalogue.catalogue import Record
 from schema.shared import ids
@@ -143,5 +144,5 @@ class CataloguingMutations:
             return EbookLicencesPayload(
                 record=None, licences=None, errors=user_errors([no], info.context.locale)
             )
-        row = await info.context.loaders.record.load(pk)
+        row = await existing(info.context.loaders.record, pk)
         return EbookLicencesPayload(record=Record(row=row), licences=count, errors=[])

@@ -15,7 +15,7 @@ from policies.enums import StaffRole as Role
 from policies.errors import ErrorCode as Code
 from policies.errors import RuleViolation
 from resolvers.accounts import accounts, card
-from resolvers.circulation import calendar, calendar_days
+from resolvers.circulation import calendar_days
 from resolvers.shared.context import Context
 from resolvers.staff import counter, desk_lists
 from resolvers.staff.counter import CheckinResult
@@ -246,14 +246,16 @@ class CounterMutations:
         return lib
 
     @strawberry.mutation(
-        description="Staff: a library's weekly closing days, ISO numbers (1 = Monday).",
+        description="Staff: a library's weekly closing days, ISO numbers (1 = Monday). Due dates "
+        "and pickup deadlines from today on that fall on a day now closed move to the next "
+        "opening day, with the usual notices (SVC-3).",
         extensions=CALENDAR,
     )
     async def set_closed_weekdays(
         self, info: Info[Context, Any], library_id: strawberry.ID, weekdays: list[int]
     ) -> Library:
         try:
-            row = await calendar.set_closed_weekdays(
+            row = await calendar_days.set_closed_weekdays(
                 info.context, _library_id(info, library_id), weekdays
             )
         except RuleViolation as no:

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event
 
 from policies.clock import FixedClock
 from server.settings import Settings
@@ -164,6 +165,27 @@ async def test_a_storm_on_one_card_holds_one_connection_at_its_row_lock(
             inside[key] -= 1
 
     monkeypatch.setattr(throttle, "_locked_row", counted)
-    codes, _ = await _storm([api], LOGIN, "login", patron.card_number, "yomu2468")
+    pool = api.app.state.engine.sync_engine.pool
+    out, most_out = 0, 0
+
+    def checkout(*_: Any) -> None:
+        nonlocal out, most_out
+        out += 1
+        most_out = max(most_out, out)
+
+    def checkin(*_: Any) -> None:
+        nonlocal out
+        out -= 1
+
+    event.listen(pool, "checkout", checkout)
+    event.listen(pool, "checkin", checkin)
+    try:
+        codes, _ = await _storm([api], LOGIN, "login", patron.card_number, "yomu2468")
+    finally:
+        event.remove(pool, "checkout", checkout)
+        event.remove(pool, "checkin", checkin)
     assert set(codes) <= {"INVALID_CREDENTIALS", "ACCOUNT_LOCKED", "RATE_LIMITED"}
     assert most and set(most.values()) == {1}, most  # the card's row and the address's
+    # Counted before it is looked up: the attempts the count refuses never take a
+    # connection for the lookup, so the storm holds a few connections, not the pool (20).
+    assert most_out <= LIMIT, most_out

@@ -168,6 +168,7 @@ def test_register_a_patron_and_issue_the_temporary_password(page: Any) -> None:
     expect(page.locator("#registered-card")).to_contain_text("利用者番号")
     page.click("#issue-password")
     expect(page.locator("#temporary-password")).to_contain_text("仮パスワード: ")
+    issued = page.locator("#temporary-password").inner_text().removeprefix("仮パスワード: ")
     page.fill("#renew-card-number", "1000000003")
     page.click("#renew-card-form button")
     expect(page.locator("#renewed-card")).to_contain_text("新しい有効期限")
@@ -175,6 +176,8 @@ def test_register_a_patron_and_issue_the_temporary_password(page: Any) -> None:
 
     # STAFF-1/SVC-3: the calendar; closing a day says so and the day reads 休館.
     page.click("nav [data-view=calendar]")
+    # AUTH-5: the temporary password was for that moment: moving on forgets it.
+    assert issued and issued not in page.content()
     day = page.locator("li.calendar-day").nth(8)
     date = day.get_attribute("data-day")
     was_open = "開館 " in day.inner_text()

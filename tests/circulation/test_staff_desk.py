@@ -414,3 +414,42 @@ async def test_a_ready_hold_moved_tells_the_patron_the_new_library(
             .all()
         )
     assert [m.payload["pickup_library"] for m in mails] == [central.name, "北図書館"]
+
+
+async def test_new_weekly_closing_days_move_due_dates_and_deadlines(
+    api: Api, factory: Factory, clock: FixedClock
+) -> None:
+    # SVC-3: closing a weekday every week closes each of those days: what falls on one moves
+    # to the next opening day, with the usual notices; the past is not rewritten.
+    clerk = await desk(api, factory, StaffRole.COUNTER, StaffRole.CALENDAR)
+    central = await factory.library("CEN", closed_weekdays="")
+    patron = await factory.patron(
+        "yomu2468", contact_method=ContactMethod.EMAIL, email1="p@example.jp"
+    )
+    loan = await factory.loan(
+        patron, await factory.copy(await factory.record("期限の本"), central), due_in_days=3
+    )
+    rec = await factory.record("取置の本")
+    copy = await factory.copy(rec, central)
+    await hold_for(api, await api.login(patron.card_number, "yomu2468"), rec.id, central.id)
+    await api.gql(CHECK_IN, {"b": copy.barcode, "l": gid("Library", central.id)}, token=clerk)
+    async with api.app.state.services.sessions() as db:
+        hold = (await db.execute(select(Hold))).scalar_one()
+    assert hold.pickup_deadline is not None and hold.pickup_deadline != loan.due_on
+    weekdays = sorted({loan.due_on.isoweekday(), hold.pickup_deadline.isoweekday()})
+    answer = await api.gql(
+        "mutation($l: ID!, $w: [Int!]!) { setClosedWeekdays(libraryId: $l, weekdays: $w) { id } }",
+        {"l": gid("Library", central.id), "w": weekdays},
+        token=clerk,
+    )
+    assert "errors" not in answer, answer
+    async with api.app.state.services.sessions() as db:
+        moved_loan = await db.get(type(loan), loan.id, populate_existing=True)
+        moved_hold = await db.get(Hold, hold.id, populate_existing=True)
+        mails = (await db.execute(select(OutboxMessage.kind))).scalars().all()
+    assert moved_loan is not None and moved_loan.due_on > loan.due_on
+    assert moved_loan.due_on.isoweekday() not in weekdays
+    assert moved_hold is not None and moved_hold.pickup_deadline is not None
+    assert moved_hold.pickup_deadline > hold.pickup_deadline
+    assert moved_hold.pickup_deadline.isoweekday() not in weekdays
+    assert sorted(mails) == ["due_reminder", "hold_ready", "hold_ready"]

@@ -507,3 +507,19 @@ def test_lockout_values_come_from_policy() -> None:
     assert _fail(spread).failures == 3
     clock.advance(timedelta(minutes=30))
     check_not_locked(throttle, clock.now())
+
+
+def test_guessable_from_the_patrons_phone_number() -> None:
+    """AUTH-6, 「第3者が推測できそうなパスワードは避けてください。」: the telephone number on the
+    card, whole or any six of its digits in a row, however it was written (072-620-1601)."""
+
+    def problem(password: str) -> PasswordProblem | None:
+        return password_problem(password, card_number=CARD, birth_date=BIRTH, phone="072-620-1601")
+
+    assert problem("0726201601") is PasswordProblem.PERSONAL_DATA
+    assert problem("6201601") is PasswordProblem.PERSONAL_DATA
+    assert problem("tel201601") is PasswordProblem.PERSONAL_DATA
+    assert problem("yomu2468") is None
+    assert problem("ab1601cd") is None  # four digits of it alone are not the number
+    none = password_problem("0726201601", card_number=CARD, birth_date=BIRTH, phone=None)
+    assert none is not PasswordProblem.PERSONAL_DATA

@@ -60,9 +60,15 @@ function libraryName() {
   return $("library").selectedOptions[0]?.textContent ?? "";
 }
 
-function show(view) {
-  // A temporary password is shown once: leaving the applications view forgets it (AUTH-3).
+// A temporary password is shown once: leaving the view that issued it forgets it (AUTH-3,
+// AUTH-5), at the applications queue as at registration, from the moment the clerk moves.
+function forgetSecretsLeaving(view) {
   if (view !== "applications") forgetPassword();
+  if (view !== "register") $("temporary-password").textContent = "";
+}
+
+function show(view) {
+  forgetSecretsLeaving(view);
   for (const section of document.querySelectorAll("main > section")) {
     if (section.id !== "slip") section.hidden = section.id !== `${view}-view`;
   }
@@ -485,7 +491,10 @@ const VIEWS = { counter: async () => show("counter"), shelf: showShelf, pull: sh
   applications: showApplications, calendar: showCalendar };
 
 for (const button of document.querySelectorAll("nav [data-view]")) {
-  button.addEventListener("click", () => guarded(() => VIEWS[button.dataset.view]()));
+  button.addEventListener("click", () => {
+    forgetSecretsLeaving(button.dataset.view);
+    guarded(() => VIEWS[button.dataset.view]());
+  });
 }
 
 $("login-form").addEventListener("submit", (event) => {

@@ -1,13 +1,16 @@
-"""Profile the API under GraphQL search load with py-spy (issue [R2 9/9]).
+"""Profile the API under the load of one benchmark operation with py-spy (issue [R2 9/9]).
 
     .venv/bin/pip install py-spy     # or: uv pip install py-spy (not a project dependency)
-    .venv/bin/python bench/api/profile_search.py --seconds 30
+    .venv/bin/python bench/api/profile_api.py --op search --seconds 30
+    .venv/bin/python bench/api/profile_api.py --op myLoans --seconds 20 --tag before
 
 Starts the real API as ``run.py`` does (``launch.py api``, the seeded ``hondana_bench_api``),
-drives it with the benchmark's search mix (16 clients, closed loop) and samples the API
-process with ``py-spy record`` meanwhile. Writes ``bench/profiles/search.svg`` (flame graph)
-and ``bench/profiles/search.txt``: where the samples' innermost frame is (by library), and
-how many samples pass through the steps the issue names (inclusive shares).
+drives it with the benchmark's requests for ``--op`` (16 clients, closed loop; the search
+mix, 200 titles for ``record``, the seeded patrons logged in for ``myLoans``/``myHolds``) and
+samples the API process with ``py-spy record`` meanwhile. Writes
+``bench/profiles/<op>[-<tag>].svg`` (flame graph) and ``.txt``: where the samples' innermost
+frame is (by library), and how many samples pass through the steps the issue names
+(inclusive shares).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path[:0] = [str(ROOT), str(HERE)]
 
+import run  # noqa: E402
 import workload as wl  # noqa: E402
 from http_load import drive  # noqa: E402
 from launch import Server  # noqa: E402
@@ -58,6 +62,18 @@ STEPS = {
     "greenlet bridge (greenlet_spawn)": ("greenlet_spawn",),
     "posting bitmaps read (PostingReader.load)": ("PostingReader.load",),
     "facet counts (_facet_counts: a second and third session)": ("_facet_counts",),
+    "a session opened (async_sessionmaker.__call__ / AsyncSession.__init__)": (
+        "__init__ (sqlalchemy/ext/asyncio/session.py",
+    ),
+    "a session closed (AsyncSession.close / __aexit__)": (
+        "close (sqlalchemy/ext/asyncio/session.py", "__aexit__ (sqlalchemy/ext/asyncio/session",
+    ),
+    "pool checkout (_ConnectionFairy._checkout)": ("_checkout (sqlalchemy/pool",),
+    "pool checkin / reset (_finalize_fairy / _reset)": ("_finalize_fairy", "_reset (sqlalchemy/pool"),
+    "the viewer from the token (viewer_for_token)": ("viewer_for_token",),
+    "permission classes (has_permission)": ("has_permission",),
+    "data loaders (aiodataloader)": ("(aiodataloader",),
+    "renewal check per loan (renewal_check)": ("renewal_check",),
     "graphql-core field execution (execute_field)": ("execute_field (",),
     "Strawberry resolver wrappers (from_resolver / field extensions)": ("from_resolver",),
     "Strawberry argument conversion (get_arguments)": ("get_arguments",),
@@ -75,7 +91,7 @@ def library(frame: str) -> str:
     return "other (Python runtime, C, pyroaring, ...)"
 
 
-def summarise(collapsed: Path) -> str:
+def summarise(collapsed: Path, op: str) -> str:
     leaf: Counter[str] = Counter()
     steps: Counter[str] = Counter()
     total = 0
@@ -95,7 +111,7 @@ def summarise(collapsed: Path) -> str:
         for name, needles in STEPS.items():
             if any(needle in stack for needle in needles):
                 steps[name] += n
-    lines = [f"{total} samples of the API process under GraphQL search load", "",
+    lines = [f"{total} samples of the API process under GraphQL {op} load", "",
              "Innermost frame by library (exclusive):"]  # fmt: skip
     lines += [f"  {n / total:6.1%}  {name}" for name, n in leaf.most_common()]
     lines += ["", "Samples passing through (inclusive, overlapping):"]
@@ -103,23 +119,32 @@ def summarise(collapsed: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-async def load(port: int, seconds: float, clients: int) -> None:
-    ids = wl.trusted_ids(json.loads(MANIFEST.read_text(encoding="utf-8")))
-    work = wl.Workload(ids=ids, record_ids=[])
-    search = work.request("search", "graphql")
-    await drive(port, search, wl.check_data, clients=clients, seconds=2)  # warm-up
-    s = await drive(port, search, wl.check_data, clients=clients, seconds=seconds)
-    print(f"search: {s.rate:.0f} req/s, p50 {s.pct(50):.0f} ms, {s.failures} failures")
+async def load(port: int, work: wl.Workload, op: str, seconds: float, clients: int) -> None:
+    from seed import HOLDS_CARD, LOANS_CARD
+
+    if op in ("myLoans", "myHolds"):
+        card = LOANS_CARD if op == "myLoans" else HOLDS_CARD
+        work.tokens[op] = await wl.login(port, work.ids, card)
+    request = work.request(op, "graphql")
+    await drive(port, request, wl.check_data, clients=clients, seconds=2)  # warm-up
+    s = await drive(port, request, wl.check_data, clients=clients, seconds=seconds)
+    print(f"{op}: {s.rate:.0f} req/s, p50 {s.pct(50):.0f} ms, {s.failures} failures")
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--database-url", default=DEFAULT_URL)
+    ap.add_argument("--op", choices=wl.OPS, default="search")
+    ap.add_argument("--tag", default="", help="appended to the output names")
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--py-spy", default=str(Path(sys.executable).parent / "py-spy"))
     args = ap.parse_args()
     OUT.mkdir(exist_ok=True)
+    name = args.op + (f"-{args.tag}" if args.tag else "")
+    ids = wl.trusted_ids(json.loads(MANIFEST.read_text(encoding="utf-8")))
+    record_ids = run.record_ids(args.database_url) if args.op == "record" else []
+    work = wl.Workload(ids=ids, record_ids=record_ids)
     api = Server("api", args.database_url, {})
     api.start()
     try:
@@ -128,21 +153,21 @@ def main() -> int:
                   "--duration", str(int(args.seconds) + 2), "--nonblocking"]  # fmt: skip
         # Two samplers at once: py-spy writes one format per run. The collapsed stacks
         # are summarised and then deleted (megabytes); the flame graph is kept.
-        raw = OUT / "search.collapsed"
+        raw = OUT / f"{name}.collapsed"
         spies = [
             subprocess.Popen([*common, "--format", "raw", "-o", str(raw)]),
-            subprocess.Popen([*common, "--format", "flamegraph", "-o", str(OUT / "search.svg")]),
+            subprocess.Popen([*common, "--format", "flamegraph", "-o", str(OUT / f"{name}.svg")]),
         ]
-        asyncio.run(load(api.port, args.seconds, args.clients))
+        asyncio.run(load(api.port, work, args.op, args.seconds, args.clients))
         for spy in spies:
             spy.wait()
     finally:
         api.stop()
-    (OUT / "search.txt").write_text(summarise(raw))
+    (OUT / f"{name}.txt").write_text(summarise(raw, args.op))
     raw.unlink()
-    svg = OUT / "search.svg"  # py-spy writes its command line in: no machine paths
+    svg = OUT / f"{name}.svg"  # py-spy writes its command line in: no machine paths
     svg.write_text(svg.read_text().replace(f"{ROOT}/", ""))
-    print((OUT / "search.txt").read_text())
+    print((OUT / f"{name}.txt").read_text())
     return 0
 
 

@@ -1,0 +1,104 @@
+"""One database session for a request's reads (issue [R2 9/9]).
+
+A GraphQL request used to open a session per read: the viewer, the root field and every
+loader batch each checked a connection out of the pool, pinged it, began, read, rolled back
+and gave it back; five to seven times for one record page. :class:`RequestReads` is the
+request's one read session: the reads that run together (the batches of sibling fields)
+share one connection, checked out once, and it goes back to the pool as soon as no read of
+the request is waiting for it. A request must never hold a read connection while it waits
+for another (a mutation's transaction): fifty concurrent ``placeHolds`` holding theirs for
+the whole request emptied the pool and each waited for a second connection for ever
+(tests/circulation/test_concurrency.py found it).
+
+The connection reads in autocommit: no ``BEGIN``/``ROLLBACK`` around the reads, and each
+statement sees what was committed when it ran, which is what the short sessions saw too
+(PostgreSQL's READ COMMITTED; SQLite's reads outside a transaction). So a mutation that
+commits in its own transaction (they keep theirs, with their locks) is seen by the reads
+of its payload that follow it. Nothing is written through it.
+
+GraphQL resolves sibling fields concurrently, and one ``AsyncSession`` must never run two
+statements at once: each use holds a lock while it reads. Never await a loader (or
+anything else that reads) inside ``async with reads() as db``: the loader's batch would
+wait for the lock its caller holds. The session forgets what it loaded after each use
+(``expunge_all``), as a closed session did, so a later read returns fresh rows, never an
+object an earlier read of the request left behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TypeVarTuple
+
+from sqlalchemy import Result
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.sql.selectable import TypedReturnsRows
+
+Ts = TypeVarTuple("Ts")
+
+
+class RequestReads:
+    """The read session of one request: ``async with reads() as db: ...``; ``close()`` at
+    the end of the request gives its connection back to the pool."""
+
+    __slots__ = ("_db", "_lock", "_sessions", "_waiting")
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._db: AsyncSession | None = None
+        self._lock = asyncio.Lock()
+        self._waiting = 0  # reads of this request queued for the lock
+
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[AsyncSession]:
+        self._waiting += 1
+        try:
+            await self._lock.acquire()
+        finally:
+            self._waiting -= 1
+        try:
+            db = self._db if self._db is not None else await self._open()
+            try:
+                yield db
+            except BaseException:
+                # A failed or cancelled read may leave the connection mid-statement: drop
+                # the session (as closing a short session did); the next read opens another.
+                await self.close()
+                raise
+            db.expunge_all()
+            if not self._waiting:  # no read of the request queued: the connection goes back
+                await self.close()
+        finally:
+            self._lock.release()
+
+    async def _open(self) -> AsyncSession:
+        db = self._sessions()
+        try:
+            await db.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        except BaseException:
+            await db.close()
+            raise
+        self._db = db
+        return db
+
+    async def execute(self, stmt: TypedReturnsRows[*Ts]) -> Result[*Ts]:
+        """``stmt``'s rows (fetched in full), read once more on a fresh connection when
+        the one it had turned out dead (the pool no longer pings at checkout,
+        ``models/db.py``): a read can be repeated safely, and the failure has already
+        made the pool drop the connections of before the server went away."""
+        for attempt in range(2):
+            try:
+                async with self() as db:
+                    return await db.execute(stmt)
+            except DBAPIError as failed:
+                if attempt or not failed.connection_invalidated:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def close(self) -> None:
+        """Give the connection back to the pool (also when the request is over)."""
+        db, self._db = self._db, None
+        if db is not None:
+            await db.close()

@@ -1,0 +1,64 @@
+"""A short path for the schema's trivial fields (issue [R2 9/9]).
+
+Most fields of the hot types are a method that reads one attribute of the row it wraps
+(``Record.title`` returns ``self.row.title``): no arguments, no ``info``, nothing awaited,
+no field extension. Strawberry still sends every call through its general wrapper (an
+``Info`` built, the arguments converted, the extension chain folded): about twenty Python
+calls a field, for some 240 fields of a page of 20 loans. :func:`shorten_trivial_fields`
+gives those fields, and only those, a resolver that calls the method directly. What the
+field answers is the method's return value either way, serialised by graphql-core as
+before; a schema extension's ``resolve`` hook (graphql-core middleware) would still wrap it.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from graphql import GraphQLObjectType, GraphQLResolveInfo
+from strawberry import Schema
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
+
+Resolve = Callable[..., Any]
+
+
+def _direct(method: Callable[[Any], Any]) -> Resolve:
+    def resolve(source: Any, _info: GraphQLResolveInfo[Any], **_kwargs: Any) -> Any:
+        return method(source)
+
+    return resolve
+
+
+def trivial_method(field: StrawberryField) -> Callable[[Any], Any] | None:
+    """The method behind ``field`` if it takes nothing but ``self`` and is synchronous,
+    with no argument, extension or permission on the field; else ``None``."""
+    resolver = field.base_resolver
+    if resolver is None or field.is_async or field.extensions or field.arguments:
+        return None
+    method = resolver.wrapped_func
+    if isinstance(method, staticmethod | classmethod) or resolver.self_parameter is None:
+        return None
+    if inspect.iscoroutinefunction(method):
+        return None
+    if list(inspect.signature(method).parameters) != [resolver.self_parameter.name]:
+        return None
+    return method
+
+
+def shorten_trivial_fields(schema: Schema) -> list[str]:
+    """Give every trivial field of ``schema`` a direct resolver; the ``Type.field`` names."""
+    done: list[str] = []
+    for gtype in schema._schema.type_map.values():
+        if not isinstance(gtype, GraphQLObjectType) or gtype.name.startswith("__"):
+            continue
+        for name, gfield in gtype.fields.items():
+            field = (gfield.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+            if not isinstance(field, StrawberryField):
+                continue
+            method = trivial_method(field)
+            if method is not None:
+                gfield.resolve = _direct(method)
+                done.append(f"{gtype.name}.{name}")
+    return done
