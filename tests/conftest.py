@@ -28,12 +28,14 @@ from models.migrate import upgrade
 from policies.clock import FixedClock
 from server.app import create_app
 from server.settings import Settings
-from tests.support import Api, Factory
+from tests.support import Api, Factory, redis_of_this_worker
 
 PG_ADMIN_URL = os.environ.get(
     "HONDANA_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
-REDIS_URL = os.environ.get("HONDANA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_URL = redis_of_this_worker(
+    os.environ.get("HONDANA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+)
 REQUIRE = os.environ.get("HONDANA_REQUIRE_SERVICES", "") not in ("", "0")
 # Monday 30 November 2026, 10:00 in Tokyo: an ordinary opening morning.
 T0 = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -38,6 +39,18 @@ from server.trusted import manifest_text
 CLIENT_HEADERS = {"X-Hondana-Client": "tests"}
 ROOT = Path(__file__).resolve().parents[1]
 HONDANA = [sys.executable, "-m", "server.cli"]
+
+
+def redis_of_this_worker(url: str) -> str:
+    """``url`` with a Redis database of this pytest-xdist worker's own (1-8; the e2e test
+    takes 9): Celery's broadcast control (ping, inspect) is per database, so one worker's
+    test never hears another worker's Celery processes. Unchanged outside xdist."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return url
+    base, _, last = url.rpartition("/")
+    root = base if last.isdigit() else url.rstrip("/")
+    return f"{root}/{1 + int(worker[2:]) % 8}"
 
 
 def free_port() -> int:

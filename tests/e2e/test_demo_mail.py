@@ -32,7 +32,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
 
 from tests.conftest import _pg_available, scratch_pg_database, skip_unless_up
-from tests.workers.conftest import REDIS_URL, _free_port
+from tests.support import free_port
+from tests.workers.conftest import REDIS_URL
 
 # Generous: a loaded machine takes a while to start a worker; a broken one never gets there.
 DEADLINE = 90.0
@@ -52,7 +53,7 @@ class Demo:
 
     def __init__(self, cwd: Path, env: dict[str, str]) -> None:
         self.cwd = cwd
-        self.port = _free_port()
+        self.port = free_port()
         self.env = {**env, "HONDANA_PORT": str(self.port)}
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = cwd / "up.log"
@@ -275,7 +276,7 @@ def test_demo_mail_goes_out_on_the_default_setup(demo: Demo) -> None:
     # The next opening morning comes: the same processes, started with the clock there
     # (and the worker's metrics on, which tell when beat's dispatch last ran).
     demo.stop()
-    metrics_port = _free_port()
+    metrics_port = free_port()
     before = time.time()
     demo.up(
         HONDANA_DEV_NOW=(morning + timedelta(minutes=1)).isoformat(),

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.test_demo_mail import HONDANA, _hondana_free_env
-from tests.workers.conftest import _free_port
+from tests.support import free_port
 
 
 def test_up_exits_non_zero_with_the_workers_error_when_the_worker_dies(tmp_path: Path) -> None:
@@ -19,7 +19,7 @@ def test_up_exits_non_zero_with_the_workers_error_when_the_worker_dies(tmp_path:
     # same create_engine() call as the original crash.
     env = {
         **_hondana_free_env(),
-        "HONDANA_PORT": str(_free_port()),
+        "HONDANA_PORT": str(free_port()),
         "HONDANA_BROKER_URL": "sqla+nosuchdialect:///var/broker.db",
     }
     up = subprocess.Popen(  # noqa: S603 - our own CLI

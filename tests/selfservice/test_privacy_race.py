@@ -74,7 +74,7 @@ async def test_check_in_racing_an_opt_out_leaves_no_link(
         assert await _races(api, api, other, factory, trials) == 0
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -98,7 +98,7 @@ def two_servers(database_url: str, tmp_path: Path) -> Iterator[list[str]]:
         "HONDANA_MAILDIR": str(tmp_path / "maildir"),
         "HONDANA_BROKER_URL": "memory://",
     }
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     procs = [
         subprocess.Popen(  # noqa: S603 - our own server
             [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],

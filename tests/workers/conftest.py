@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -21,15 +20,13 @@ import pytest
 from aiosmtpd.controller import Controller
 from celery import Celery
 
-REDIS_URL = os.environ.get("HONDANA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+from tests.support import free_port, redis_of_this_worker
+
+REDIS_URL = redis_of_this_worker(
+    os.environ.get("HONDANA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+)
 REQUIRE = os.environ.get("HONDANA_REQUIRE_SERVICES", "") not in ("", "0")
 QUEUE = f"hondana-test-{os.getpid()}"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -98,7 +95,7 @@ class Sink:
 
 @pytest.fixture(scope="session")
 def sink() -> Iterator[Sink]:
-    server = Sink(port=_free_port())
+    server = Sink(port=free_port())
     server.start()
     yield server
     server.stop()

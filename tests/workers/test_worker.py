@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.workers.conftest import QUEUE, Sink, Workers, _free_port
+from tests.support import free_port
+from tests.workers.conftest import QUEUE, Sink, Workers
 from workers.app import TASK_SOFT_TIME_LIMIT, TASK_TIME_LIMIT, app
 
 
@@ -55,7 +56,7 @@ def test_prefork_children_counts_reach_the_worker_metrics_server(
     pool = Workers(f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}", redis_url, sink.port, tmp_path)
     queue = f"{QUEUE}-metrics"
     node = f"metrics-{os.getpid()}@localhost"
-    port = _free_port()
+    port = free_port()
     parent = tmp_path / "metrics"
     parent.mkdir()
     env = {
