@@ -91,20 +91,32 @@ def scratch_pg_database(prefix: str) -> Iterator[str]:
         asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """A migrated, empty database of each kind (the real Alembic migrations run here)."""
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-        upgrade(url)
-        yield url
-        return
+@pytest.fixture(scope="session")
+def sqlite_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated, empty SQLite database for the whole run."""
+    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A migrated, empty PostgreSQL database of this run's own, dropped at the end."""
     skip_unless_up(_pg_available())
     with scratch_pg_database("hondana_test") as url:
         upgrade(url)
         yield url
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """A migrated, empty database of each kind (the real Alembic migrations run here).
+
+    The databases themselves are separate session fixtures: pytest ends a parametrized
+    session fixture whenever the next test wants its other value, and under pytest-xdist a
+    worker's tests alternate between the kinds, so this one only picks."""
+    kind = "sqlite_database" if request.param == "sqlite" else "postgres_database"
+    return str(request.getfixturevalue(kind))
 
 
 @pytest.fixture
@@ -155,6 +167,8 @@ def factory(api: Api, clock: FixedClock) -> Factory:
 SHARED_FIXTURES = {"catalogue_url": "catalogue", "demo_library": "browser"}
 
 
+# First: pytest-xdist reads the groups in its own pass over the items (then too late).
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[Any]) -> None:
     for item in items:
         fixtures = getattr(item, "fixturenames", ())

@@ -8,6 +8,7 @@ import asyncio
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,9 +61,10 @@ async def _load(url: str) -> None:
         await engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def catalogue_url(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A second database of the same kind holding all 19,554 sample records, indexed."""
+@contextmanager
+def _loaded_catalogue(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A second database of the kind of ``database_url`` holding all 19,554 sample records,
+    indexed."""
     parsed = make_url(database_url)
     if parsed.get_backend_name() == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('catalogue') / 'catalogue.db'}"
@@ -78,6 +80,32 @@ def catalogue_url(database_url: str, tmp_path_factory: pytest.TempPathFactory) -
     finally:
         if name is not None:
             asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def sqlite_catalogue(
+    sqlite_database: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The loaded sample catalogue on SQLite, for the whole run."""
+    with _loaded_catalogue(sqlite_database, tmp_path_factory) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_catalogue(
+    postgres_database: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The loaded sample catalogue on PostgreSQL, for the whole run."""
+    with _loaded_catalogue(postgres_database, tmp_path_factory) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def catalogue_url(database_url: str, request: pytest.FixtureRequest) -> str:
+    """The loaded sample catalogue of ``database_url``'s kind (loaded once per kind and
+    run, however the tests of the two kinds alternate: see ``database_url``)."""
+    sqlite = make_url(database_url).get_backend_name() == "sqlite"
+    return str(request.getfixturevalue("sqlite_catalogue" if sqlite else "postgres_catalogue"))
 
 
 @pytest.fixture
@@ -140,7 +168,12 @@ def fields_of(r: Record) -> list[str]:
     ]
 
 
+_SAMPLES: dict[str, Sample] = {}
+
+
 @pytest.fixture(scope="session")
 def sample(catalogue_url: str) -> Sample:
-    """The sample catalogue as plain data."""
-    return asyncio.run(_read(catalogue_url))
+    """The sample catalogue as plain data (read once per database kind)."""
+    if catalogue_url not in _SAMPLES:
+        _SAMPLES[catalogue_url] = asyncio.run(_read(catalogue_url))
+    return _SAMPLES[catalogue_url]
