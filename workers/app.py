@@ -12,6 +12,7 @@ from typing import Any
 
 from celery import Celery, signals
 from celery.schedules import crontab
+from sqlalchemy.exc import IntegrityError
 
 from server.settings import get_settings
 
@@ -105,6 +106,23 @@ def create_celery(*, publisher: bool = False) -> Celery:
         },
     )
     return celery
+
+
+def declare_queues(celery: Celery) -> None:
+    """Create the broker's queues now, in one process, before a worker, its beat and the API
+    start using them. kombu's SQLAlchemy transport (the embedded default) creates a queue
+    with a select, then an insert: a worker's consumer and its beat declaring the same new
+    queue at the same moment make one of them fail (``UNIQUE constraint failed:
+    kombu_queue.name``) and the worker exits. Declaring twice is harmless; a lost race
+    here is retried."""
+    for _ in range(3):
+        try:
+            with celery.connection_for_write() as connection:
+                for queue in celery.amqp.queues.values():
+                    queue(connection.default_channel).declare()
+            return
+        except IntegrityError:
+            continue
 
 
 app = create_celery()

@@ -31,3 +31,25 @@ def test_redis_options_go_to_redis_only() -> None:
     assert transport_options("redis://127.0.0.1:6379/0") == REDIS_TRANSPORT_OPTIONS
     assert "socket_timeout" in transport_options("rediss://h:6379/0", publisher=True)
     assert transport_options("sqla+postgresql://u@h/db", publisher=True) == {}
+
+
+def test_the_queues_exist_before_the_worker_and_its_beat_start(tmp_path: Path) -> None:
+    # MAIL-8, `make demo`: kombu's SQLAlchemy transport creates a queue by a select, then an
+    # insert; a worker's consumer and its beat declaring the new queue at one moment made
+    # one fail (UNIQUE constraint failed: kombu_queue.name) and `hondana up` stopped.
+    # `hondana worker` declares every queue first, in one process; doing it again is harmless.
+    import sqlite3
+
+    from celery import Celery
+
+    from workers.app import declare_queues
+
+    broker = tmp_path / "broker.db"
+    url = f"sqla+sqlite:///{broker}"
+    celery = Celery("t", broker=url)
+    celery.conf.broker_transport_options = transport_options(url)
+    declare_queues(celery)
+    declare_queues(celery)
+    with sqlite3.connect(broker) as db:
+        names = [name for (name,) in db.execute("SELECT name FROM kombu_queue")]
+    assert names == [celery.conf.task_default_queue]
