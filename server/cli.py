@@ -92,9 +92,6 @@ def worker_metrics_dir(settings: Settings) -> str | None:
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
-    from workers.app import app, declare_queues
-
-    declare_queues(app)  # before the consumer and the beat race to create them
     # The interpreter running us has Celery installed, whatever PATH says.
     argv = [sys.executable, "-m", "celery", "-A", "workers.app", "worker"]
     argv += ["--loglevel", settings.log_level.lower()]

@@ -60,9 +60,6 @@ def run() -> int:
     """Start both, watch both; the exit status of ``hondana up``."""
     previous = {s: signal.signal(s, _raise_stop) for s in (signal.SIGINT, signal.SIGTERM)}
     procs: dict[str, subprocess.Popen[bytes]] = {}
-    from workers.app import app, declare_queues
-
-    declare_queues(app)  # once, before the worker, its beat and the API's nudges use them
     try:
         try:
             for name, command in COMMANDS.items():

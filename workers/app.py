@@ -128,6 +128,12 @@ def declare_queues(celery: Celery) -> None:
 app = create_celery()
 
 
+@signals.worker_init.connect
+def _declare_queues_first(**_: object) -> None:
+    """The worker's own first step, before its consumer and its beat start."""
+    declare_queues(app)
+
+
 @signals.beat_init.connect
 def dispatch_when_beat_starts(**_: Any) -> None:
     """Mail owed while no worker ran goes out as soon as beat starts, not a minute later
