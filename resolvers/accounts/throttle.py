@@ -83,13 +83,6 @@ async def record_failure(
     return (await admit(sessions, key, now, policy, unless_locked=False))[1]
 
 
-# One transaction per key at a time in this process at the key's throttle row: a storm
-# of attempts at one card waits here, in memory, instead of each holding a pooled
-# connection while it waits on the row lock (which starved every other request of the
-# pool). Across processes the row lock still orders them.
-_AT_ROW: KeyedLimiter
-
-
 async def admit(
     sessions: async_sessionmaker[AsyncSession],
     key: str,
@@ -174,4 +167,8 @@ class KeyedLimiter:
                 self._held[key] = (semaphore, users - 1)
 
 
+# One transaction per key at a time in this process at the key's throttle row: a storm
+# of attempts at one card waits here, in memory, instead of each holding a pooled
+# connection while it waits on the row lock (which starved every other request of the
+# pool). Across processes the row lock still orders them.
 _AT_ROW = KeyedLimiter()

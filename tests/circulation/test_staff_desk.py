@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from models import Copy, Hold, OutboxMessage, StaffAudit
+from models import Copy, Hold, Library, Loan, OutboxMessage, StaffAudit
 from policies.clock import FixedClock
 from policies.enums import ContactMethod, CopyStatus, HoldState, LibraryKind, StaffRole
 from tests.circulation.desk_ops import (
@@ -346,10 +346,9 @@ async def test_desk_lists_and_the_call_list(api: Api, factory: Factory) -> None:
     assert "errors" not in log and {m["kind"] for m in log["data"]["mailLog"]} == {"hold_ready"}
 
 
-async def test_closing_a_day_moves_due_dates_and_deadlines(
-    api: Api, factory: Factory, clock: FixedClock
-) -> None:
-    # SVC-3: closing a day moves what falls on it to the next opening day, with notices.
+async def _loan_and_ready_hold(api: Api, factory: Factory) -> tuple[str, Library, Loan, Hold]:
+    """A calendar clerk, a library open every day, and an e-mail patron there with a loan
+    due in 3 days and a hold just made ready (SVC-3's two kinds of date)."""
     clerk = await desk(api, factory, StaffRole.COUNTER, StaffRole.CALENDAR)
     central = await factory.library("CEN", closed_weekdays="")
     patron = await factory.patron(
@@ -364,6 +363,14 @@ async def test_closing_a_day_moves_due_dates_and_deadlines(
     await api.gql(CHECK_IN, {"b": copy.barcode, "l": gid("Library", central.id)}, token=clerk)
     async with api.app.state.services.sessions() as db:
         hold = (await db.execute(select(Hold))).scalar_one()
+    return clerk, central, loan, hold
+
+
+async def test_closing_a_day_moves_due_dates_and_deadlines(
+    api: Api, factory: Factory, clock: FixedClock
+) -> None:
+    # SVC-3: closing a day moves what falls on it to the next opening day, with notices.
+    clerk, central, loan, hold = await _loan_and_ready_hold(api, factory)
     assert hold.state is HoldState.READY and hold.pickup_deadline is not None
     due = loan.due_on
     for day in {due, hold.pickup_deadline}:
@@ -421,20 +428,7 @@ async def test_new_weekly_closing_days_move_due_dates_and_deadlines(
 ) -> None:
     # SVC-3: closing a weekday every week closes each of those days: what falls on one moves
     # to the next opening day, with the usual notices; the past is not rewritten.
-    clerk = await desk(api, factory, StaffRole.COUNTER, StaffRole.CALENDAR)
-    central = await factory.library("CEN", closed_weekdays="")
-    patron = await factory.patron(
-        "yomu2468", contact_method=ContactMethod.EMAIL, email1="p@example.jp"
-    )
-    loan = await factory.loan(
-        patron, await factory.copy(await factory.record("期限の本"), central), due_in_days=3
-    )
-    rec = await factory.record("取置の本")
-    copy = await factory.copy(rec, central)
-    await hold_for(api, await api.login(patron.card_number, "yomu2468"), rec.id, central.id)
-    await api.gql(CHECK_IN, {"b": copy.barcode, "l": gid("Library", central.id)}, token=clerk)
-    async with api.app.state.services.sessions() as db:
-        hold = (await db.execute(select(Hold))).scalar_one()
+    clerk, central, loan, hold = await _loan_and_ready_hold(api, factory)
     assert hold.pickup_deadline is not None and hold.pickup_deadline != loan.due_on
     weekdays = sorted({loan.due_on.isoweekday(), hold.pickup_deadline.isoweekday()})
     answer = await api.gql(
