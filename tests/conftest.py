@@ -180,3 +180,20 @@ def pytest_collection_modifyitems(items: list[Any]) -> None:
                 kind = getattr(item, "callspec", None) and item.callspec.params.get("database_url")
                 item.add_marker(pytest.mark.xdist_group(f"{group}-{kind}" if kind else group))
                 break
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Refuse a run whose groups pytest-xdist has not applied.
+
+    pytest-xdist sends a test's group to its scheduler as an ``@group`` suffix on the
+    node id; with a pytest that ignores that (9.2: pytest-dev/pytest-xdist#1386) the
+    groups are silently lost and each worker builds every shared fixture itself."""
+    if not getattr(session.config.option, "loadgroup", False):
+        return
+    for item in session.items:
+        group = item.get_closest_marker("xdist_group")
+        if group is not None and "@" not in item.nodeid:
+            raise pytest.UsageError(
+                f"pytest-xdist did not apply the group {group.args[0]!r} to {item.nodeid}: "
+                "this pytest and pytest-xdist do not work together (see pyproject.toml)"
+            )

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from celery import Celery
+from sqlalchemy.engine import make_url
 
 from tests.support import free_port, redis_of_this_worker
 
@@ -114,7 +115,12 @@ def smtp(sink: Sink) -> Iterator[Sink]:
 
 
 class Workers:
-    """Celery worker processes for one database, and a client to send them tasks."""
+    """Celery worker processes for one database, and a client to send them tasks.
+
+    One standing worker (``mail``) serves every test of its database kind: starting a
+    worker costs seconds (Python, Celery, the app), once per test it was a third of the
+    suite's time. A test may start more, or kill any; :meth:`settle` stops the ones it
+    started and the next test gets a standing worker again."""
 
     def __init__(self, database_url: str, redis_url: str, smtp_port: int, logs: Path) -> None:
         self.env = {
@@ -130,11 +136,15 @@ class Workers:
         }
         self.logs = logs
         self.procs: list[subprocess.Popen[bytes]] = []
+        self.standing: subprocess.Popen[bytes] | None = None
+        # A queue and node names per pool: the standing workers of both databases run side by side.
+        self.kind = make_url(database_url).get_backend_name()
+        self.queue = f"{QUEUE}-{self.kind}"
         self.client = Celery("tests", broker=redis_url, backend=redis_url)
-        self.client.conf.task_default_queue = QUEUE
+        self.client.conf.task_default_queue = self.queue
 
     def start(self, name: str, **env: str) -> subprocess.Popen[bytes]:
-        node = f"{name}-{os.getpid()}@localhost"
+        node = f"{name}-{self.kind}-{os.getpid()}@localhost"
         out = (self.logs / f"{name}.log").open("ab")
         proc = subprocess.Popen(  # noqa: S603 - our own worker
             [
@@ -147,7 +157,7 @@ class Workers:
                 "-n",
                 node,
                 "-Q",
-                QUEUE,
+                self.queue,
                 "--pool",
                 "solo",
                 "--loglevel",
@@ -166,11 +176,23 @@ class Workers:
                 return proc
         raise RuntimeError(f"worker {node} did not start; see {self.logs}")
 
+    def ready(self) -> None:
+        """Before a test: no task left queued by the last one, the standing worker up."""
+        with self.client.connection_for_write() as connection:
+            connection.default_channel.queue_purge(self.queue)
+        if self.standing is None or self.standing not in self.procs:
+            self.standing = self.start("mail")
+
+    def settle(self) -> None:
+        """After a test: stop the workers it started itself."""
+        extra = [proc for proc in self.procs if proc is not self.standing]
+        self._stop(extra)
+
     def call(self, task: str, timeout: float = 60, **kwargs: Any) -> Any:
-        return self.client.send_task(task, kwargs=kwargs, queue=QUEUE).get(timeout=timeout)
+        return self.client.send_task(task, kwargs=kwargs, queue=self.queue).get(timeout=timeout)
 
     def send(self, task: str, **kwargs: Any) -> Any:
-        return self.client.send_task(task, kwargs=kwargs, queue=QUEUE)
+        return self.client.send_task(task, kwargs=kwargs, queue=self.queue)
 
     def kill(self, proc: subprocess.Popen[bytes]) -> None:
         proc.send_signal(signal.SIGKILL)
@@ -178,20 +200,43 @@ class Workers:
         self.procs.remove(proc)
 
     def stop_all(self) -> None:
-        for proc in self.procs:
+        self._stop(list(self.procs))
+
+    def _stop(self, procs: list[subprocess.Popen[bytes]]) -> None:
+        for proc in procs:
             proc.terminate()
-        for proc in self.procs:
+        for proc in procs:
             try:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        self.procs.clear()
+            self.procs.remove(proc)
+
+
+@pytest.fixture(scope="session")
+def worker_pools(
+    redis_url: str, sink: Sink, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Workers]]:
+    """The standing workers of this run, one pool per database."""
+    pools: dict[str, Workers] = {}
+    yield pools
+    for pool in pools.values():
+        pool.stop_all()
 
 
 @pytest.fixture
-def workers(database_url: str, redis_url: str, sink: Sink, tmp_path: Path) -> Iterator[Workers]:
-    """One real worker (more on request) on Redis, sending to the sink, on this database."""
-    pool = Workers(database_url, redis_url, sink.port, tmp_path)
-    pool.start("mail")
+def workers(
+    database_url: str,
+    redis_url: str,
+    sink: Sink,
+    worker_pools: dict[str, Workers],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Workers]:
+    """A real worker (more on request) on Redis, sending to the sink, on this database."""
+    pool = worker_pools.get(database_url)
+    if pool is None:
+        logs = tmp_path_factory.mktemp("workers")
+        pool = worker_pools[database_url] = Workers(database_url, redis_url, sink.port, logs)
+    pool.ready()
     yield pool
-    pool.stop_all()
+    pool.settle()

@@ -8,6 +8,9 @@ let operations = {};
 let staff = null;
 let patron = null; // the patron at the counter (DeskPatron)
 let pendingCheckout = null; // a check-out waiting for an override
+// Scans run one at a time, in the order they were read: a scanner reads a card and then a
+// book faster than the card's lookup answers, and the book is for that card.
+let scans = Promise.resolve();
 
 const HOLD_STATES = { WAITING: "順番待ち", IN_TRANSIT: "回送中", READY: "確保済み",
   COLLECTED: "受取済", CANCELLED: "取消", EXPIRED: "期限切れ" };
@@ -132,17 +135,34 @@ function mode() {
   return document.querySelector("input[name=mode]:checked").value;
 }
 
-async function scan(code) {
+function setMode(value) {
+  document.querySelector(`input[name=mode][value=${value}]`).checked = true;
+}
+
+// The mode is taken when the code is read. A card read switches to 貸出 at once, so the
+// books read after it are check-outs even while the card is still being looked up.
+function queueScan(code) {
   const action = { patron: loadPatron, checkout: checkOut, checkin: checkIn, receive }[mode()];
-  await action(code);
+  if (action === loadPatron) setMode("checkout");
+  scans = scans.then(() => guarded(() => action(code).catch((error) => logScan(error.message, false))));
 }
 
 async function loadPatron(cardNumber) {
-  const { deskPatron } = await call("DeskPatron", { cardNumber });
+  // Until this card is known, nothing read after it goes to the patron before it.
+  patron = null;
+  pendingCheckout = null;
+  $("override").hidden = true;
+  $("patron-panel").hidden = true;
+  let deskPatron;
+  try {
+    ({ deskPatron } = await call("DeskPatron", { cardNumber }));
+  } catch (error) {
+    setMode("patron"); // an unknown card: the next code read is taken as a card again
+    throw error;
+  }
   patron = deskPatron;
   renderPatron();
   logScan(`利用者 ${deskPatron.patron.name} (${cardNumber})`, true);
-  document.querySelector("input[name=mode][value=checkout]").checked = true;
 }
 
 async function refreshPatron() {
@@ -518,7 +538,7 @@ $("scan-form").addEventListener("submit", (event) => {
   const code = $("scan").value.trim();
   $("scan").value = "";
   $("scan").focus();
-  if (code) guarded(() => scan(code).catch((error) => logScan(error.message, false)));
+  if (code) queueScan(code);
 });
 
 // Focus returns to the scan field after any click on the counter screen outside a field.
