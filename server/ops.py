@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from kombu.connection import Connection
+from kombu.transport import resolve_transport
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import SecretStr
 from sqlalchemy import text
@@ -69,6 +70,15 @@ class Ops:
     _pool: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=2, thread_name_prefix="readyz")
     )
+
+    def __post_init__(self) -> None:
+        # Import the broker's transport now, not in the first probe: importing it (kombu's
+        # SQLAlchemy transport: a quarter second idle, seconds on a loaded machine) holds
+        # the interpreter, and the first probe's database check timed out behind it.
+        try:
+            resolve_transport(Connection(self.broker_url).transport_cls)  # type: ignore[no-untyped-call]
+        except Exception:  # an unusable URL is the probe's to report
+            log.debug("broker transport of %s not resolved", self.broker_url, exc_info=True)
 
     def routes(self) -> list[Route]:
         """``/healthz``, ``/readyz`` and ``/metrics``."""

@@ -162,24 +162,33 @@ def factory(api: Api, clock: FixedClock) -> Factory:
 
 
 # Under pytest-xdist (`make test` runs `pytest -n`), tests that share an expensive
-# session fixture run on one worker, which builds it once: the loaded sample catalogue
-# (19,554 records per database kind) and the demo library the browser tests copy.
+# fixture run on one worker, which builds it once: the loaded sample catalogue (19,554
+# records, both database kinds from one preparation), the demo library the browser tests
+# copy, and any module-scoped fixture (a served API, the parsed sample) by its module.
 SHARED_FIXTURES = {"catalogue_url": "catalogue", "demo_library": "browser"}
+
+
+def _group(item: Any) -> str | None:
+    fixtures = getattr(item, "fixturenames", ())
+    for fixture, group in SHARED_FIXTURES.items():
+        if fixture in fixtures:
+            return group
+    info = getattr(item, "_fixtureinfo", None)
+    definitions = info.name2fixturedefs.values() if info is not None else ()
+    if any(defs[-1].scope == "module" for defs in definitions):
+        return str(item.nodeid.split("::")[0])
+    return None
 
 
 # First: pytest-xdist reads the groups in its own pass over the items (then too late).
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[Any]) -> None:
     for item in items:
-        fixtures = getattr(item, "fixturenames", ())
-        if "database_url" in fixtures:
+        if "database_url" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.database)
-        for fixture, group in SHARED_FIXTURES.items():
-            if fixture in fixtures:
-                # One group per database kind: the two loads go to two workers.
-                kind = getattr(item, "callspec", None) and item.callspec.params.get("database_url")
-                item.add_marker(pytest.mark.xdist_group(f"{group}-{kind}" if kind else group))
-                break
+        group = _group(item)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
