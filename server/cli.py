@@ -159,14 +159,15 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_reindex(settings: Settings, args: argparse.Namespace) -> int:
     async def run() -> None:
         engine = create_engine(settings.database_url)
+        sessions = create_session_factory(engine)
         try:
-            async with create_session_factory(engine)() as db, db.begin():
-                if args.compact:
-                    merged = await search_index.compact(db)
-                    print(f"search index: merged {merged} rows", file=sys.stderr)
-                else:
+            if args.compact:
+                merged = await search_index.compact(sessions)
+                print(f"search index: merged {merged} rows", file=sys.stderr)
+            else:
+                async with sessions() as db, db.begin():
                     titles = await search_index.rebuild(db)
-                    print(f"search index: rebuilt for {titles} titles", file=sys.stderr)
+                print(f"search index: rebuilt for {titles} titles", file=sys.stderr)
         finally:
             await engine.dispose()
 

@@ -46,7 +46,14 @@ from resolvers.accounts.sessions import TOUCH_AFTER, token_digest  # noqa: E402
 from resolvers.catalogue.postings import PostingReader, field_hits  # noqa: E402
 from resolvers.catalogue.search import CHECK_LIMIT, SearchRequest, clauses_of  # noqa: E402
 from resolvers.catalogue.search_documents import VARIANT, title_lines  # noqa: E402
-from resolvers.catalogue.search_rank import RANK_LIMIT, Tier, _query_text, page  # noqa: E402
+from resolvers.catalogue.search_rank import (  # noqa: E402
+    EXACT_SLACK,
+    RANK_LIMIT,
+    Tier,
+    _is_kanji,
+    _query_text,
+    page,
+)
 from resolvers.circulation.loans import refusal_today  # noqa: E402
 from server.settings import Settings  # noqa: E402
 
@@ -249,7 +256,24 @@ class Raw:
         begins = t_start | k_start
         raw = [c.term.raw for c in clauses if "t" in c.fields and c.term.raw]
         head: list[Tier]
-        if len(begins) <= RANK_LIMIT:
+        if len(query) <= 2:
+            exact = BitMap()
+            if len(t_start) <= RANK_LIMIT:
+                width = len(query) + EXACT_SLACK
+                for rid, start in await conn.fetch(
+                    "SELECT record_id, substr(title_text, 1, $2) FROM record_search"
+                    " WHERE record_id = ANY($1)",
+                    list(t_start),
+                    width,
+                ):
+                    line, ended, _ = start.partition("\n")
+                    if (ended or len(start) < width) and words_joined(line) == query:
+                        exact.add(rid)
+            head = []
+            for part in (exact, t_start - exact, k_start - t_start):
+                untyped = await Raw._variant(conn, index, part, raw, short=True)
+                head += [part - untyped, untyped]
+        elif len(begins) <= RANK_LIMIT:
             keyed: list[tuple[int, bool, int]] = []
             for rid, text, title in await conn.fetch(
                 "SELECT rs.record_id, rs.title_text, r.title FROM record_search rs "
@@ -264,25 +288,33 @@ class Raw:
             keyed.sort()
             ranked = [-neg for _, _, neg in keyed]
             head, begins = [ranked], BitMap(ranked)
-        elif len(query) <= 2:
-            head = [t_start, k_start - t_start]
         else:
             head, begins = [], BitMap()
         rest = in_title - begins
-        variant = BitMap()
-        if raw and not all(w.isascii() for w in raw):
-            typed_variant = any(ch in VARIANT_KANJI for w in raw for ch in w)
-            suspects = rest if typed_variant else rest & index.get(VARIANT)
-            if suspects and len(suspects) <= RANK_LIMIT:
-                likes = " AND ".join(f"title LIKE ${n + 2} ESCAPE '/'" for n in range(len(raw)))
-                sql = f"SELECT id FROM records WHERE id = ANY($1) AND {likes}"  # noqa: S608
-                pats = [
-                    "%" + w.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
-                    for w in raw
-                ]
-                typed = BitMap(r[0] for r in await conn.fetch(sql, list(suspects), *pats))
-                variant = suspects - typed
+        variant = await Raw._variant(conn, index, rest, raw)
         return [*head, rest - variant, variant, matches - in_title]
+
+    @staticmethod
+    async def _variant(
+        conn: Any, index: PostingReader, ids: BitMap, raw: list[str], short: bool = False
+    ) -> BitMap:
+        """``search_rank._variant_forms`` (``short``: ``_untyped``): titles holding a word
+        only in another form than typed."""
+        if not raw or all(w.isascii() for w in raw):
+            return BitMap()
+        if short:
+            standard = all(_is_kanji(ch) and ch not in VARIANT_KANJI for w in raw for ch in w)
+            suspects = ids & index.get(VARIANT) if standard else ids
+        else:
+            typed_variant = any(ch in VARIANT_KANJI for w in raw for ch in w)
+            suspects = ids if typed_variant else ids & index.get(VARIANT)
+        if not suspects or len(suspects) > RANK_LIMIT:
+            return BitMap()
+        likes = " AND ".join(f"title LIKE ${n + 2} ESCAPE '/'" for n in range(len(raw)))
+        sql = f"SELECT id FROM records WHERE id = ANY($1) AND {likes}"  # noqa: S608
+        pats = ["%" + w.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%" for w in raw]
+        typed = BitMap(r[0] for r in await conn.fetch(sql, list(suspects), *pats))
+        return suspects - typed
 
     @staticmethod
     async def _check(conn: Any, candidates: BitMap, inexact: list[Any]) -> BitMap:

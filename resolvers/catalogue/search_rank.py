@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pyroaring import BitMap
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from models import Record, RecordSearch
 from policies.folding import words_joined
@@ -22,6 +22,7 @@ from resolvers.catalogue.postings import Clause, PostingReader, field_hits
 from resolvers.catalogue.search_documents import VARIANT, title_lines
 
 RANK_LIMIT = 2_000  # titles read and compared to rank one search; past it, keys decide
+EXACT_SLACK = 8  # characters past a short query read to tell an exact title
 _CHUNK = 1000
 Tier = list[int] | BitMap  # a list is already in order; a bitmap reads newest id first
 
@@ -49,17 +50,78 @@ async def relevance_tiers(
     t_start, k_start = (index.get(k) & in_title for k in keys)
     begins = t_start | k_start
     raw = [c.term.raw for c in clauses if "t" in c.fields and c.term.raw]
-    if len(begins) <= RANK_LIMIT:
+    if len(query) <= 2:  # the keys are the whole comparison but for the exact title
+        head = await _short_tiers(index, t_start, k_start - t_start, query, raw)
+    elif len(begins) <= RANK_LIMIT:
         ranked = await _rank(index.db, begins, query, raw)
-        head: list[Tier] = [ranked]
+        head = [ranked]
         begins = BitMap(ranked)
-    elif len(query) <= 2:  # the keys are the whole comparison
-        head = [t_start, k_start - t_start]
     else:  # too many to read: no prefix tiers
         head, begins = [], BitMap()
     rest = in_title - begins
     variant = await _variant_forms(index, rest, raw)
     return [*head, rest - variant, variant, matches - in_title]
+
+
+async def _short_tiers(
+    index: PostingReader, t_start: BitMap, k_start: BitMap, query: str, raw: list[str]
+) -> list[Tier]:
+    """The prefix tiers of a query of one or two characters, whose ``^t:``/``^k:`` keys
+    say which titles begin with it: only the exact titles are read to be told apart, and
+    the form typed goes first in each tier."""
+    exact = (
+        await _exact_titles(index.db, t_start, query) if len(t_start) <= RANK_LIMIT else BitMap()
+    )
+    tiers: list[Tier] = []
+    for tier in (exact, t_start - exact, k_start):
+        untyped = await _untyped(index, tier, raw)
+        tiers += [tier - untyped, untyped]
+    return tiers
+
+
+async def _untyped(index: PostingReader, ids: BitMap, raw: list[str]) -> BitMap:
+    """Those of ``ids`` whose title does not hold the words as typed (folding matched
+    them: another kanji form, kana, width or case). Kanji typed in standard form can only
+    differ in a title holding a variant kanji (the ``^v`` key); other words are checked on
+    every title, up to RANK_LIMIT. Latin letters are not told apart by case (SQLite's LIKE
+    ignores it, PostgreSQL's does not: both databases must answer alike)."""
+    if not raw or all(word.isascii() for word in raw):
+        return BitMap()
+    standard = all(_is_kanji(ch) and ch not in VARIANT_KANJI for word in raw for ch in word)
+    suspects = ids & index.get(VARIANT) if standard else ids
+    if not suspects or len(suspects) > RANK_LIMIT:
+        return BitMap()
+    return suspects - await _typed(index.db, suspects, raw)
+
+
+def _is_kanji(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff" or "\U00020000" <= ch <= "\U0003134f"
+
+
+async def _typed(db: Any, ids: BitMap, raw: list[str]) -> BitMap:
+    """Those of ``ids`` whose title holds every word as typed."""
+    typed = BitMap()
+    for part in _chunks(list(ids)):
+        stmt = select(Record.id).where(
+            Record.id.in_(part), *(Record.title.contains(w, autoescape=True) for w in raw)
+        )
+        typed.update((await db.execute(stmt)).scalars())
+    return typed
+
+
+async def _exact_titles(db: Any, ids: BitMap, query: str) -> BitMap:
+    """Those of ``ids`` (titles beginning with ``query``) whose title is the query itself.
+    Only the start of each folded title is read: past the query's length and the spaces
+    and marks a title may carry around it, a title is longer than the query."""
+    head = func.substr(RecordSearch.title_text, 1, len(query) + EXACT_SLACK)
+    exact = BitMap()
+    for part in _chunks(list(ids)):
+        stmt = select(RecordSearch.record_id, head).where(RecordSearch.record_id.in_(part))
+        for record_id, start in (await db.execute(stmt)).all():
+            line, ended, _ = start.partition("\n")
+            if (ended or len(start) < len(query) + EXACT_SLACK) and words_joined(line) == query:
+                exact.add(record_id)
+    return exact
 
 
 async def _variant_forms(index: PostingReader, ids: BitMap, raw: list[str]) -> BitMap:
@@ -72,13 +134,7 @@ async def _variant_forms(index: PostingReader, ids: BitMap, raw: list[str]) -> B
     suspects = ids if typed_variant else ids & index.get(VARIANT)
     if not suspects or len(suspects) > RANK_LIMIT:
         return BitMap()
-    typed = BitMap()
-    for part in _chunks(list(suspects)):
-        stmt = select(Record.id).where(
-            Record.id.in_(part), *(Record.title.contains(w, autoescape=True) for w in raw)
-        )
-        typed.update((await index.db.execute(stmt)).scalars())
-    return suspects - typed
+    return suspects - await _typed(index.db, suspects, raw)
 
 
 async def _rank(db: Any, ids: BitMap, query: str, raw: list[str]) -> list[int]:

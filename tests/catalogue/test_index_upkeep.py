@@ -136,13 +136,38 @@ async def test_reimport_updates_in_place_and_compaction_keeps_results(api: Api) 
     assert (first.inserted, again.inserted, again.updated) == (3000, 0, 3000)
     assert again.record_ids == first.record_ids
     assert {q: await total(api, q) for q in before} == before
-    async with sessions() as db, db.begin():
-        merged = await search_index.compact(db)
+    merged = await search_index.compact(sessions)
     assert merged > 0
     assert {q: await total(api, q) for q in before} == before
     async with sessions() as db, db.begin():
         assert await search_index.rebuild(db) == 3000
     assert {q: await total(api, q) for q in before} == before
+
+
+async def _rows_per_slot(api: Api) -> int:
+    """The most posting rows any (key, block) has."""
+    async with api.app.state.services.sessions() as db:
+        counts = await db.execute(
+            select(func.count())
+            .select_from(SearchPosting)
+            .group_by(SearchPosting.key, SearchPosting.block)
+        )
+        return max(counts.scalars())
+
+
+async def test_a_large_import_leaves_the_index_merged(api: Api) -> None:
+    # SEARCH-7 (docs/search.md): an import of many new titles merges the rows it wrote
+    # (one per key and batch) before it ends; a small one leaves them for the next.
+    sessions = api.app.state.services.sessions
+    items = list(iter_marc_file(SAMPLE))[:1200]
+    now = api.app.state.services.clock.now()
+    await import_records(sessions, prepared_batches(items[:600], 200), now=now)
+    assert await _rows_per_slot(api) > 1
+    before = {q: await total(api, q) for q in ("日本", "history", "宗教")}
+    await import_records(sessions, prepared_batches(items[600:], 200), now=now, compact_after=600)
+    assert await _rows_per_slot(api) == 1
+    after = {q: await total(api, q) for q in before}
+    assert all(after[q] >= before[q] for q in before) and after != before
 
 
 READING = '{ search(query: "%s") { totalCount edges { node { reading { title author } } } } }'
