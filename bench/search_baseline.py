@@ -68,7 +68,7 @@ async def index_bytes(engine: AsyncEngine) -> int:
     """Bytes the baseline takes on disk (table and indexes)."""
     async with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
-            query = "SELECT pg_total_relation_size('baseline_text')"
+            query = "SELECT pg_total_relation_size(to_regclass('baseline_text'))"  # NULL: none
         else:
             query = "SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'baseline_fts%'"
         return int((await conn.execute(text(query))).scalar_one() or 0)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from pyroaring import BitMap
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Copy, Record, RecordSearch
@@ -27,12 +27,12 @@ from resolvers.catalogue.postings import Clause, PostingReader, field_hits
 from resolvers.catalogue.search_documents import ALL, FIELDS
 from resolvers.catalogue.search_order import IN_MEMORY_SORT, order
 from resolvers.shared.context import Context
+from resolvers.shared.id_lists import SQLITE_MAX_VALUES, among
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 16  # words past this are ignored
 MIN_PREFIX = 3  # "ab*" would name too many words to be useful
 CHECK_LIMIT = 50_000  # candidates checked against the text; past it, pairs decide
-_CHUNK = 1000
 T = TypeVar("T")
 _TEXT_COLUMNS = {
     "t": RecordSearch.title_text,
@@ -204,10 +204,9 @@ async def _check(db: Any, candidates: BitMap, clauses: list[Clause]) -> BitMap:
     ]
     kept = BitMap()
     ids = list(candidates)
-    for start in range(0, len(ids), _CHUNK):
-        stmt = select(RecordSearch.record_id).where(
-            RecordSearch.record_id.in_(ids[start : start + _CHUNK]), and_(*conds)
-        )
+    for start in range(0, len(ids), SQLITE_MAX_VALUES):
+        part = ids[start : start + SQLITE_MAX_VALUES]
+        stmt = select(RecordSearch.record_id).where(among(db, RecordSearch.record_id, part), *conds)
         kept.update((await db.execute(stmt)).scalars())
     return kept
 
@@ -220,12 +219,7 @@ async def _available(db: Any, matches: BitMap, library_id: int | None) -> BitMap
     stmt = select(Copy.record_id).where(*conds).distinct()
     if len(matches) > IN_MEMORY_SORT:
         return BitMap((await db.execute(stmt)).scalars())
-    found = BitMap()
-    ids = list(matches)
-    for start in range(0, len(ids), _CHUNK):
-        part = stmt.where(Copy.record_id.in_(ids[start : start + _CHUNK]))
-        found.update((await db.execute(part)).scalars())
-    return found
+    return BitMap((await db.execute(stmt.where(among(db, Copy.record_id, matches)))).scalars())
 
 
 async def material_type_counts(ctx: Context, matches: BitMap) -> list[tuple[MaterialType, int]]:

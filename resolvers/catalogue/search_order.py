@@ -15,9 +15,9 @@ from policies.enums import SearchSort
 from resolvers.catalogue.postings import Clause, PostingReader
 from resolvers.catalogue.search_documents import ALL
 from resolvers.catalogue.search_rank import page, relevance_tiers
+from resolvers.shared.id_lists import among
 
 IN_MEMORY_SORT = 5_000  # results sorted after reading their keys; more walk the sort index
-_CHUNK = 1000
 
 
 async def order(
@@ -56,13 +56,8 @@ async def _sorted_in_memory(
     limit: int,
     after: tuple[Any, int] | None,
 ) -> list[int]:
-    ranked: list[tuple[Any, int]] = []
-    ids = list(matches)
-    for start in range(0, len(ids), _CHUNK):
-        stmt = select(column, RecordSearch.record_id).where(
-            RecordSearch.record_id.in_(ids[start : start + _CHUNK])
-        )
-        ranked += [(rank, rid) for rank, rid in (await db.execute(stmt)).all()]
+    stmt = select(column, RecordSearch.record_id).where(among(db, RecordSearch.record_id, matches))
+    ranked: list[tuple[Any, int]] = [(rank, rid) for rank, rid in (await db.execute(stmt)).all()]
     ranked.sort(reverse=descending)
     if after is not None:
         ranked = [r for r in ranked if (r < after if descending else r > after)]

@@ -9,7 +9,6 @@ the large tiers stay bitmaps, paged by id.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from pyroaring import BitMap
@@ -20,10 +19,10 @@ from policies.folding import words_joined
 from policies.variants import VARIANT_KANJI
 from resolvers.catalogue.postings import Clause, PostingReader, field_hits
 from resolvers.catalogue.search_documents import VARIANT, title_lines
+from resolvers.shared.id_lists import among
 
 RANK_LIMIT = 2_000  # titles read and compared to rank one search; past it, keys decide
 EXACT_SLACK = 8  # characters past a short query read to tell an exact title
-_CHUNK = 1000
 Tier = list[int] | BitMap  # a list is already in order; a bitmap reads newest id first
 
 
@@ -100,13 +99,10 @@ def _is_kanji(ch: str) -> bool:
 
 async def _typed(db: Any, ids: BitMap, raw: list[str]) -> BitMap:
     """Those of ``ids`` whose title holds every word as typed."""
-    typed = BitMap()
-    for part in _chunks(list(ids)):
-        stmt = select(Record.id).where(
-            Record.id.in_(part), *(Record.title.contains(w, autoescape=True) for w in raw)
-        )
-        typed.update((await db.execute(stmt)).scalars())
-    return typed
+    stmt = select(Record.id).where(
+        among(db, Record.id, ids), *(Record.title.contains(w, autoescape=True) for w in raw)
+    )
+    return BitMap((await db.execute(stmt)).scalars())
 
 
 async def _exact_titles(db: Any, ids: BitMap, query: str) -> BitMap:
@@ -115,12 +111,11 @@ async def _exact_titles(db: Any, ids: BitMap, query: str) -> BitMap:
     and marks a title may carry around it, a title is longer than the query."""
     head = func.substr(RecordSearch.title_text, 1, len(query) + EXACT_SLACK)
     exact = BitMap()
-    for part in _chunks(list(ids)):
-        stmt = select(RecordSearch.record_id, head).where(RecordSearch.record_id.in_(part))
-        for record_id, start in (await db.execute(stmt)).all():
-            line, ended, _ = start.partition("\n")
-            if (ended or len(start) < len(query) + EXACT_SLACK) and words_joined(line) == query:
-                exact.add(record_id)
+    stmt = select(RecordSearch.record_id, head).where(among(db, RecordSearch.record_id, ids))
+    for record_id, start in (await db.execute(stmt)).all():
+        line, ended, _ = start.partition("\n")
+        if (ended or len(start) < len(query) + EXACT_SLACK) and words_joined(line) == query:
+            exact.add(record_id)
     return exact
 
 
@@ -141,30 +136,25 @@ async def _rank(db: Any, ids: BitMap, query: str, raw: list[str]) -> list[int]:
     """Those of ``ids`` (titles the query may begin) that do, in order: exact title, title
     prefix, reading prefix; the typed form first in each; newest first."""
     keyed: list[tuple[int, bool, int]] = []
-    for part in _chunks(list(ids)):
-        stmt = (
-            select(RecordSearch.record_id, RecordSearch.title_text, Record.title)
-            .join(Record, Record.id == RecordSearch.record_id)
-            .where(RecordSearch.record_id.in_(part))
-        )
-        for record_id, text, title in (await db.execute(stmt)).all():
-            folded, reading = (words_joined(line) for line in title_lines(text))
-            if folded == query:
-                tier = 0
-            elif folded.startswith(query):
-                tier = 1
-            elif reading.startswith(query):
-                tier = 2
-            else:
-                continue  # only the first characters were alike
-            typed = all(word in title for word in raw)
-            keyed.append((tier, not typed, -record_id))
+    stmt = (
+        select(RecordSearch.record_id, RecordSearch.title_text, Record.title)
+        .join(Record, Record.id == RecordSearch.record_id)
+        .where(among(db, RecordSearch.record_id, ids))
+    )
+    for record_id, text, title in (await db.execute(stmt)).all():
+        folded, reading = (words_joined(line) for line in title_lines(text))
+        if folded == query:
+            tier = 0
+        elif folded.startswith(query):
+            tier = 1
+        elif reading.startswith(query):
+            tier = 2
+        else:
+            continue  # only the first characters were alike
+        typed = all(word in title for word in raw)
+        keyed.append((tier, not typed, -record_id))
     keyed.sort()
     return [-negative for _, _, negative in keyed]
-
-
-def _chunks(items: Sequence[int]) -> list[Sequence[int]]:
-    return [items[n : n + _CHUNK] for n in range(0, len(items), _CHUNK)]
 
 
 def page(tiers: list[Tier], limit: int, after_id: int | None) -> list[int]:
