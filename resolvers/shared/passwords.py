@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import threading
 from collections.abc import Callable
@@ -31,6 +32,16 @@ def _lower_priority(niceness: int) -> None:
     # Linux) or not allowed, hashing simply keeps the normal priority.
     with contextlib.suppress(AttributeError, OSError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+
+
+@functools.cache
+def _dummy_hash(time_cost: int, memory_kib: int, parallelism: int) -> str:
+    """A hash of a password no one has, at the given cost: made once per process and cost
+    (each app made it again, 60 ms, and the test suite makes an app per test)."""
+    hasher = argon2.PasswordHasher(
+        time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism, type=argon2.Type.ID
+    )
+    return hasher.hash("not-a-real-password")
 
 
 class PasswordHasher:
@@ -58,7 +69,7 @@ class PasswordHasher:
             initargs=(HASH_NICENESS if niceness is None else niceness,),
         )
         # Verified against when the card is unknown, so both answers take the same time.
-        self._dummy = self._hasher.hash("not-a-real-password")
+        self._dummy = _dummy_hash(time_cost, memory_kib, parallelism)
 
     async def _run(self, fn: Callable[..., T], *args: str) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
