@@ -80,17 +80,11 @@ async def _short_tiers(
 
 async def _untyped(index: PostingReader, ids: BitMap, raw: list[str]) -> BitMap:
     """Those of ``ids`` whose title does not hold the words as typed (folding matched
-    them: another kanji form, kana, width or case). Kanji typed in standard form can only
-    differ in a title holding a variant kanji (the ``^v`` key); other words are checked on
-    every title, up to RANK_LIMIT. Latin letters are not told apart by case (SQLite's LIKE
-    ignores it, PostgreSQL's does not: both databases must answer alike)."""
-    if not raw or all(word.isascii() for word in raw):
-        return BitMap()
+    them: another kanji form, kana or width). Kanji typed in standard form can only differ
+    in a title holding a variant kanji (the ``^v`` key); other words are checked on every
+    title."""
     standard = all(_is_kanji(ch) and ch not in VARIANT_KANJI for word in raw for ch in word)
-    suspects = ids & index.get(VARIANT) if standard else ids
-    if not suspects or len(suspects) > RANK_LIMIT:
-        return BitMap()
-    return suspects - await _typed(index.db, suspects, raw)
+    return await _not_as_typed(index.db, ids & index.get(VARIANT) if standard else ids, raw)
 
 
 def _is_kanji(ch: str) -> bool:
@@ -122,14 +116,21 @@ async def _exact_titles(db: Any, ids: BitMap, query: str) -> BitMap:
 async def _variant_forms(index: PostingReader, ids: BitMap, raw: list[str]) -> BitMap:
     """Those of ``ids`` whose title holds a word only in another form than typed (江戶 for
     江戸). Only titles holding a variant kanji can (the ``^v`` key), unless the patron
-    typed one; up to RANK_LIMIT are checked, else none are told apart."""
+    typed one."""
+    typed_variant = any(ch in VARIANT_KANJI for word in raw for ch in word)
+    return await _not_as_typed(index.db, ids if typed_variant else ids & index.get(VARIANT), raw)
+
+
+async def _not_as_typed(db: Any, suspects: BitMap, raw: list[str]) -> BitMap:
+    """Those of ``suspects`` whose title does not hold every word as typed; up to
+    RANK_LIMIT are checked, else none are told apart. Latin letters are not told apart by
+    case (SQLite's LIKE ignores it, PostgreSQL's does not: both databases must answer
+    alike)."""
     if not raw or all(word.isascii() for word in raw):
         return BitMap()
-    typed_variant = any(ch in VARIANT_KANJI for word in raw for ch in word)
-    suspects = ids if typed_variant else ids & index.get(VARIANT)
     if not suspects or len(suspects) > RANK_LIMIT:
         return BitMap()
-    return suspects - await _typed(index.db, suspects, raw)
+    return suspects - await _typed(db, suspects, raw)
 
 
 async def _rank(db: Any, ids: BitMap, query: str, raw: list[str]) -> list[int]:

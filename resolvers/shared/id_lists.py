@@ -1,8 +1,8 @@
-"""``column IN (a list of ids)`` sent as one value on PostgreSQL (an array). A search's reads name hundreds or thousands of ids at once; as an ``IN`` list each
-id is its own bound parameter, rendered and cast one by one in Python on every execution
-(at a million titles, most of a common word's search time went there). SQLite binds
-them in C, cheaply: there it stays an ``IN`` list (tried as a JSON array and as literals,
-both slower)."""
+"""``column IN (a list of ids)`` sent as one value on PostgreSQL (an array). A search's
+reads name hundreds or thousands of ids at once; as an ``IN`` list each id is its own
+bound parameter, rendered and cast one by one in Python on every execution (at a million
+titles, most of a common word's search time went there). SQLite binds them in C, cheaply:
+there it stays an ``IN`` list (tried as a JSON array and as literals, both slower)."""
 
 from __future__ import annotations
 
