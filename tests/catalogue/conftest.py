@@ -8,8 +8,8 @@ import asyncio
 import functools
 import os
 import secrets
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -91,29 +91,26 @@ def _loaded_catalogue(database_url: str, tmp_path_factory: pytest.TempPathFactor
 
 
 @pytest.fixture(scope="session")
-def sqlite_catalogue(
-    sqlite_database: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """The loaded sample catalogue on SQLite, for the whole run."""
-    with _loaded_catalogue(sqlite_database, tmp_path_factory) as url:
-        yield url
+def loaded_catalogues(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], str]]:
+    """The loaded sample catalogue of a database's kind, loaded on first use and kept (and
+    dropped) for the whole run, however the tests of the two kinds alternate (see
+    ``database_url``)."""
+    loaded: dict[str, str] = {}
+    with ExitStack() as stack:
+
+        def load(database_url: str) -> str:
+            if database_url not in loaded:
+                catalogue = _loaded_catalogue(database_url, tmp_path_factory)
+                loaded[database_url] = stack.enter_context(catalogue)
+            return loaded[database_url]
+
+        yield load
 
 
 @pytest.fixture(scope="session")
-def postgres_catalogue(
-    postgres_database: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """The loaded sample catalogue on PostgreSQL, for the whole run."""
-    with _loaded_catalogue(postgres_database, tmp_path_factory) as url:
-        yield url
-
-
-@pytest.fixture(scope="session")
-def catalogue_url(database_url: str, request: pytest.FixtureRequest) -> str:
-    """The loaded sample catalogue of ``database_url``'s kind (loaded once per kind and
-    run, however the tests of the two kinds alternate: see ``database_url``)."""
-    sqlite = make_url(database_url).get_backend_name() == "sqlite"
-    return str(request.getfixturevalue("sqlite_catalogue" if sqlite else "postgres_catalogue"))
+def catalogue_url(database_url: str, loaded_catalogues: Callable[[str], str]) -> str:
+    """The loaded sample catalogue of ``database_url``'s kind."""
+    return loaded_catalogues(database_url)
 
 
 @pytest.fixture
