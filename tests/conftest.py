@@ -125,16 +125,28 @@ def clock() -> FixedClock:
     return FixedClock(T0)
 
 
+# argon2id at its cheapest for the tests that are not about its cost: at the production
+# parameters (19 MiB, two passes) every patron a test makes and every login took 40-50 ms
+# of CPU, a fifth of the suite's. A test about the cost itself (the event loop kept free,
+# the hashing threads, rehashing an old hash, the login storms) is marked
+# `production_argon2`, and every `hondana serve` a test starts hashes as in production.
+CHEAP_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_kib": 8}
+
+
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    """Test settings: the backend under test and a scratch maildir."""
-    return Settings(
+def settings(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
+    """Test settings: the backend under test, a scratch maildir and, unless the test is
+    marked ``production_argon2``, the cheapest argon2id parameters."""
+    settings = Settings(
         env="test",
         database_url=database_url,
         maildir=tmp_path / "maildir",
         broker_url="memory://",
         _env_file=None,
     )
+    if request.node.get_closest_marker("production_argon2"):
+        return settings
+    return settings.model_copy(update=CHEAP_ARGON2)
 
 
 @pytest.fixture

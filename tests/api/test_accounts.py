@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from models import LoginThrottleRow, Patron, Session
@@ -238,6 +239,7 @@ async def test_failures_spread_over_time_do_not_lock(
     assert await api.login(patron.card_number, "yomu2468")
 
 
+@pytest.mark.production_argon2
 async def test_old_hash_is_upgraded_on_login(api: Api, factory: Factory) -> None:
     # AUTH-1: argon2id parameters are raised over time; a login rehashes an older hash.
     import argon2
