@@ -20,6 +20,7 @@ import tempfile
 import time
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
+from email.policy import SMTP as WIRE
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,19 +36,23 @@ def free_port() -> int:
 def bare_smtplib(port: int, n: int) -> float:
     """Seconds to send ``n`` prebuilt messages of the same size with smtplib alone."""
     body = ("山田 花子 様\n\nお借りの資料の返却期限日が近づいています。\n" * 6) + "・本のタイトル\n"
+    sender = "no-reply@library.example.jp"
     messages = []
     for i in range(n):
         msg = EmailMessage()
-        msg["From"] = "no-reply@library.example.jp"
+        msg["From"] = sender
         msg["To"] = f"p{i}@example.jp"
         msg["Subject"] = "【茨木市立図書館】返却期限日のお知らせ"
         msg["Message-ID"] = f"<bare.{i}@library.example.jp>"
         msg.set_content(body, charset="utf-8", cte="base64")
-        messages.append(msg)
+        # Flattened here, before the clock starts: the baseline is the wire alone.
+        # (`send_message` would flatten each message inside the timed loop, and the modern
+        # header objects cost about as much as the SMTP exchange: a slower, kinder baseline.)
+        messages.append((str(msg["To"]), msg.as_bytes(policy=WIRE)))
     started = time.perf_counter()
     with smtplib.SMTP("127.0.0.1", port) as conn:
-        for msg in messages:
-            conn.send_message(msg)
+        for recipient, data in messages:
+            conn.sendmail(sender, [recipient], data)
     return time.perf_counter() - started
 
 
