@@ -17,7 +17,8 @@ $(UV):
 # no longer matches pyproject.toml (then run `make lock`). Compiled to bytecode here, once:
 # where PYTHONDONTWRITEBYTECODE is set (CI sets it) Python still reads .pyc files but never
 # writes them, and every process would compile its imports again (4 s of CPU a process).
-$(STAMP): pyproject.toml uv.lock | $(UV)
+# The Makefile is a prerequisite so that a change of these flags reaches existing checkouts.
+$(STAMP): pyproject.toml uv.lock Makefile | $(UV)
 	$(UV) sync --locked --extra dev --compile-bytecode
 	touch $(STAMP)
 
