@@ -20,15 +20,14 @@ from workers.compose import header_line, wire
 WIRE = compat32.clone(linesep="\r\n")
 
 
-def flattened(
-    sender: tuple[str, str],
-    addresses: Sequence[str],
-    subject: str,
-    body: str,
-    now: datetime,
-    ident: str,
-) -> bytes:
+# wire()'s arguments: (display name, address) of the sender, addresses, subject, body,
+# date, Message-ID.
+Args = tuple[tuple[str, str], Sequence[str], str, str, datetime, str]
+
+
+def flattened(args: Args) -> bytes:
     """The reference: the message as the email package builds and flattens it."""
+    sender, addresses, subject, body, now, ident = args
     msg = MIMEText(body, "plain", "utf-8")
     msg["From"] = formataddr((str(Header(sender[0], "utf-8")), sender[1]))
     msg["To"] = ", ".join(addresses)
@@ -81,8 +80,8 @@ def test_wire_form_is_compat32_byte_for_byte(
     ident: str,
 ) -> None:
     # MAIL-7: the hand-written wire form is exactly the email package's.
-    args = ((name, sender), addresses, subject, body, now, ident)
-    assert wire(*args) == flattened(*args)
+    args: Args = ((name, sender), addresses, subject, body, now, ident)
+    assert wire(*args) == flattened(args)
 
 
 @settings(max_examples=500, deadline=None)
