@@ -127,9 +127,10 @@ def clock() -> FixedClock:
 
 # argon2id at its cheapest for the tests that are not about its cost: at the production
 # parameters (19 MiB, two passes) every patron a test makes and every login took 40-50 ms
-# of CPU, a fifth of the suite's. A test about the cost itself (the event loop kept free,
-# the hashing threads, rehashing an old hash, the login storms) is marked
-# `production_argon2`, and every `hondana serve` a test starts hashes as in production.
+# of CPU (about a tenth of the suite's, measured). A test about the cost itself (the event
+# loop kept free, rehashing an old hash, the login storms) is marked `production_argon2`,
+# the hashing-thread tests make their own hasher, and every `hondana serve` a test starts
+# hashes as in production.
 CHEAP_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_kib": 8}
 
 

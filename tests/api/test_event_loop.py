@@ -9,10 +9,8 @@ import threading
 import argon2
 import pytest
 
-from policies.clock import FixedClock
 from policies.enums import PasswordState
-from server.settings import Settings
-from tests.support import Api, Factory, app_client
+from tests.support import Api, Factory
 
 LOGIN = 'mutation($c: String!) { login(cardNumber: $c, password: "yomu2468", delivery: BEARER) { accessToken } }'
 LOGINS = 6
@@ -53,38 +51,28 @@ class _Watched:
         return self.real.check_needs_rehash(stored)
 
 
+@pytest.mark.production_argon2  # so that verifying one password costs what it does in production
 async def test_logins_hashing_leave_the_loop_free(
-    settings: Settings,
-    clock: FixedClock,
-    api: Api,
-    factory: Factory,
-    monkeypatch: pytest.MonkeyPatch,
+    api: Api, factory: Factory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # AUTH-1: passwords are verified with argon2id (production's cost) in a thread pool.
     # Proved by turns, not timing: a ticker task on the loop keeps getting turns *while*
     # each verification runs. On the loop, a verification holds it for its whole run and
     # the ticker gets not a single turn during any of them.
-    real_cost = settings.model_copy(update={"argon2_time_cost": 2, "argon2_memory_kib": 19456})
-    async with app_client(real_cost, clock) as client:
-        hasher = client.app.state.services.hasher
-        patrons = [  # hashes made at production's cost, so verifying one costs that
-            await factory.patron(
-                None, state=PasswordState.ACTIVE, password_hash=await hasher.hash("yomu2468")
-            )
-            for _ in range(LOGINS)
-        ]
-        ticker = _Ticker()
-        watched = _Watched(hasher._hasher, ticker)
-        monkeypatch.setattr(hasher, "_hasher", watched)
+    patrons = [await factory.patron(state=PasswordState.ACTIVE) for _ in range(LOGINS)]
+    hasher = api.app.state.services.hasher
+    ticker = _Ticker()
+    watched = _Watched(hasher._hasher, ticker)
+    monkeypatch.setattr(hasher, "_hasher", watched)
 
-        async def login(card: str) -> None:
-            body = await client.gql(LOGIN, {"c": card})
-            assert body["data"]["login"]["accessToken"], body
+    async def login(card: str) -> None:
+        body = await api.gql(LOGIN, {"c": card})
+        assert body["data"]["login"]["accessToken"], body
 
-        turning = asyncio.create_task(ticker.run())
-        await asyncio.gather(*(login(p.card_number) for p in patrons))
-        ticker.done = True
-        await turning
+    turning = asyncio.create_task(ticker.run())
+    await asyncio.gather(*(login(p.card_number) for p in patrons))
+    ticker.done = True
+    await turning
     loop_thread = threading.current_thread().name
     assert len(watched.calls) == LOGINS
     assert all(name != loop_thread for name, _ in watched.calls), watched.calls
