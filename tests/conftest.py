@@ -20,15 +20,13 @@ from typing import Any
 import asyncpg
 import pytest
 import redis
-from sqlalchemy import delete
 from sqlalchemy.engine import make_url
 
-import models
 from models.migrate import upgrade
 from policies.clock import FixedClock
 from server.app import create_app
 from server.settings import Settings
-from tests.support import Api, Factory, redis_of_this_worker
+from tests.support import Api, Factory, empty_database, redis_of_this_worker
 
 PG_ADMIN_URL = os.environ.get(
     "HONDANA_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -156,10 +154,7 @@ async def api(settings: Settings, clock: FixedClock) -> AsyncIterator[Api]:
     nudges: list[int] = []
     app = create_app(settings, clock=clock, notify=lambda: nudges.append(1))
     app.state.nudges = nudges
-    sessions = app.state.services.sessions
-    async with sessions() as db, db.begin():
-        for table in reversed(models.Base.metadata.sorted_tables):
-            await db.execute(delete(table))
+    await empty_database(app.state.engine)
     client = Api(app)
     try:
         yield client
@@ -193,15 +188,22 @@ def _group(item: Any) -> str | None:
     return None
 
 
-# First: pytest-xdist reads the groups in its own pass over the items (then too late).
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[Any]) -> None:
+# Around the others: pytest-xdist reads the groups in its own pass over the items, so they
+# are set before it; the order is set after pytest's own, which sorts by database kind.
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_collection_modifyitems(items: list[Any]) -> Iterator[None]:
     for item in items:
         if "database_url" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.database)
         group = _group(item)
         if group is not None:
             item.add_marker(pytest.mark.xdist_group(group))
+    yield
+    # pytest-xdist hands out the shared-fixture groups first (largest first), then the
+    # other tests in this order: the `long` ones (a real worker, `hondana up`, the fuzz)
+    # go first, so that no worker is still on one after the others have run dry. Stable,
+    # so the rest keep pytest's order.
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

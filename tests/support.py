@@ -17,8 +17,10 @@ from typing import Any
 
 import httpx
 from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
+import models
 from models import Copy, Library, Loan, Patron, Record, StaffUser
 from policies.clock import FixedClock, library_today
 from policies.enums import (
@@ -51,6 +53,26 @@ def redis_of_this_worker(url: str) -> str:
     base, _, last = url.rpartition("/")
     root = base if last.isdigit() else url.rstrip("/")
     return f"{root}/{1 + int(worker[2:]) % 8}"
+
+
+# Every table, children first, in one script: the database is emptied before each test,
+# and a DELETE statement at a time through the ORM cost ~25 ms a test (24 tables), more
+# than most tests themselves.
+_EMPTY_ALL = "".join(
+    f'DELETE FROM "{table.name}";'  # noqa: S608 - the names of our own tables
+    for table in reversed(models.Base.metadata.sorted_tables)
+)
+
+
+async def empty_database(engine: AsyncEngine) -> None:
+    """Delete every row of every table, in one round trip and one transaction."""
+    async with engine.connect() as conn:
+        raw = (await conn.get_raw_connection()).driver_connection
+        assert raw is not None
+        if engine.dialect.name == "sqlite":
+            await raw.executescript(f"BEGIN;{_EMPTY_ALL}COMMIT;")
+        else:  # asyncpg: a query without arguments goes as one simple query, one transaction
+            await raw.execute(_EMPTY_ALL)
 
 
 def free_port() -> int:

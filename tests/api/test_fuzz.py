@@ -67,6 +67,8 @@ from resolvers.accounts import sessions
 from schema.shared import ids
 from tests.support import Api, Factory
 
+pytestmark = pytest.mark.long
+
 SDL_PATH = Path(__file__).resolve().parents[2] / "schema" / "schema.graphql"
 # 2,500 on SQLite and half that on PostgreSQL in `make test`; a deeper run:
 # HONDANA_FUZZ_EXAMPLES=50000 .venv/bin/pytest tests/api/test_fuzz.py (README, "Tests").

@@ -28,7 +28,7 @@ STAFF_LOGIN = (
 )
 # A storm is a race against the verification: at production's cost each one is long enough
 # for the other attempts to pile in, as they would in production.
-pytestmark = pytest.mark.production_argon2
+pytestmark = [pytest.mark.production_argon2, pytest.mark.long]
 WRONG = 60
 LIMIT = 5  # AUTH-11's default: five failures lock the card
 

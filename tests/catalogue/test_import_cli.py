@@ -7,23 +7,22 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
-import models
 from models import Copy, Library, Record
 from models.db import create_engine, create_session_factory
 from policies.enums import LibraryKind, MaterialType
 from server import cli
 from server.settings import get_settings
+from tests.support import empty_database
 
 SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "data" / "lc-books-2016-sample.mrc"
 
 
 async def _prepare(url: str) -> None:
     engine = create_engine(url)
+    await empty_database(engine)
     async with create_session_factory(engine)() as db, db.begin():
-        for table in reversed(models.Base.metadata.sorted_tables):
-            await db.execute(delete(table))
         db.add(Library(code="central", name="中央", name_en="Central", kind=LibraryKind.CENTRAL))
     await engine.dispose()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from itertools import islice
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from models import Hold, RecordSearch, SearchPosting
@@ -15,6 +16,8 @@ from resolvers.catalogue.marc_files import iter_marc_file
 from schema.shared import ids
 from server.catalogue_import import import_records, prepared_batches
 from tests.support import Api, Factory, codes
+
+pytestmark = pytest.mark.long
 
 SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "data" / "lc-books-2016-sample.mrc"
 COUNT = '{ search(query: "%s") { totalCount edges { node { id title } } } }'

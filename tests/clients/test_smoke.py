@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from models import Copy, EbookTitle, Library, Loan, Patron
@@ -17,6 +18,8 @@ from schema.shared import ids
 from server.demo import load_demo
 from server.trusted import build_manifest
 from tests.support import Api
+
+pytestmark = pytest.mark.long
 
 PATRON, PASSWORD = "1000000001", "honyomi26"  # demo patron with three loans
 STAFF, STAFF_PASSWORD = "admin", "admin2026x"  # demo staff, ADMIN role

@@ -35,6 +35,8 @@ from tests.conftest import _pg_available, scratch_pg_database, skip_unless_up
 from tests.support import free_port
 from tests.workers.conftest import REDIS_URL
 
+pytestmark = pytest.mark.long
+
 # Generous: a loaded machine takes a while to start a worker; a broken one never gets there.
 DEADLINE = 90.0
 TOKYO = ZoneInfo("Asia/Tokyo")

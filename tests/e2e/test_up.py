@@ -12,6 +12,8 @@ import pytest
 from tests.e2e.test_demo_mail import HONDANA, _hondana_free_env
 from tests.support import free_port
 
+pytestmark = pytest.mark.long
+
 
 def test_up_exits_non_zero_with_the_workers_error_when_the_worker_dies(tmp_path: Path) -> None:
     # Issue 16: the API served on for as long as `make demo` ran, with the worker long dead.

@@ -26,6 +26,8 @@ from server.settings import Settings
 from tests.circulation.ops import CHECK_IN, gid
 from tests.support import Api, Factory, app_client
 
+pytestmark = pytest.mark.long
+
 KEEP = """mutation($k: Boolean!) { updatePreferences(input: {keepReadingHistory: $k}) {
   patron { keepReadingHistory } errors { code } } }"""
 HISTORY = "{ myReadingHistory { record { title } } }"

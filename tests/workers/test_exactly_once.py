@@ -7,6 +7,7 @@ import asyncio
 from collections import Counter
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from models import OutboxMessage
@@ -14,6 +15,8 @@ from resolvers.mail.outbox import queue_mail
 from tests.support import Api, Factory
 from tests.workers.conftest import Sink, Workers
 from tests.workers.test_mail import DISPATCH, jst
+
+pytestmark = pytest.mark.long
 
 NOW = jst(2026, 11, 30, 10)
 

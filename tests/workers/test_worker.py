@@ -16,6 +16,8 @@ from tests.support import free_port
 from tests.workers.conftest import QUEUE, Sink, Workers
 from workers.app import TASK_SOFT_TIME_LIMIT, TASK_TIME_LIMIT, app
 
+pytestmark = pytest.mark.long
+
 
 def test_worker_answers_on_redis(api: object, workers: Workers) -> None:
     # MAIL-8 (groundwork): the Celery app runs a real worker on the Redis broker; that
