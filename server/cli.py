@@ -12,18 +12,17 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-
-from models import Library
-from models.db import create_engine, create_session_factory
-from models.migrate import upgrade
-from resolvers.catalogue import search_index
-from resolvers.catalogue.marc import RecordData
-from server import logging as hondana_logging
-from server.app import make_hasher
-from server.catalogue_import import CopyPlan, import_records, prepared_file_batches
 from server.settings import Settings, get_settings
+
+# Each command imports what it needs when it runs: `hondana worker` and `hondana up` only
+# start other processes, and the decoding processes of `demo` and `import-marc` are spawned
+# and import this module again, so imports here cost every one of them (the app and its
+# schema took a third of a `hondana demo`'s CPU, in its two decoding processes and itself).
+if TYPE_CHECKING:
+    from resolvers.catalogue.marc import RecordData
+    from server.catalogue_import import CopyPlan
 
 
 class Progress:
@@ -55,6 +54,8 @@ class Progress:
 
 
 def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
+    from models.migrate import upgrade
+
     upgrade(settings.database_url)
     print("database is at the latest migration", file=sys.stderr)
     return 0
@@ -62,6 +63,8 @@ def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
+
+    from server import logging as hondana_logging
 
     hondana_logging.configure(settings.log_level)
     uvicorn.run(
@@ -125,6 +128,12 @@ def _copy_plan(spec: str | None, codes: dict[str, int]) -> CopyPlan | None:
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from models import Library
+    from models.db import create_engine, create_session_factory
+    from server.catalogue_import import import_records, prepared_file_batches
+
     size = os.path.getsize(args.file)
 
     async def run() -> int:
@@ -157,6 +166,9 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_reindex(settings: Settings, args: argparse.Namespace) -> int:
+    from models.db import create_engine, create_session_factory
+    from resolvers.catalogue import search_index
+
     async def run() -> None:
         engine = create_engine(settings.database_url)
         sessions = create_session_factory(engine)
@@ -194,6 +206,9 @@ def cmd_export_schema(_: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from models.db import create_engine, create_session_factory
+    from models.migrate import upgrade
+    from server.app import make_hasher
     from server.demo import DEMO_PATRONS, DEMO_STAFF, load_demo
 
     upgrade(settings.database_url)
