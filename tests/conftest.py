@@ -9,6 +9,7 @@ don't collide. Without PostgreSQL those tests skip, unless ``HONDANA_REQUIRE_SER
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
@@ -167,6 +168,19 @@ async def api(settings: Settings, clock: FixedClock) -> AsyncIterator[Api]:
 def factory(api: Api, clock: FixedClock) -> Factory:
     """Makes libraries, patrons, records, copies and loans straight in the database."""
     return Factory(api.app.state.services, clock)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The garbage collector tuned for a test process (the servers a test starts keep
+    Python's defaults): what the imports made (the app, SQLAlchemy, hypothesis) is frozen
+    out of every collection, and the youngest generation is
+    collected every 50,000 allocations instead of 700. Each request of a test allocates
+    thousands of short-lived objects; with the defaults the collector ran through the
+    suite's objects many times a request (measured on circulation, accounts and
+    self-service, serially: 58-62 s of CPU before, 48-54 s after)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 50)
 
 
 # Under pytest-xdist (`make test` runs `pytest -n`), tests that share an expensive

@@ -10,11 +10,10 @@ Each document asks for one root field, drawn uniformly from all of them, so a pa
 breaks the schema on purpose (a wrong type, a missing argument, an unknown enum value) and
 must be refused with ``INVALID_QUERY``. Ids are mostly those of the seeded rows.
 
-What runs where (``HONDANA_FUZZ_EXAMPLES``, default 5,000, sets the SQLite count; PostgreSQL
-runs half as many, with other seeds): SQLite 2,000 as the patron, 2,000 anonymous, 1,000 as
-staff; PostgreSQL 1,000 / 1,000 / 500. The patron and anonymous passes together send 6,000
-operations per full run. Measured on a busy 2-core machine (seed 20261130, 2 December 2026),
-executed = reached the resolvers (in brackets: the share of all sent that an access rule
+What runs where (``HONDANA_FUZZ_EXAMPLES``, default 2,500, sets the SQLite count; PostgreSQL
+runs half as many, with other seeds): SQLite 1,000 as the patron, 1,000 anonymous, 500 as
+staff; PostgreSQL 500 / 500 / 250. A run of 5,000 (twice the default) measured on a busy
+2-core machine (seed 20261130, 2 December 2026), executed = reached the resolvers (in brackets: the share of all sent that an access rule
 refused there); the rest were refused before execution (validation, the limits; one
 document in ten is invalid on purpose):
 
