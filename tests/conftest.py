@@ -177,7 +177,7 @@ def pytest_configure(config: pytest.Config) -> None:
     allocations instead of 700. Each request of a test allocates thousands of short-lived
     objects; with the defaults the collector ran many times a request (measured on
     circulation, accounts and self-service, serially: 58-62 s of CPU before, 48-54 s
-    after; the whole suite about a tenth less)."""
+    after)."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 50)
