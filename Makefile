@@ -24,13 +24,21 @@ $(STAMP): pyproject.toml uv.lock Makefile | $(UV)
 
 install: $(STAMP)
 
+# uv.lock exported in the standard lock format (PEP 751) for tools that read no uv.lock:
+# the same versions and hashes. Installs here use uv.lock; tests/test_lock.py fails when
+# the two disagree.
+PYLOCK = $(UV) export --locked --format pylock.toml --extra dev --no-emit-project --no-header --quiet
+
 # After changing dependencies in pyproject.toml: resolve them into uv.lock (no upgrades).
 lock: | $(UV)
 	$(UV) lock
+	$(PYLOCK) -o pylock.toml
 
-# Newest versions pyproject.toml allows, then the whole suite on them; commit uv.lock if green.
+# Newest versions pyproject.toml allows, then the whole suite on them; commit uv.lock and
+# pylock.toml if green.
 upgrade: | $(UV)
 	$(UV) lock --upgrade
+	$(PYLOCK) -o pylock.toml
 	$(MAKE) test
 
 migrate: install
