@@ -27,7 +27,7 @@ install: $(STAMP)
 # uv.lock exported in the standard lock format (PEP 751) for tools that read no uv.lock:
 # the same versions and hashes. Installs here use uv.lock; tests/test_lock.py fails when
 # the two disagree.
-PYLOCK = $(UV) export --locked --format pylock.toml --extra dev --no-emit-project --no-header --quiet
+PYLOCK = $(UV) export --locked --format pylock.toml --extra dev --no-emit-project --no-header --quiet --offline
 
 # After changing dependencies in pyproject.toml: resolve them into uv.lock (no upgrades).
 lock: | $(UV)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 UV = Path(sys.executable).parent / "uv"
-# The Makefile's PYLOCK, to standard output.
+# The Makefile's PYLOCK (the same arguments), to standard output.
 EXPORT = ["export", "--locked", "--format", "pylock.toml", "--extra", "dev"]
 EXPORT += ["--no-emit-project", "--no-header", "--quiet", "--offline"]
 
