@@ -82,11 +82,22 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# A server a test starts runs on the real clock, and from 03:50 to 04:20 Tokyo time (SVC-1's
+# nightly window) it would answer only MAINTENANCE: every served test failed for half an
+# hour a day. Start and end alike mean no window (policies/service.py); a test about the
+# window sets its own.
+NO_MAINTENANCE = {
+    "HONDANA_POLICY__MAINTENANCE_START": "00:00",
+    "HONDANA_POLICY__MAINTENANCE_END": "00:00",
+}
+
+
 @contextmanager
 def hondana_serve(env: dict[str, str]) -> Iterator[str]:
-    """`hondana serve` as users start it, on a free port: its URL once /healthz answers.
-    Stopped afterwards (killed if a request froze it)."""
+    """`hondana serve` as users start it, on a free port, outside the maintenance window:
+    its URL once /healthz answers. Stopped afterwards (killed if a request froze it)."""
     port = free_port()
+    env = {**NO_MAINTENANCE, **env}
     process = subprocess.Popen([*HONDANA, "serve", "--port", str(port)], env=env, cwd=ROOT)  # noqa: S603
     url = f"http://127.0.0.1:{port}"
     try:

@@ -32,7 +32,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
 
 from tests.conftest import _pg_available, scratch_pg_database, skip_unless_up
-from tests.support import free_port
+from tests.support import NO_MAINTENANCE, free_port
 from tests.workers.conftest import REDIS_URL
 
 pytestmark = pytest.mark.long
@@ -56,7 +56,8 @@ class Demo:
     def __init__(self, cwd: Path, env: dict[str, str]) -> None:
         self.cwd = cwd
         self.port = free_port()
-        self.env = {**env, "HONDANA_PORT": str(self.port)}
+        # Nothing configured but the port, and no maintenance window (tests/support.py).
+        self.env = {**env, **NO_MAINTENANCE, "HONDANA_PORT": str(self.port)}
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = cwd / "up.log"
         self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=30)

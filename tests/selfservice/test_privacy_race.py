@@ -24,7 +24,7 @@ from policies.clock import FixedClock
 from policies.enums import CopyStatus, StaffRole
 from server.settings import Settings
 from tests.circulation.ops import CHECK_IN, gid
-from tests.support import Api, Factory, app_client
+from tests.support import NO_MAINTENANCE, Api, Factory, app_client
 
 pytestmark = pytest.mark.long
 
@@ -96,6 +96,7 @@ def two_servers(database_url: str, tmp_path: Path) -> Iterator[list[str]]:
         pytest.skip("two server processes race on PostgreSQL (SQLite serialises writers)")
     env = {
         **os.environ,
+        **NO_MAINTENANCE,
         "HONDANA_DATABASE_URL": database_url,
         "HONDANA_MAILDIR": str(tmp_path / "maildir"),
         "HONDANA_BROKER_URL": "memory://",
