@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from celery.utils.log import get_task_logger
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from resolvers.mail import mail as outbox
 from resolvers.mail.mail import Claimed
@@ -62,6 +63,7 @@ class _Batch:
     now: datetime
     sender: Sender
     report: DispatchReport
+    conn: AsyncConnection  # the "sent" records' connection: held for the batch, autocommit
 
 
 async def _deliver(mail: Claimed, batch: _Batch) -> bool:
@@ -92,7 +94,7 @@ async def _deliver(mail: Claimed, batch: _Batch) -> bool:
         report.failed += 1
         return True
     await outbox.mark_sent(
-        rt.sessions,
+        batch.conn,
         mail.id,
         worker,
         now,
@@ -104,6 +106,19 @@ async def _deliver(mail: Claimed, batch: _Batch) -> bool:
         await outbox.mark_partly_refused(rt.sessions, mail.patron_id, refused)
     report.sent += 1
     return True
+
+
+async def _dispatch_batch(
+    claimed: list[Claimed], worker: str, now: datetime, report: DispatchReport
+) -> bool:
+    """Deliver a claimed batch over one SMTP connection, recording each delivery on one
+    database connection held for the batch; ``False`` if the server was unreachable."""
+    rt = runtime()
+    async with rt.engine.connect() as pooled:
+        conn = await pooled.execution_options(isolation_level="AUTOCOMMIT")
+        sender = make_sender(rt.settings)
+        batch = _Batch(worker=worker, now=now, sender=sender, report=report, conn=conn)
+        return await _deliver_batch(claimed, batch)
 
 
 async def _deliver_batch(claimed: list[Claimed], batch: _Batch) -> bool:
@@ -140,8 +155,7 @@ def dispatch_once(now_iso: str | None = None, limit: int | None = None) -> Dispa
         claimed = run(outbox.claim(rt.sessions, worker, now, size))
         if not claimed:
             return count_deliveries(report)
-        batch = _Batch(worker=worker, now=now, sender=make_sender(rt.settings), report=report)
-        if not run(_deliver_batch(claimed, batch)) or len(claimed) < size:
+        if not run(_dispatch_batch(claimed, worker, now, report)) or len(claimed) < size:
             return count_deliveries(report)
 
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, Update, bindparam, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy import Connection, Table, Update, bindparam, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from models import OutboxMessage, Patron
 from policies.enums import OutboxState
@@ -125,7 +125,7 @@ async def release(
 
 
 async def mark_sent(
-    sessions: async_sessionmaker[AsyncSession],
+    conn: AsyncConnection,
     mail_id: int,
     worker: str,
     now: datetime,
@@ -138,21 +138,28 @@ async def mark_sent(
     (the window in which a dying worker could leave a delivered mail unmarked is this
     statement's round trip). The payload goes (its loan and hold ids would re-link
     anonymised loans, and a temporary password is a secret); ``body``, the text as sent
-    with secrets masked, stays for staff until the retention scrub."""
-    # A Core statement on a pooled connection: the hottest write skips the ORM session.
-    engine = cast(AsyncEngine, sessions.kw["bind"])
-    async with engine.begin() as conn:
-        await conn.execute(
-            _sent_update(),
-            {
-                "p_id": mail_id,
-                "p_worker": worker,
-                "p_sent_at": now,
-                "p_message_id": message_id,
-                "p_recipients": list(recipients),
-                "p_body": body,
-            },
-        )
+    with secrets masked, stays for staff until the retention scrub.
+
+    ``conn`` is the dispatcher's connection for the whole batch, in autocommit: the UPDATE
+    is committed when it returns, in one round trip (no BEGIN, no COMMIT), and the hottest
+    write skips the ORM session and the pool's checkout and reset per mail."""
+    if conn.sync_connection is None or not _autocommit(conn.sync_connection):
+        raise RuntimeError("mark_sent needs a connection in autocommit")
+    await conn.execute(
+        _sent_update(),
+        {
+            "p_id": mail_id,
+            "p_worker": worker,
+            "p_sent_at": now,
+            "p_message_id": message_id,
+            "p_recipients": list(recipients),
+            "p_body": body,
+        },
+    )
+
+
+def _autocommit(conn: Connection) -> bool:
+    return conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
 
 
 @functools.cache
