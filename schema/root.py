@@ -35,6 +35,7 @@ from schema.mail.mail import MailQueries
 from schema.shared.extensions import CachedParse, ErrorShaping
 from schema.shared.fast_fields import shorten_trivial_fields
 from schema.shared.messages import message
+from schema.shared.plans import PlannedExecutionContext
 from schema.shared.validation import (
     MAX_ALIASES,
     MAX_DEPTH,
@@ -193,6 +194,7 @@ def make_schema(
         mutation=Mutation,
         extensions=extensions,
         config=StrawberryConfig(disable_field_suggestions=production),
+        execution_context_class=PlannedExecutionContext,
     )
     built.execution_timeout = execution_timeout
     shorten_trivial_fields(built)  # Record.title and its kind: the method, called directly

@@ -8,6 +8,7 @@ resolves sibling fields concurrently.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
-from sqlalchemy import Select, and_, case, func, insert, select
+from sqlalchemy import BindParameter, Select, and_, bindparam, case, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import (
@@ -54,8 +55,64 @@ QueueEntry = tuple[int, int | None]
 AuditKey = tuple[int, int, str, datetime]
 
 
+# Every batch statement is built once, with the batch's keys as one expanding parameter:
+# building and cache-keying a statement per batch cost about as much CPU as running it
+# (bench/README, "Query plans and statements built once").
+KEYS: BindParameter[Any] = bindparam("keys", expanding=True)
+
+
 def _loader(fn: BatchFn[K, V]) -> DataLoader[K, V]:
     return DataLoader(batch_load_fn=fn, max_batch_size=500)
+
+
+@functools.cache
+def _by_id(model: Any) -> Select[Any]:
+    """Rows of ``model`` by id (one statement per model, built on first use)."""
+    stmt: Select[Any] = select(model).where(model.id.in_(KEYS))
+    return stmt
+
+
+def _grouped(model: Any, key: Any, *, order: Any, where: Any = None) -> Select[Any]:
+    """Rows of ``model`` whose ``key`` is among the keys, in ``order`` then by id."""
+    stmt: Select[Any] = select(model).where(key.in_(KEYS)).order_by(order, model.id)
+    return stmt if where is None else stmt.where(where)
+
+
+COPIES_BY_RECORD = _grouped(Copy, Copy.record_id, order=Copy.id)
+CALENDAR_BY_LIBRARY = _grouped(CalendarDay, CalendarDay.library_id, order=CalendarDay.day)
+OPEN_LOANS_BY_PATRON = _grouped(
+    Loan, Loan.patron_id, order=Loan.due_on, where=Loan.returned_at.is_(None)
+)
+OPEN_LOANS_BY_COPY = _grouped(
+    Loan, Loan.copy_id, order=Loan.due_on, where=Loan.returned_at.is_(None)
+)
+
+
+def _availability_statement() -> Select[int, int, int, Any, Any]:
+    on_shelf = Copy.status == CopyStatus.AVAILABLE
+    holdable = and_(~Copy.reference_only, ~Copy.from_other_city)
+    return (
+        select(
+            Copy.record_id,
+            Copy.library_id,
+            func.count(),
+            func.sum(case((on_shelf, 1), else_=0)),
+            func.sum(case((holdable, 1), else_=0)),
+        )
+        .where(Copy.record_id.in_(KEYS), Copy.status != CopyStatus.WITHDRAWN)
+        .group_by(Copy.record_id, Copy.library_id)
+        .order_by(Copy.record_id, Copy.library_id)
+    )
+
+
+AVAILABILITY = _availability_statement()
+# A waiting hold always has its patron (only closed ones forget theirs).
+QUEUES = (
+    select(Hold.record_id, Hold.id, Hold.patron_id)
+    .where(Hold.record_id.in_(KEYS), Hold.state == HoldState.WAITING)
+    .order_by(Hold.record_id, Hold.placed_at, Hold.id)
+)
+LIBRARIES = select(Library).order_by(Library.position, Library.id)
 
 
 async def existing(loader: DataLoader[K, V | None], key: K) -> V:
@@ -82,10 +139,10 @@ class Loaders:
         self.staff_user: DataLoader[int, StaffUser | None] = _loader(self._by_id(StaffUser))
         self.copy: DataLoader[int, Copy | None] = _loader(self._by_id(Copy))
         self.copies_by_record: DataLoader[int, list[Copy]] = _loader(
-            self._grouped(Copy, Copy.record_id, order=Copy.id)
+            self._group_by(COPIES_BY_RECORD, Copy.record_id)
         )
         self.calendar_by_library: DataLoader[int, list[CalendarDay]] = _loader(
-            self._grouped(CalendarDay, CalendarDay.library_id, order=CalendarDay.day)
+            self._group_by(CALENDAR_BY_LIBRARY, CalendarDay.library_id)
         )
         self.availability_by_record: DataLoader[int, list[Availability]] = _loader(
             self._availability
@@ -93,14 +150,14 @@ class Loaders:
         # The waiting line of a title: (hold id, patron id), first come first served (HOLD-7).
         self.queue_by_record: DataLoader[int, list[QueueEntry]] = _loader(self._queues)
         self.open_loans_by_patron: DataLoader[int, list[Loan]] = _loader(
-            self._grouped(Loan, Loan.patron_id, order=Loan.due_on, where=Loan.returned_at.is_(None))
+            self._group_by(OPEN_LOANS_BY_PATRON, Loan.patron_id)
         )
         # Staff reads of patrons named in a list: one audit row each, written in one batch.
         # Keys are (staff id, patron id, action, when); a repeat in one request is one row.
         self.audit: DataLoader[AuditKey, None] = _loader(self._audit)
         # A copy has at most one open loan (0009_one_open_loan_per_copy): its due date.
         self.open_loans_by_copy: DataLoader[int, list[Loan]] = _loader(
-            self._grouped(Loan, Loan.copy_id, order=Loan.due_on, where=Loan.returned_at.is_(None))
+            self._group_by(OPEN_LOANS_BY_COPY, Loan.copy_id)
         )
 
     async def all_libraries(self) -> list[Library]:
@@ -109,8 +166,7 @@ class Loaders:
         pickup) that resolve in no fixed order: one read serves them all, so a request
         costs the same statements however its fields interleave."""
         if self._libraries is None:
-            stmt = select(Library).order_by(Library.position, Library.id)
-            self._libraries = asyncio.ensure_future(self._all(stmt))
+            self._libraries = asyncio.ensure_future(self._all(LIBRARIES))
         # Shielded: one field cancelled must not cancel the read its siblings wait on.
         return list(await asyncio.shield(self._libraries))
 
@@ -127,60 +183,42 @@ class Loaders:
         found = {row.id: row for row in await self.all_libraries()}
         return [found.get(i) for i in ids]
 
-    async def _all(self, stmt: Select[Any]) -> Sequence[Any]:
-        rows: Sequence[Any] = (await self.reads.execute(stmt)).scalars().all()
+    async def _all(self, stmt: Select[Any], keys: list[Any] | None = None) -> Sequence[Any]:
+        params = None if keys is None else {"keys": keys}
+        rows: Sequence[Any] = (await self.reads.execute(stmt, params)).scalars().all()
         return rows
 
     def _by_id(self, model: Any) -> BatchFn[int, Any]:
+        stmt = _by_id(model)
+
         async def load(ids: list[int]) -> list[Any]:
-            rows = await self._all(select(model).where(model.id.in_(ids)))
-            found = {row.id: row for row in rows}
+            found = {row.id: row for row in await self._all(stmt, ids)}
             return [found.get(i) for i in ids]
 
         return load
 
-    def _grouped(
-        self, model: Any, key: Any, *, order: Any, where: Any = None
-    ) -> BatchFn[int, list[Any]]:
+    def _group_by(self, stmt: Select[Any], key: Any) -> BatchFn[int, list[Any]]:
+        """Rows of ``stmt`` (a :func:`_grouped` statement) for each key, grouped by ``key``."""
+
         async def load(keys: list[int]) -> list[list[Any]]:
-            stmt = select(model).where(key.in_(keys)).order_by(order, model.id)
-            if where is not None:
-                stmt = stmt.where(where)
             groups: dict[int, list[Any]] = defaultdict(list)
-            for row in await self._all(stmt):
+            for row in await self._all(stmt, keys):
                 groups[getattr(row, key.key)].append(row)
             return [groups.get(k, []) for k in keys]
 
         return load
 
     async def _availability(self, record_ids: list[int]) -> list[list[Availability]]:
-        on_shelf = Copy.status == CopyStatus.AVAILABLE
-        holdable = and_(~Copy.reference_only, ~Copy.from_other_city)
-        stmt = (
-            select(
-                Copy.record_id,
-                Copy.library_id,
-                func.count(),
-                func.sum(case((on_shelf, 1), else_=0)),
-                func.sum(case((holdable, 1), else_=0)),
-            )
-            .where(Copy.record_id.in_(record_ids), Copy.status != CopyStatus.WITHDRAWN)
-            .group_by(Copy.record_id, Copy.library_id)
-            .order_by(Copy.record_id, Copy.library_id)
-        )
         groups: dict[int, list[Availability]] = defaultdict(list)
-        for rid, lid, total, avail, hold in (await self.reads.execute(stmt)).all():
+        rows = (await self.reads.execute(AVAILABILITY, {"keys": record_ids})).all()
+        for rid, lid, total, avail, hold in rows:
             groups[rid].append(Availability(rid, lid, total, int(avail or 0), int(hold or 0)))
         return [groups.get(r, []) for r in record_ids]
 
     async def _queues(self, record_ids: list[int]) -> list[list[QueueEntry]]:
-        # A waiting hold always has its patron (only closed ones forget theirs).
-        stmt = (
-            select(Hold.record_id, Hold.id, Hold.patron_id)
-            .where(Hold.record_id.in_(record_ids), Hold.state == HoldState.WAITING)
-            .order_by(Hold.record_id, Hold.placed_at, Hold.id)
-        )
         groups: dict[int, list[QueueEntry]] = defaultdict(list)
-        for rid, hold_id, patron_id in (await self.reads.execute(stmt)).all():
+        for rid, hold_id, patron_id in (
+            await self.reads.execute(QUEUES, {"keys": record_ids})
+        ).all():
             groups[rid].append((hold_id, patron_id))
         return [groups.get(r, []) for r in record_ids]

@@ -13,6 +13,7 @@ before; a schema extension's ``resolve`` hook (graphql-core middleware) would st
 from __future__ import annotations
 
 import inspect
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -22,13 +23,34 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
 Resolve = Callable[..., Any]
+# Set on a shortened resolver: the function of the source alone behind it.
+SOURCE_ONLY = "hondana_source_only"
 
 
 def _direct(method: Callable[[Any], Any]) -> Resolve:
     def resolve(source: Any, _info: GraphQLResolveInfo[Any], **_kwargs: Any) -> Any:
         return method(source)
 
+    setattr(resolve, SOURCE_ONLY, method)
     return resolve
+
+
+def source_only(resolve: Resolve) -> Callable[[Any], Any] | None:
+    """The function of the source alone behind a shortened resolver (query plans call it
+    without building an ``info``), or ``None`` for any other resolver."""
+    method: Callable[[Any], Any] | None = getattr(resolve, SOURCE_ONLY, None)
+    return method
+
+
+def basic_attribute(field: StrawberryField, resolve: Resolve) -> Callable[[Any], Any] | None:
+    """The attribute getter behind a field with no resolver (``RecordReading.title``), if
+    Strawberry resolves it the plain way: no extension, no exception handler, the default
+    ``getattr``; else ``None``."""
+    if not field.is_basic_field or getattr(resolve, "__name__", "") != "_get_basic_result":
+        return None
+    if field.default_resolver is not getattr:
+        return None
+    return operator.attrgetter(field.python_name)
 
 
 def trivial_method(field: StrawberryField) -> Callable[[Any], Any] | None:
@@ -57,7 +79,7 @@ def shorten_trivial_fields(schema: Schema) -> list[str]:
             field = (gfield.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
             if not isinstance(field, StrawberryField):
                 continue
-            method = trivial_method(field)
+            method = trivial_method(field) or basic_attribute(field, gfield.resolve)
             if method is not None:
                 gfield.resolve = _direct(method)
                 done.append(f"{gtype.name}.{name}")

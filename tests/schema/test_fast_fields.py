@@ -25,7 +25,16 @@ def _field(type_name: str, field_name: str) -> object:
 
 
 def test_trivial_fields_of_hot_types_are_called_directly() -> None:
-    for name in ("Record.title", "Record.isComic", "Copy.callNumber", "Loan.dueOn", "Hold.id"):
+    # Methods of the source alone, and attributes with no resolver (RecordReading.title).
+    for name in (
+        "Record.title",
+        "Record.isComic",
+        "Copy.callNumber",
+        "Loan.dueOn",
+        "Hold.id",
+        "RecordReading.title",
+        "PageInfo.hasNextPage",
+    ):
         resolve = _field(*name.split("."))
         assert getattr(resolve, "__qualname__", "").startswith("_direct."), name
 

@@ -1,0 +1,348 @@
+"""Query plans: a validated query document compiled once, run without graphql-core's
+general field machinery (issue [R2 9/9]).
+
+graphql-core executes every field the general way: it looks the field up, builds a
+``GraphQLResolveInfo`` and a path, wraps the resolver in the middleware check, asks
+whether the result is awaitable, and completes the value by inspecting its type. That is
+about 11 µs a field on this machine even for a plain attribute (``bench/api/fields.py``),
+and a page of 20 loans or 20 search hits has some 240 fields: more CPU than the whole of a
+hand-written endpoint's request. The front ends send the same few trusted documents over
+and over, so the work that depends only on the document and the schema is done once here:
+
+- the fields of each selection, fragments merged (the same field collection the spec
+  describes, worked out ahead of time because nothing in the document depends on variables);
+- for each field, its resolver, its return type's completion (leaf serialiser, list, object
+  plan, non-null check) and whether its arguments need working out per request;
+- fields whose resolver needs no ``info`` (:mod:`schema.shared.fast_fields` marks them) are
+  called with the source alone.
+
+A run resolves breadth first: the synchronous fields of a level at once, the awaited ones
+of the whole level in one ``gather`` (so the data loaders batch as they did), then the
+next level. The resolvers are the schema's own, called as graphql-core calls them; what
+changes is only the bookkeeping around them.
+
+**Errors are graphql-core's.** A plan runs only the happy path: the first exception, a
+``null`` in a non-null place or anything unexpected abandons the run, and the operation
+is executed again by graphql-core from the start, which produces the errors, their paths
+and the partial data exactly as before. Only queries are planned (re-running a read is
+safe: the request's loaders keep what they read); a document with directives in its
+selections, abstract types, fragment variables, introspection or a middleware in the
+schema is left to graphql-core whole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    Undefined,
+    is_abstract_type,
+    is_leaf_type,
+)
+from graphql.execution.values import get_argument_values
+from graphql.pyutils import Path
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from schema.shared.fast_fields import source_only
+
+# A plan per operation, kept as long as the parsed document it was compiled from is cached.
+PLAN_CACHE_SIZE = 512
+
+
+class Abandon(Exception):
+    """The plan's happy path does not hold: graphql-core runs the operation instead."""
+
+
+@dataclass(slots=True)
+class Completion:
+    """How a field's value becomes its part of the answer."""
+
+    non_null: bool
+    serialize: Callable[[Any], Any] | None = None  # a leaf
+    item: Completion | None = None  # a list
+    plan: ObjectPlan | None = None  # an object
+
+
+@dataclass(slots=True)
+class FieldPlan:
+    """One field of a selection: under ``key`` in the answer."""
+
+    key: str
+    field_def: GraphQLField | None  # None for ``__typename``
+    nodes: list[FieldNode]
+    completion: Completion | None
+    direct: Callable[[Any], Any] | None  # resolves from the source alone
+    args: dict[str, Any] | None  # None: worked out per request (the field takes arguments)
+
+
+@dataclass(slots=True)
+class ObjectPlan:
+    """The fields selected on one object type."""
+
+    type: GraphQLObjectType
+    fields: list[FieldPlan] = field(default_factory=list)
+
+
+class _Compiler:
+    """Compiles one operation; ``None`` wherever the document needs graphql-core."""
+
+    def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode]) -> None:
+        self.schema = schema
+        self.fragments = fragments
+
+    def object_plan(
+        self, gtype: GraphQLObjectType, selections: list[SelectionSetNode]
+    ) -> ObjectPlan | None:
+        grouped: dict[str, list[FieldNode]] = {}
+        for selection_set in selections:
+            if not self._collect(gtype, selection_set, grouped, set()):
+                return None
+        plan = ObjectPlan(gtype)
+        for key, nodes in grouped.items():
+            field_plan = self._field(gtype, key, nodes)
+            if field_plan is None:
+                return None
+            plan.fields.append(field_plan)
+        return plan
+
+    def _collect(
+        self,
+        gtype: GraphQLObjectType,
+        selection_set: SelectionSetNode,
+        grouped: dict[str, list[FieldNode]],
+        seen: set[str],
+    ) -> bool:
+        for selection in selection_set.selections:
+            if selection.directives:  # @skip / @include / @defer: decided per request
+                return False
+            if isinstance(selection, FieldNode):
+                key = (selection.alias or selection.name).value
+                grouped.setdefault(key, []).append(selection)
+                continue
+            if isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.fragments.get(name)
+                if fragment is None or fragment.variable_definitions:
+                    return False
+                if name in seen or not self._applies(gtype, fragment.type_condition.name.value):
+                    continue
+                seen.add(name)
+                inner = fragment.selection_set
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                if condition is not None and not self._applies(gtype, condition.name.value):
+                    continue
+                inner = selection.selection_set
+            else:
+                return False
+            if not self._collect(gtype, inner, grouped, seen):
+                return False
+        return True
+
+    def _applies(self, gtype: GraphQLObjectType, condition: str) -> bool:
+        named = self.schema.get_type(condition)
+        if named is gtype:
+            return True
+        return is_abstract_type(named) and self.schema.is_sub_type(named, gtype)
+
+    def _field(
+        self, gtype: GraphQLObjectType, key: str, nodes: list[FieldNode]
+    ) -> FieldPlan | None:
+        name = nodes[0].name.value
+        if name == "__typename":
+            return FieldPlan(key, None, nodes, None, None, {})
+        field_def = gtype.fields.get(name)
+        if field_def is None or field_def.resolve is None:  # introspection, or no resolver
+            return None
+        subselections = [n.selection_set for n in nodes if n.selection_set is not None]
+        completion = self._completion(field_def.type, subselections)
+        if completion is None:
+            return None
+        takes_args = bool(field_def.args or nodes[0].arguments)
+        direct = source_only(field_def.resolve) if not takes_args else None
+        return FieldPlan(key, field_def, nodes, completion, direct, None if takes_args else {})
+
+    def _completion(
+        self, gtype: GraphQLOutputType, subselections: list[SelectionSetNode]
+    ) -> Completion | None:
+        non_null = isinstance(gtype, GraphQLNonNull)
+        inner: Any = gtype.of_type if isinstance(gtype, GraphQLNonNull) else gtype
+        if isinstance(inner, GraphQLList):
+            item = self._completion(inner.of_type, subselections)
+            return None if item is None else Completion(non_null, item=item)
+        if is_leaf_type(inner):
+            return Completion(non_null, serialize=inner.serialize)
+        if isinstance(inner, GraphQLObjectType) and inner.is_type_of is None:
+            plan = self.object_plan(inner, subselections)
+            return None if plan is None else Completion(non_null, plan=plan)
+        return None  # an interface or a union: its concrete type is known only per value
+
+
+def compile_operation(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: dict[str, FragmentDefinitionNode],
+) -> ObjectPlan | None:
+    """The plan of a query ``operation``, or ``None`` if graphql-core must run it."""
+    if operation.operation is not OperationType.QUERY or operation.directives:
+        return None
+    root = schema.query_type
+    if root is None:
+        return None
+    return _Compiler(schema, fragments).object_plan(root, [operation.selection_set])
+
+
+class _PlanCache:
+    """Plans by operation node. The node is kept with its plan, so its ``id`` cannot be
+    reused by another document while the entry lives; the oldest entry goes first."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.entries: OrderedDict[int, tuple[OperationDefinitionNode, ObjectPlan | None]] = (
+            OrderedDict()
+        )
+
+    def get(
+        self,
+        schema: GraphQLSchema,
+        operation: OperationDefinitionNode,
+        fragments: dict[str, FragmentDefinitionNode],
+    ) -> ObjectPlan | None:
+        entry = self.entries.get(id(operation))
+        if entry is not None and entry[0] is operation:
+            self.entries.move_to_end(id(operation))
+            return entry[1]
+        plan = compile_operation(schema, operation, fragments)
+        self.entries[id(operation)] = (operation, plan)
+        if len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+        return plan
+
+
+Pending = tuple[Awaitable[Any], dict[str, Any], FieldPlan, GraphQLResolveInfo[Any]]
+
+
+class _Run:
+    """One execution of a plan."""
+
+    __slots__ = ("executor", "is_awaitable", "pending")
+
+    def __init__(self, executor: PlannedExecutionContext) -> None:
+        self.executor = executor
+        self.is_awaitable = executor.is_awaitable
+        self.pending: list[Pending] = []
+
+    async def execute(self, plan: ObjectPlan, root: Any) -> dict[str, Any]:
+        try:
+            data = self.fields(plan, root, None)
+            while self.pending:
+                batch, self.pending = self.pending, []
+                values = await asyncio.gather(*(p[0] for p in batch), return_exceptions=True)
+                for (_, out, fplan, info), value in zip(batch, values, strict=True):
+                    if isinstance(value, BaseException):
+                        raise value
+                    assert fplan.completion is not None
+                    out[fplan.key] = self.complete(fplan.completion, value, info.path)
+            return data
+        finally:
+            for awaitable, *_ in self.pending:  # never started: close, or Python warns
+                close = getattr(awaitable, "close", None)
+                if close is not None:
+                    close()
+
+    def fields(self, plan: ObjectPlan, source: Any, path: Path | None) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        gtype = plan.type
+        for fplan in plan.fields:
+            key = fplan.key
+            field_def = fplan.field_def
+            if field_def is None:
+                out[key] = gtype.name
+                continue
+            completion = fplan.completion
+            assert completion is not None
+            field_path = Path(path, key, gtype.name)
+            if fplan.direct is not None:
+                out[key] = self.complete(completion, fplan.direct(source), field_path)
+                continue
+            info = self.executor.build_resolve_info(field_def, fplan.nodes, gtype, field_path)
+            args = fplan.args
+            if args is None:
+                args = get_argument_values(field_def, fplan.nodes[0], self.executor.variable_values)
+            assert field_def.resolve is not None
+            value = field_def.resolve(source, info, **args)
+            if self.is_awaitable(value):
+                out[key] = None  # keeps the key's place; filled when the level is gathered
+                self.pending.append((value, out, fplan, info))
+            else:
+                out[key] = self.complete(completion, value, field_path)
+        return out
+
+    def complete(self, completion: Completion, value: Any, path: Path) -> Any:
+        if value is None or value is Undefined:
+            if completion.non_null:
+                raise Abandon("null in a non-null place")
+            return None
+        if completion.serialize is not None:
+            serialized = completion.serialize(value)
+            if serialized is None or serialized is Undefined:
+                raise Abandon("a leaf that does not serialise")
+            return serialized
+        if completion.plan is not None:
+            return self.fields(completion.plan, value, path)
+        item = completion.item
+        assert item is not None
+        if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+            raise Abandon("a list field that returned no list")
+        return [self.complete(item, v, Path(path, i, None)) for i, v in enumerate(value)]
+
+
+class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """Strawberry's graphql-core executor, running planned queries by their plan."""
+
+    plans = _PlanCache(PLAN_CACHE_SIZE)
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        plan = self._plan()
+        if plan is None:
+            return super().execute_operation(serially)
+        return self._run(plan, serially)
+
+    def _plan(self) -> ObjectPlan | None:
+        if self.abort_signal is not None or self.hooks is not None:
+            return None
+        manager = self.middleware_manager
+        if manager is not None and manager.get_field_resolver(_no_resolver) is not _no_resolver:
+            return None  # a schema extension wraps every resolver: graphql-core runs it
+        return self.plans.get(self.schema, self.operation, self.fragment_definitions)
+
+    async def _run(self, plan: ObjectPlan, serially: bool | None) -> Any:
+        try:
+            data = await _Run(self).execute(plan, self.root_value)
+        except Exception:  # graphql-core runs it again, and reports what failed its way
+            result = super().execute_operation(serially)
+            return await result if self.is_awaitable(result) else result
+        return self.build_response(data)
+
+
+def _no_resolver(source: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:
+    """A marker: what a middleware manager with no middleware hands back unchanged."""
+    raise NotImplementedError
