@@ -53,6 +53,37 @@ def basic_attribute(field: StrawberryField, resolve: Resolve) -> Callable[[Any],
     return operator.attrgetter(field.python_name)
 
 
+def _with_info(method: Callable[..., Any], field: StrawberryField, schema: Schema) -> Resolve:
+    info_class = schema.config.info_class
+    name = field.base_resolver.info_parameter.name  # type: ignore[union-attr]
+
+    def resolve(source: Any, info: GraphQLResolveInfo[Any], **_kwargs: Any) -> Any:
+        # The Info Strawberry's own wrapper would build, and the method called as it would
+        # call it; an async method's coroutine goes back to be awaited, as before.
+        return method(source, **{name: info_class(_raw_info=info, _field=field)})
+
+    return resolve
+
+
+def info_method(field: StrawberryField, resolve: Resolve) -> Callable[..., Any] | None:
+    """The method behind ``field`` if it takes ``self`` and ``info`` and nothing else
+    (``Loan.record``, ``Copy.library``: sync or async), with no argument, extension or
+    permission and Strawberry's plain wrapper (no exception handler); else ``None``."""
+    resolver = field.base_resolver
+    if resolver is None or field.extensions or field.arguments:
+        return None
+    if getattr(resolve, "__name__", "") not in ("_resolver", "_async_resolver"):
+        return None
+    method = resolver.wrapped_func
+    if isinstance(method, staticmethod | classmethod) or resolver.self_parameter is None:
+        return None
+    info = resolver.info_parameter
+    params = [resolver.self_parameter.name, info.name if info is not None else None]
+    if list(inspect.signature(method).parameters) != params:
+        return None
+    return method
+
+
 def trivial_method(field: StrawberryField) -> Callable[[Any], Any] | None:
     """The method behind ``field`` if it takes nothing but ``self`` and is synchronous,
     with no argument, extension or permission on the field; else ``None``."""
@@ -82,5 +113,8 @@ def shorten_trivial_fields(schema: Schema) -> list[str]:
             method = trivial_method(field) or basic_attribute(field, gfield.resolve)
             if method is not None:
                 gfield.resolve = _direct(method)
+                done.append(f"{gtype.name}.{name}")
+            elif (with_info := info_method(field, gfield.resolve)) is not None:
+                gfield.resolve = _with_info(with_info, field, schema)
                 done.append(f"{gtype.name}.{name}")
     return done

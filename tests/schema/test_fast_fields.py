@@ -39,18 +39,25 @@ def test_trivial_fields_of_hot_types_are_called_directly() -> None:
         assert getattr(resolve, "__qualname__", "").startswith("_direct."), name
 
 
-def test_fields_with_info_arguments_permissions_or_awaits_keep_strawberrys_path() -> None:
+def test_fields_that_read_info_get_strawberrys_info_without_its_wrapper() -> None:
+    # Library.name reads the locale from info, Loan.daysOverdue today; Loan.renewable and
+    # Copy.library await a loader: each is called with the Info Strawberry would build.
+    for name in ("Library.name", "Loan.daysOverdue", "Loan.renewable", "Copy.library"):
+        resolve = _field(*name.split("."))
+        assert getattr(resolve, "__qualname__", "").startswith("_with_info."), name
+
+
+def test_fields_with_arguments_or_permissions_keep_strawberrys_path() -> None:
     shortened = set(shorten_trivial_fields(SCHEMA))
     for name in (
-        "Library.name",  # reads the locale from info
-        "Loan.daysOverdue",  # reads today from info
-        "Loan.renewable",  # awaits
         "Query.myLoans",  # guarded (AUTH-5: a field extension checks the password state)
         "Library.openingDays",  # takes arguments
+        "Query.record",  # takes arguments
     ):
         assert name not in shortened, name
         resolve = _field(*name.split("."))
-        assert not getattr(resolve, "__qualname__", "").startswith("_direct."), name
+        qualname = getattr(resolve, "__qualname__", "")
+        assert not qualname.startswith(("_direct.", "_with_info.")), name
 
 
 @strawberry.type
