@@ -114,6 +114,10 @@ def is_unavailable(exc: BaseException | None) -> bool:
         name = type(link).__name__
         if type(link).__module__.startswith("asyncpg") and name in _ASYNCPG_UNAVAILABLE:
             return True
+        # asyncpg's own word for a connection whose server end is gone, when the driver
+        # is used directly (models/driver_reads.py) and SQLAlchemy has not wrapped it.
+        if name == "InterfaceError" and "connection is closed" in str(link):
+            return True
         if isinstance(link, sqlite3.OperationalError) and (
             "locked" in str(link) or "busy" in str(link)
         ):

@@ -30,6 +30,7 @@ from models import (
     StaffAudit,
     StaffUser,
 )
+from models.driver_reads import DriverSelect
 from policies.enums import CopyStatus, HoldState
 from resolvers.shared.reads import RequestReads
 
@@ -66,16 +67,15 @@ def _loader(fn: BatchFn[K, V]) -> DataLoader[K, V]:
 
 
 @functools.cache
-def _by_id(model: Any) -> Select[Any]:
+def _by_id(model: Any) -> DriverSelect:
     """Rows of ``model`` by id (one statement per model, built on first use)."""
-    stmt: Select[Any] = select(model).where(model.id.in_(KEYS))
-    return stmt
+    return DriverSelect(select(*model.__table__.c).where(model.id.in_(KEYS)), model)
 
 
-def _grouped(model: Any, key: Any, *, order: Any, where: Any = None) -> Select[Any]:
+def _grouped(model: Any, key: Any, *, order: Any, where: Any = None) -> DriverSelect:
     """Rows of ``model`` whose ``key`` is among the keys, in ``order`` then by id."""
-    stmt: Select[Any] = select(model).where(key.in_(KEYS)).order_by(order, model.id)
-    return stmt if where is None else stmt.where(where)
+    stmt = select(*model.__table__.c).where(key.in_(KEYS)).order_by(order, model.id)
+    return DriverSelect(stmt if where is None else stmt.where(where), model)
 
 
 COPIES_BY_RECORD = _grouped(Copy, Copy.record_id, order=Copy.id)
@@ -105,14 +105,16 @@ def _availability_statement() -> Select[int, int, int, Any, Any]:
     )
 
 
-AVAILABILITY = _availability_statement()
+AVAILABILITY = DriverSelect(_availability_statement())
 # A waiting hold always has its patron (only closed ones forget theirs).
-QUEUES = (
+QUEUES = DriverSelect(
     select(Hold.record_id, Hold.id, Hold.patron_id)
     .where(Hold.record_id.in_(KEYS), Hold.state == HoldState.WAITING)
     .order_by(Hold.record_id, Hold.placed_at, Hold.id)
 )
-LIBRARIES = select(Library).order_by(Library.position, Library.id)
+LIBRARIES = DriverSelect(
+    select(*Library.__table__.c).order_by(Library.position, Library.id), Library
+)
 
 
 async def existing(loader: DataLoader[K, V | None], key: K) -> V:
@@ -166,7 +168,7 @@ class Loaders:
         pickup) that resolve in no fixed order: one read serves them all, so a request
         costs the same statements however its fields interleave."""
         if self._libraries is None:
-            self._libraries = asyncio.ensure_future(self._all(LIBRARIES))
+            self._libraries = asyncio.ensure_future(self.reads.rows(LIBRARIES, ()))
         # Shielded: one field cancelled must not cancel the read its siblings wait on.
         return list(await asyncio.shield(self._libraries))
 
@@ -183,26 +185,21 @@ class Loaders:
         found = {row.id: row for row in await self.all_libraries()}
         return [found.get(i) for i in ids]
 
-    async def _all(self, stmt: Select[Any], keys: list[Any] | None = None) -> Sequence[Any]:
-        params = None if keys is None else {"keys": keys}
-        rows: Sequence[Any] = (await self.reads.execute(stmt, params)).scalars().all()
-        return rows
-
     def _by_id(self, model: Any) -> BatchFn[int, Any]:
-        stmt = _by_id(model)
+        query = _by_id(model)
 
         async def load(ids: list[int]) -> list[Any]:
-            found = {row.id: row for row in await self._all(stmt, ids)}
+            found = {row.id: row for row in await self.reads.rows(query, ids)}
             return [found.get(i) for i in ids]
 
         return load
 
-    def _group_by(self, stmt: Select[Any], key: Any) -> BatchFn[int, list[Any]]:
-        """Rows of ``stmt`` (a :func:`_grouped` statement) for each key, grouped by ``key``."""
+    def _group_by(self, query: DriverSelect, key: Any) -> BatchFn[int, list[Any]]:
+        """Rows of ``query`` (a :func:`_grouped` one) for each key, grouped by ``key``."""
 
         async def load(keys: list[int]) -> list[list[Any]]:
             groups: dict[int, list[Any]] = defaultdict(list)
-            for row in await self._all(stmt, keys):
+            for row in await self.reads.rows(query, keys):
                 groups[getattr(row, key.key)].append(row)
             return [groups.get(k, []) for k in keys]
 
@@ -210,15 +207,13 @@ class Loaders:
 
     async def _availability(self, record_ids: list[int]) -> list[list[Availability]]:
         groups: dict[int, list[Availability]] = defaultdict(list)
-        rows = (await self.reads.execute(AVAILABILITY, {"keys": record_ids})).all()
+        rows = await self.reads.rows(AVAILABILITY, record_ids)
         for rid, lid, total, avail, hold in rows:
             groups[rid].append(Availability(rid, lid, total, int(avail or 0), int(hold or 0)))
         return [groups.get(r, []) for r in record_ids]
 
     async def _queues(self, record_ids: list[int]) -> list[list[QueueEntry]]:
         groups: dict[int, list[QueueEntry]] = defaultdict(list)
-        for rid, hold_id, patron_id in (
-            await self.reads.execute(QUEUES, {"keys": record_ids})
-        ).all():
+        for rid, hold_id, patron_id in await self.reads.rows(QUEUES, record_ids):
             groups[rid].append((hold_id, patron_id))
         return [groups.get(r, []) for r in record_ids]

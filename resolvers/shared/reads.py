@@ -27,7 +27,7 @@ object an earlier read of the request left behind.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVarTuple
 
@@ -35,6 +35,9 @@ from sqlalchemy import Result
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.selectable import TypedReturnsRows
+
+from models.db import is_unavailable
+from models.driver_reads import DriverSelect
 
 Ts = TypeVarTuple("Ts")
 
@@ -96,6 +99,25 @@ class RequestReads:
                     return await db.execute(stmt, params)
             except DBAPIError as failed:
                 if attempt or not failed.connection_invalidated:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def rows(self, query: DriverSelect, keys: Sequence[Any]) -> list[Any]:
+        """``query``'s rows for ``keys``, read by the driver itself on the request's
+        connection (:mod:`models.driver_reads`); once more on a fresh connection when the
+        one it had turned out dead, as :meth:`execute` does."""
+        for attempt in range(2):
+            try:
+                async with self() as db:
+                    conn = await db.connection()
+                    try:
+                        return await query.fetch(conn, keys)
+                    except Exception as failed:
+                        if is_unavailable(failed):  # the pool must not hand it out again
+                            await conn.invalidate()
+                        raise
+            except Exception as failed:
+                if attempt or not is_unavailable(failed):
                     raise
         raise AssertionError("unreachable")
 

@@ -18,6 +18,7 @@ from sqlalchemy import event, func, select, text
 from sqlalchemy.pool import QueuePool
 
 from models.db import _closed_is_dead, create_engine, create_session_factory
+from models.driver_reads import DriverSelect
 from resolvers.shared.reads import RequestReads
 from tests.conftest import PG_ADMIN_URL, _pg_available, _pg_dsn, skip_unless_up
 
@@ -74,6 +75,28 @@ async def test_a_read_runs_again_when_its_connection_died(postgres: str) -> None
         await _terminate(first)  # back in the pool after the read, its backend gone
         second = (await reads.execute(select(func.pg_backend_pid()))).scalar_one()
         assert second != first
+    finally:
+        await reads.close()
+        await engine.dispose()
+
+
+PID = DriverSelect(select(func.pg_backend_pid()))
+
+
+async def test_a_driver_read_runs_again_when_its_connection_died(postgres: str) -> None:
+    """The loaders' reads go to asyncpg itself (models/driver_reads.py), past
+    SQLAlchemy's error handling: a dead connection still costs one retry, not an error,
+    and is never handed out again."""
+    engine = create_engine(postgres, pool_size=1)
+    event.remove(engine.sync_engine, "checkout", _closed_is_dead)
+    reads = RequestReads(create_session_factory(engine))
+    try:
+        [(first,)] = await reads.rows(PID, ())
+        await _terminate(first)  # back in the pool after the read, its backend gone
+        [(second,)] = await reads.rows(PID, ())
+        assert second != first
+        [(third,)] = await reads.rows(PID, ())
+        assert third == second  # the fresh connection is the pool's now
     finally:
         await reads.close()
         await engine.dispose()

@@ -1,0 +1,133 @@
+"""Hot reads on the database driver's own connection (issue [R2 9/9]).
+
+A request's loaders read by key lists: the copies of these titles, the libraries, the
+waiting line of these titles. Through the ORM each such statement cost about 0.6-1.3 ms
+of CPU on the benchmark machine (statement execution context, the greenlet bridge, result
+objects, ORM identity bookkeeping); sent by asyncpg itself, 0.12-0.15 ms
+(bench/README, "Driver reads"). A profile of the record page put 41 % of the API's CPU
+inside SQLAlchemy.
+
+:class:`DriverSelect` keeps everything SQLAlchemy is good at and skips the rest:
+
+- the SQL text is SQLAlchemy's, compiled once per dialect and number of keys (the key
+  list is the statement's one expanding parameter, ``keys``); every other parameter is a
+  constant of the statement, converted once by its type's bind processor;
+- rows come back through the types' own result processors (enums, SQLite's dates and
+  booleans), exactly as SQLAlchemy converts them;
+- a model's rows become instances of the model, detached with their identity, as a
+  closed session leaves them (the loaders' rows always were).
+
+It runs on the connection the request's read session holds (``RequestReads``), so the
+pool, autocommit, the statement timeout and the connection's life are SQLAlchemy's. The
+engine's ``before_cursor_execute`` listeners see each statement, so the statement counts
+of the tests and the benchmark still count these reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import Mapper, attributes
+
+KEY_PREFIX = "keys_"  # the names SQLAlchemy gives the expanded ``keys`` parameter
+Processor = Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    sql: str
+    # For each positional parameter: the index into the keys, or None and a constant.
+    slots: tuple[tuple[int | None, Any], ...]
+    processors: tuple[Processor, ...]
+
+
+class DriverSelect:
+    """A SELECT whose one per-call parameter is the list ``keys`` (an expanding
+    ``bindparam("keys", expanding=True)``); with ``model``, its columns must be the
+    model's table columns in order (``select(*Model.__table__.c)``) and rows come back
+    as model instances."""
+
+    def __init__(self, stmt: Select[*tuple[Any, ...]], model: type[Any] | None = None) -> None:
+        self.stmt = stmt
+        self.model = model
+        self._compiled: dict[tuple[str, int], _Compiled] = {}
+        self._make: Callable[[Sequence[Any]], Any] | None = (
+            _instance_maker(model.__mapper__) if model is not None else None
+        )
+
+    def _compile(self, dialect: Dialect, count: int) -> _Compiled:
+        compiled = self.stmt.params(keys=[0] * count).compile(
+            dialect=dialect, compile_kwargs={"render_postcompile": True}
+        )
+        slots: list[tuple[int | None, Any]] = []
+        for name in compiled.positiontup or ():
+            if name.startswith(KEY_PREFIX):
+                slots.append((int(name[len(KEY_PREFIX) :]) - 1, None))
+                continue
+            bind = compiled.binds[name]
+            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            slots.append((None, process(bind.value) if process else bind.value))
+        processors = tuple(
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in self.stmt.selected_columns
+        )
+        return _Compiled(str(compiled), tuple(slots), processors)
+
+    def compiled(self, dialect: Dialect, count: int) -> _Compiled:
+        """The statement for ``count`` keys (compiled on first use)."""
+        key = (dialect.name, count)
+        found = self._compiled.get(key)
+        if found is None:
+            found = self._compiled[key] = self._compile(dialect, count)
+        return found
+
+    async def fetch(self, conn: AsyncConnection, keys: Sequence[Any]) -> list[Any]:
+        """The rows for ``keys`` (tuples, or model instances), read on ``conn``'s driver
+        connection."""
+        compiled = self.compiled(conn.dialect, len(keys))
+        params = tuple(keys[i] if i is not None else value for i, value in compiled.slots)
+        _announce(conn, compiled.sql, params)
+        raw = (await conn.get_raw_connection()).driver_connection
+        if conn.dialect.name == "postgresql":
+            records: Sequence[Any] = await raw.fetch(compiled.sql, *params)  # type: ignore[union-attr]
+        else:  # aiosqlite: one trip to its thread
+            records = await raw.execute_fetchall(compiled.sql, params)  # type: ignore[union-attr]
+        rows = [_processed(record, compiled.processors) for record in records]
+        return rows if self._make is None else [self._make(row) for row in rows]
+
+
+def _processed(record: Sequence[Any], processors: tuple[Processor, ...]) -> tuple[Any, ...]:
+    return tuple(
+        p(value) if p is not None and value is not None else value
+        for p, value in zip(processors, record, strict=True)
+    )
+
+
+def _instance_maker(mapper: Mapper[Any]) -> Callable[[Sequence[Any]], Any]:
+    """Rows of the mapper's table columns -> detached instances with their identity."""
+    keys = [mapper.get_property_by_column(column).key for column in mapper.local_table.columns]
+    names = [column.key for column in mapper.local_table.columns]
+    pk_index = [names.index(str(column.key)) for column in mapper.primary_key]
+    manager = mapper.class_manager
+    identity_class = mapper._identity_class
+
+    def make(row: Sequence[Any]) -> Any:
+        obj = manager.new_instance()
+        obj.__dict__.update(zip(keys, row, strict=True))
+        state = attributes.instance_state(obj)
+        state.key = (identity_class, tuple(row[i] for i in pk_index), None)
+        return obj
+
+    return make
+
+
+def _announce(conn: AsyncConnection, sql: str, params: tuple[Any, ...]) -> None:
+    """Tell the engine's ``before_cursor_execute`` listeners (statement counters)."""
+    sync = conn.sync_connection
+    if sync is not None and sync._has_events:
+        sync.dispatch.before_cursor_execute(sync, None, sql, params, None, False)
