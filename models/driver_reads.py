@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy import Select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.orm import Mapper, attributes
+from sqlalchemy.orm import Mapper, attributes, configure_mappers
 
 KEY_PREFIX = "keys_"  # the names SQLAlchemy gives the expanded ``keys`` parameter
 Processor = Callable[[Any], Any] | None
@@ -56,9 +56,7 @@ class DriverSelect:
         self.stmt = stmt
         self.model = model
         self._compiled: dict[tuple[str, int], _Compiled] = {}
-        self._make: Callable[[Sequence[Any]], Any] | None = (
-            _instance_maker(model.__mapper__) if model is not None else None
-        )
+        self._make: Callable[[Sequence[Any]], Any] | None = None  # made on first use
 
     def _compile(self, dialect: Dialect, count: int) -> _Compiled:
         compiled = self.stmt.params(keys=[0] * count).compile(
@@ -98,7 +96,11 @@ class DriverSelect:
         else:  # aiosqlite: one trip to its thread
             records = await raw.execute_fetchall(compiled.sql, params)  # type: ignore[union-attr]
         rows = [_processed(record, compiled.processors) for record in records]
-        return rows if self._make is None else [self._make(row) for row in rows]
+        if self.model is None:
+            return rows
+        if self._make is None:
+            self._make = _instance_maker(self.model.__mapper__)
+        return [self._make(row) for row in rows]
 
 
 def _processed(record: Sequence[Any], processors: tuple[Processor, ...]) -> tuple[Any, ...]:
@@ -109,7 +111,12 @@ def _processed(record: Sequence[Any], processors: tuple[Processor, ...]) -> tupl
 
 
 def _instance_maker(mapper: Mapper[Any]) -> Callable[[Sequence[Any]], Any]:
-    """Rows of the mapper's table columns -> detached instances with their identity."""
+    """Rows of the mapper's table columns -> detached instances with their identity.
+
+    The mappers are configured first: an instance's attributes work only then, and a
+    process whose first reads are these (an anonymous record page) has queried nothing
+    through the ORM that would have configured them."""
+    configure_mappers()
     keys = [mapper.get_property_by_column(column).key for column in mapper.local_table.columns]
     names = [column.key for column in mapper.local_table.columns]
     pk_index = [names.index(str(column.key)) for column in mapper.primary_key]
