@@ -14,14 +14,14 @@ import sys
 import textwrap
 from datetime import datetime
 
-from sqlalchemy import bindparam, inspect, select
+from sqlalchemy import BindParameter, bindparam, inspect, select
 
 from models import Hold, Library
 from models.driver_reads import DriverSelect
 from policies.enums import HoldState
 from tests.support import Api, Factory
 
-KEYS = bindparam("keys", expanding=True)
+KEYS: BindParameter[int] = bindparam("keys", expanding=True)
 
 FRESH_PROCESS = textwrap.dedent(
     """
