@@ -35,7 +35,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Mapper, attributes, configure_mappers
 
 KEY_PREFIX = "keys_"  # the names SQLAlchemy gives the expanded ``keys`` parameter
-Processor = Callable[[Any], Any] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +42,8 @@ class _Compiled:
     sql: str
     # For each positional parameter: the index into the keys, or None and a constant.
     slots: tuple[tuple[int | None, Any], ...]
-    processors: tuple[Processor, ...]
+    # (column index, processor) for the columns whose values need converting.
+    processors: tuple[tuple[int, Callable[[Any], Any]], ...]
 
 
 class DriverSelect:
@@ -71,8 +71,9 @@ class DriverSelect:
             process = bind.type.dialect_impl(dialect).bind_processor(dialect)
             slots.append((None, process(bind.value) if process else bind.value))
         processors = tuple(
-            column.type.dialect_impl(dialect).result_processor(dialect, None)
-            for column in self.stmt.selected_columns
+            (i, process)
+            for i, column in enumerate(self.stmt.selected_columns)
+            if (process := column.type.dialect_impl(dialect).result_processor(dialect, None))
         )
         return _Compiled(str(compiled), tuple(slots), processors)
 
@@ -103,11 +104,16 @@ class DriverSelect:
         return [self._make(row) for row in rows]
 
 
-def _processed(record: Sequence[Any], processors: tuple[Processor, ...]) -> tuple[Any, ...]:
-    return tuple(
-        p(value) if p is not None and value is not None else value
-        for p, value in zip(processors, record, strict=True)
-    )
+def _processed(
+    record: Sequence[Any], processors: tuple[tuple[int, Callable[[Any], Any]], ...]
+) -> Sequence[Any]:
+    if not processors:
+        return record
+    row = list(record)
+    for i, process in processors:
+        if row[i] is not None:
+            row[i] = process(row[i])
+    return row
 
 
 def _instance_maker(mapper: Mapper[Any]) -> Callable[[Sequence[Any]], Any]:

@@ -169,6 +169,8 @@ class Loaders:
         costs the same statements however its fields interleave."""
         if self._libraries is None:
             self._libraries = asyncio.ensure_future(self.reads.rows(LIBRARIES, ()))
+        elif self._libraries.done() and not self._libraries.cancelled():
+            return list(self._libraries.result())  # read already: no await, no shield
         # Shielded: one field cancelled must not cancel the read its siblings wait on.
         return list(await asyncio.shield(self._libraries))
 
