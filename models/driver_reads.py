@@ -4,7 +4,7 @@ A request's loaders read by key lists: the copies of these titles, the libraries
 waiting line of these titles. Through the ORM each such statement cost about 0.6-1.3 ms
 of CPU on the benchmark machine (statement execution context, the greenlet bridge, result
 objects, ORM identity bookkeeping); sent by asyncpg itself, 0.12-0.15 ms
-(bench/README, "Driver reads"). A profile of the record page put 41 % of the API's CPU
+(bench/README, "Round 3: query plans and driver reads"). A profile of the record page put 41 % of the API's CPU
 inside SQLAlchemy.
 
 :class:`DriverSelect` keeps everything SQLAlchemy is good at and skips the rest:

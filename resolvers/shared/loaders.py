@@ -56,9 +56,9 @@ QueueEntry = tuple[int, int | None]
 AuditKey = tuple[int, int, str, datetime]
 
 
-# Every batch statement is built once, with the batch's keys as one expanding parameter:
-# building and cache-keying a statement per batch cost about as much CPU as running it
-# (bench/README, "Query plans and statements built once").
+# Every batch statement is built once, with the batch's keys as one expanding parameter
+# (building and cache-keying a statement per batch cost about as much CPU as running it),
+# and sent by the driver itself (models/driver_reads.py; bench/README, "Round 3").
 KEYS: BindParameter[Any] = bindparam("keys", expanding=True)
 
 

@@ -27,7 +27,7 @@ object an earlier read of the request left behind.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVarTuple
 
@@ -86,9 +86,7 @@ class RequestReads:
         self._db = db
         return db
 
-    async def execute(
-        self, stmt: TypedReturnsRows[*Ts], params: Mapping[str, Any] | None = None
-    ) -> Result[*Ts]:
+    async def execute(self, stmt: TypedReturnsRows[*Ts]) -> Result[*Ts]:
         """``stmt``'s rows (fetched in full), read once more on a fresh connection when
         the one it had turned out dead (the pool no longer pings at checkout,
         ``models/db.py``): a read can be repeated safely, and the failure has already
@@ -96,7 +94,7 @@ class RequestReads:
         for attempt in range(2):
             try:
                 async with self() as db:
-                    return await db.execute(stmt, params)
+                    return await db.execute(stmt)
             except DBAPIError as failed:
                 if attempt or not failed.connection_invalidated:
                     raise
