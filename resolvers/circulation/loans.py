@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,7 +20,7 @@ from policies.errors import ErrorCode, RuleViolation
 from resolvers.circulation.calendar import opening_test
 from resolvers.circulation.holds import check_batch
 from resolvers.shared.context import Context, PatronViewer
-from resolvers.shared.loaders import existing
+from resolvers.shared.loaders import QueueEntry, existing, existing_many
 
 
 async def open_loans(ctx: Context, patron_id: int) -> Sequence[Loan]:
@@ -55,14 +56,59 @@ def refusal_today(
     return renewal_refusal(_facts(loan, copy, record, library, held), today, policy, nominal)
 
 
+def _held_by_others(loan: Loan, queue: Sequence[QueueEntry]) -> bool:
+    return any(patron_id != loan.patron_id for _, patron_id in queue)
+
+
 async def renewal_check(ctx: Context, loan: Loan) -> RuleViolation | None:
     """Why the loan could not be renewed today, or ``None`` (shown in the loan list)."""
     copy = await existing(ctx.loaders.copy, loan.copy_id)
     record = await existing(ctx.loaders.record, copy.record_id)
     library = await existing(ctx.loaders.library, loan.library_id)
     queue = await ctx.loaders.queue_by_record.load(copy.record_id)
-    held = any(patron_id != loan.patron_id for _, patron_id in queue)
+    held = _held_by_others(loan, queue)
     return refusal_today(loan, copy, record, library, held, ctx.today(), ctx.policy.circulation)
+
+
+@dataclass(frozen=True, slots=True)
+class LoanDetails:
+    """What the loan list shows of a loan beyond its row: read for the whole list at once
+    (:func:`open_loans_in_detail`), so its fields need no read, and no task, of their own."""
+
+    copy: Copy
+    record: Record
+    refusal: RuleViolation | None  # why it could not be renewed today (renewal_check's)
+
+
+async def open_loans_in_detail(ctx: Context, patron_id: int) -> list[tuple[Loan, LoanDetails]]:
+    """:func:`open_loans`, each with its copy, title and today's renewal answer: five
+    statements for the whole list, whatever its length (loans, copies, then titles,
+    waiting lines and libraries together)."""
+    rows = await open_loans(ctx, patron_id)
+    loaders = ctx.loaders
+    copies = await existing_many(loaders.copy, [loan.copy_id for loan in rows])
+    record_ids = [copy.record_id for copy in copies]
+    records, queues, libraries = await asyncio.gather(
+        existing_many(loaders.record, record_ids),
+        loaders.queue_by_record.load_many(record_ids),
+        existing_many(loaders.library, [loan.library_id for loan in rows]),
+    )
+    today, policy = ctx.today(), ctx.policy.circulation
+    return [
+        (
+            loan,
+            LoanDetails(
+                copy,
+                record,
+                refusal_today(
+                    loan, copy, record, library, _held_by_others(loan, queue), today, policy
+                ),
+            ),
+        )
+        for loan, copy, record, queue, library in zip(
+            rows, copies, records, queues, libraries, strict=True
+        )
+    ]
 
 
 @dataclass(slots=True)

@@ -126,6 +126,15 @@ async def existing(loader: DataLoader[K, V | None], key: K) -> V:
     return row
 
 
+async def existing_many(loader: DataLoader[K, V | None], keys: list[K]) -> list[V]:
+    """The rows foreign keys name, in one batch (see :func:`existing`)."""
+    rows = await loader.load_many(keys)
+    missing = [key for key, row in zip(keys, rows, strict=True) if row is None]
+    if missing:
+        raise LookupError(f"nothing behind the references {missing!r}")
+    return [row for row in rows if row is not None]
+
+
 class Loaders:
     """The loaders of one request."""
 
@@ -173,6 +182,14 @@ class Loaders:
             return list(self._libraries.result())  # read already: no await, no shield
         # Shielded: one field cancelled must not cancel the read its siblings wait on.
         return list(await asyncio.shield(self._libraries))
+
+    def library_now(self, library_id: int) -> Library | None:
+        """The library, if the request has read the libraries already; else ``None`` (ask
+        :attr:`library`). Lets a field answer without an await when it can."""
+        done = self._libraries
+        if done is None or not done.done() or done.cancelled() or done.exception():
+            return None
+        return next((row for row in done.result() if row.id == library_id), None)
 
     async def _audit(self, keys: list[AuditKey]) -> list[None]:
         rows = [

@@ -21,6 +21,7 @@ from schema.catalogue.libraries import Library, library_by_id
 from schema.shared import ids
 from schema.shared.enums import CopyStatus, MaterialType
 from schema.shared.errors import HondanaError
+from schema.shared.fast_fields import answer_later
 from schema.shared.pagination import Edge, PageInfo, check_first, decode_cursor, encode_cursor
 
 
@@ -55,11 +56,17 @@ class Copy:
     def barcode(self) -> str:
         return self.row.barcode
 
-    @strawberry.field(description="The library that owns the copy.")
-    async def library(self, info: Info[Context, Any]) -> Library:
+    async def _library(self, info: Info[Context, Any]) -> Library:
         lib = await library_by_id(info, self.row.library_id)
         assert lib is not None
         return lib
+
+    @strawberry.field(description="The library that owns the copy.")
+    def library(self, info: Info[Context, Any]) -> Library:
+        row = info.context.loaders.library_now(self.row.library_id)
+        if row is not None:  # the request has read the libraries: no await
+            return Library(row=row)
+        return answer_later(self._library(info))
 
     @strawberry.field(description="The title this is a copy of.")
     async def record(self, info: Info[Context, Any]) -> Record:

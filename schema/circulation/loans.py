@@ -21,12 +21,15 @@ from schema.catalogue.catalogue import Copy, Record
 from schema.circulation.holds import PATRON, decode_many
 from schema.shared import ids
 from schema.shared.errors import ErrorCode, UserError, user_error, user_errors
+from schema.shared.fast_fields import answer_later
 from schema.shared.permissions import patron_viewer
 
 
 @strawberry.type(description="A copy lent to the patron.")
 class Loan:
     row: strawberry.Private[LoanRow]
+    # Copy, title and renewal answer, when the list read them for every loan at once.
+    details: strawberry.Private[loans.LoanDetails | None] = None
     # `renewable` and `renewalBlockedBy` ask the same question: it is asked once per loan.
     refusal: strawberry.Private[asyncio.Task[RuleViolation | None] | None] = None
 
@@ -40,14 +43,24 @@ class Loan:
     def id(self) -> strawberry.ID:
         return ids.encode("Loan", self.row.id)
 
-    @strawberry.field(description="The title lent.")
-    async def record(self, info: Info[Context, Any]) -> Record:
+    async def _record(self, info: Info[Context, Any]) -> Record:
         copy = await existing(info.context.loaders.copy, self.row.copy_id)
         return Record(row=await existing(info.context.loaders.record, copy.record_id))
 
-    @strawberry.field(description="The copy lent.")
-    async def copy(self, info: Info[Context, Any]) -> Copy:
+    async def _copy(self, info: Info[Context, Any]) -> Copy:
         return Copy(row=await existing(info.context.loaders.copy, self.row.copy_id))
+
+    @strawberry.field(description="The title lent.")
+    def record(self, info: Info[Context, Any]) -> Record:
+        if self.details is not None:
+            return Record(row=self.details.record)
+        return answer_later(self._record(info))
+
+    @strawberry.field(description="The copy lent.")
+    def copy(self, info: Info[Context, Any]) -> Copy:
+        if self.details is not None:
+            return Copy(row=self.details.copy)
+        return answer_later(self._copy(info))
 
     @strawberry.field(description="Due date (返却期限), a library day.")
     def due_on(self) -> date:
@@ -65,18 +78,29 @@ class Loan:
     def days_overdue(self, info: Info[Context, Any]) -> int:
         return days_overdue(self.row.due_on, info.context.today())
 
-    @strawberry.field(description="Whether `renewLoans` would renew it today (LOAN-2).")
-    async def renewable(self, info: Info[Context, Any]) -> bool:
+    async def _renewable(self, info: Info[Context, Any]) -> bool:
         return await self._refusal(info) is None
+
+    async def _blocked_by(self, info: Info[Context, Any]) -> ErrorCode | None:  # type: ignore[valid-type]
+        refusal = await self._refusal(info)
+        return refusal.code if refusal is not None else None
+
+    @strawberry.field(description="Whether `renewLoans` would renew it today (LOAN-2).")
+    def renewable(self, info: Info[Context, Any]) -> bool:
+        if self.details is not None:
+            return self.details.refusal is None
+        return answer_later(self._renewable(info))
 
     @strawberry.field(
         description="Why it can't be renewed today (LOAN-3): `HELD_BY_OTHERS`, `OVERDUE`, "
         "`RENEWAL_LIMIT`, `BOOKMOBILE`, `ART_REPRODUCTION`, `INTER_LIBRARY` or "
         "`RENEWAL_NO_CHANGE` (LOAN-6: renewing today would not move the due date); null if it can."
     )
-    async def renewal_blocked_by(self, info: Info[Context, Any]) -> ErrorCode | None:  # type: ignore[valid-type]
-        refusal = await self._refusal(info)
-        return refusal.code if refusal is not None else None
+    def renewal_blocked_by(self, info: Info[Context, Any]) -> ErrorCode | None:  # type: ignore[valid-type]
+        if self.details is not None:
+            refusal = self.details.refusal
+            return refusal.code if refusal is not None else None
+        return answer_later(self._blocked_by(info))
 
 
 @strawberry.type(description="One loan's answer to `renewLoans`.")
@@ -110,7 +134,8 @@ class LoanQueries:
     )
     async def my_loans(self, info: Info[Context, Any]) -> list[Loan]:
         viewer = patron_viewer(info)
-        return [Loan(row=row) for row in await loans.open_loans(info.context, viewer.patron_id)]
+        listed = await loans.open_loans_in_detail(info.context, viewer.patron_id)
+        return [Loan(row=row, details=details) for row, details in listed]
 
 
 @strawberry.type

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import inspect
 import operator
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar, cast
 
 from graphql import GraphQLObjectType, GraphQLResolveInfo
 from strawberry import Schema
@@ -23,8 +23,18 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
 Resolve = Callable[..., Any]
+T = TypeVar("T")
 # Set on a shortened resolver: the function of the source alone behind it.
 SOURCE_ONLY = "hondana_source_only"
+
+
+def answer_later(awaitable: Awaitable[T]) -> T:
+    """An awaitable returned as a synchronous field's value. graphql-core (and the query
+    plans) await whatever a resolver returns that is awaitable, so a field can answer at
+    once when its data is at hand (a list read it already) and await only when it is not,
+    without a coroutine and a task for every item of a list. The cast is that contract:
+    the value the schema sees is the awaitable's result."""
+    return cast(T, awaitable)
 
 
 def _direct(method: Callable[[Any], Any]) -> Resolve:
