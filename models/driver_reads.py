@@ -25,11 +25,11 @@ of the tests and the benchmark still count these reads.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import BindParameter, Select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import Mapper, attributes, configure_mappers
@@ -67,9 +67,7 @@ class DriverSelect:
             if name.startswith(KEY_PREFIX):
                 slots.append((int(name[len(KEY_PREFIX) :]) - 1, None))
                 continue
-            bind = compiled.binds[name]
-            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            slots.append((None, process(bind.value) if process else bind.value))
+            slots.append((None, _constant(compiled.binds, name, dialect)))
         processors = tuple(
             (i, process)
             for i, column in enumerate(self.stmt.selected_columns)
@@ -102,6 +100,18 @@ class DriverSelect:
         if self._make is None:
             self._make = _instance_maker(self.model.__mapper__)
         return [self._make(row) for row in rows]
+
+
+def _constant(binds: Mapping[str, BindParameter[Any]], name: str, dialect: Dialect) -> Any:
+    """A constant parameter's value as the driver takes it. An expanded ``IN`` list's
+    items are named ``<bind>_<n>`` (``state_1_2``: the second of ``state_1``)."""
+    bind, index = binds.get(name), None
+    if bind is None:
+        base, _, number = name.rpartition("_")
+        bind, index = binds[base], int(number) - 1
+    value = bind.value if index is None else list(bind.value or ())[index]
+    process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+    return process(value) if process else value
 
 
 def _processed(

@@ -4,6 +4,7 @@ a waiting hold (HOLD-6) are in :mod:`resolvers.circulation.hold_changes`."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Sequence
 from contextlib import nullcontext
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import BasketEntry, Copy, Hold, Library, Loan, Patron, Record
 from models.db import lock_row
+from models.driver_reads import DriverSelect
 from policies.circulation import (
     ACTIVE_HOLD_STATES,
     Category,
@@ -25,6 +27,7 @@ from policies.circulation import (
 from policies.enums import CopyStatus, HoldState
 from policies.errors import ErrorCode, RuleViolation
 from resolvers.shared.context import Context, PatronViewer
+from resolvers.shared.loaders import KEYS, QueueEntry, existing_many
 
 MAX_BATCH = 100
 
@@ -250,11 +253,34 @@ async def place(
     return result
 
 
-async def active_holds(ctx: Context, viewer: PatronViewer) -> Sequence[Hold]:
-    """The patron's holds still in play, oldest first (HOLD-10)."""
-    rows = await ctx.reads.execute(
-        select(Hold)
-        .where(Hold.patron_id == viewer.patron_id, Hold.state.in_(ACTIVE_HOLD_STATES))
-        .order_by(Hold.placed_at, Hold.id)
+ACTIVE_BY_PATRON = DriverSelect(
+    select(*Hold.__table__.c)
+    .where(Hold.patron_id.in_(KEYS), Hold.state.in_(sorted(ACTIVE_HOLD_STATES)))
+    .order_by(Hold.placed_at, Hold.id),
+    Hold,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class HoldDetails:
+    """What the hold list shows of a hold beyond its row, read for the whole list at once
+    (:func:`active_holds`): its title and the title's waiting line (HOLD-7)."""
+
+    record: Record
+    queue: list[QueueEntry]
+
+
+async def active_holds(ctx: Context, viewer: PatronViewer) -> list[tuple[Hold, HoldDetails]]:
+    """The patron's holds still in play, oldest first (HOLD-10), each with its title and
+    waiting line: three statements for the whole list (the libraries read alongside)."""
+    rows: list[Hold] = await ctx.reads.rows(ACTIVE_BY_PATRON, [viewer.patron_id])
+    record_ids = [hold.record_id for hold in rows]
+    records, queues, _ = await asyncio.gather(
+        existing_many(ctx.loaders.record, record_ids),
+        ctx.loaders.queue_by_record.load_many(record_ids),
+        ctx.loaders.all_libraries(),  # the pickup libraries, answered from it
     )
-    return rows.scalars().all()
+    return [
+        (hold, HoldDetails(record, queue))
+        for hold, record, queue in zip(rows, records, queues, strict=True)
+    ]

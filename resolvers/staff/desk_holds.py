@@ -6,8 +6,6 @@ title is put in the patron's basket and placed from there, as the patron would."
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,8 +35,8 @@ def as_viewer(patron: Patron) -> PatronViewer:
     )
 
 
-async def holds_of(ctx: Context, patron: Patron) -> Sequence[Hold]:
-    """The patron's holds in play (queue positions come with the Hold type, HOLD-10)."""
+async def holds_of(ctx: Context, patron: Patron) -> list[tuple[Hold, holds.HoldDetails]]:
+    """The patron's holds in play, each with its title and waiting line (HOLD-10)."""
     return await holds.active_holds(ctx, as_viewer(patron))
 
 

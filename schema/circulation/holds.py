@@ -18,13 +18,14 @@ from resolvers.circulation import basket, hold_changes, holds
 from resolvers.circulation.holds import HoldOutcome, Placement
 from resolvers.shared import privacy
 from resolvers.shared.context import Context
-from resolvers.shared.loaders import existing
+from resolvers.shared.loaders import QueueEntry, existing
 from schema.accounts.accounts import Patron
 from schema.catalogue.catalogue import Copy, Record
 from schema.catalogue.libraries import Library, library_by_id
 from schema.shared import ids
 from schema.shared.enums import HoldState
 from schema.shared.errors import HondanaError, UserError, user_errors
+from schema.shared.fast_fields import answer_later
 from schema.shared.permissions import (
     ActivePassword,
     Authenticated,
@@ -64,20 +65,45 @@ class BasketEntry:
 @strawberry.type(description="A hold (予約) on a title.")
 class Hold:
     row: strawberry.Private[HoldRow]
+    # Title and waiting line, when the list read them for every hold at once.
+    details: strawberry.Private[holds.HoldDetails | None] = None
+
+    async def _record(self, info: Info[Context, Any]) -> Record:
+        return Record(row=await existing(info.context.loaders.record, self.row.record_id))
+
+    async def _pickup_library(self, info: Info[Context, Any]) -> Library:
+        lib = await library_by_id(info, self.row.pickup_library_id)
+        assert lib is not None
+        return lib
+
+    async def _queue(self, info: Info[Context, Any]) -> list[QueueEntry]:
+        return await info.context.loaders.queue_by_record.load(self.row.record_id)
+
+    def _in_queue(self, queue: list[QueueEntry]) -> int | None:
+        return next((i + 1 for i, (hid, _) in enumerate(queue) if hid == self.row.id), None)
+
+    async def _position(self, info: Info[Context, Any]) -> int | None:
+        return self._in_queue(await self._queue(info))
+
+    async def _length(self, info: Info[Context, Any]) -> int:
+        return len(await self._queue(info))
 
     @strawberry.field(description="Opaque id.")
     def id(self) -> strawberry.ID:
         return ids.encode("Hold", self.row.id)
 
     @strawberry.field(description="The title held.")
-    async def record(self, info: Info[Context, Any]) -> Record:
-        return Record(row=await existing(info.context.loaders.record, self.row.record_id))
+    def record(self, info: Info[Context, Any]) -> Record:
+        if self.details is not None:
+            return Record(row=self.details.record)
+        return answer_later(self._record(info))
 
     @strawberry.field(description="Where the hold will be collected (受取館).")
-    async def pickup_library(self, info: Info[Context, Any]) -> Library:
-        lib = await library_by_id(info, self.row.pickup_library_id)
-        assert lib is not None
-        return lib
+    def pickup_library(self, info: Info[Context, Any]) -> Library:
+        row = info.context.loaders.library_now(self.row.pickup_library_id)
+        if row is not None:  # the request has read the libraries: no await
+            return Library(row=row)
+        return answer_later(self._pickup_library(info))
 
     @strawberry.field(description="WAITING → IN_TRANSIT → READY → COLLECTED, or CANCELLED/EXPIRED.")
     def state(self) -> HoldState:  # type: ignore[valid-type]
@@ -92,15 +118,18 @@ class Hold:
     @strawberry.field(
         description="Place in the title's waiting line, 1 = next (HOLD-7); null unless WAITING."
     )
-    async def queue_position(self, info: Info[Context, Any]) -> int | None:
+    def queue_position(self, info: Info[Context, Any]) -> int | None:
         if self.row.state is not HoldStateValue.WAITING:
             return None
-        queue = await info.context.loaders.queue_by_record.load(self.row.record_id)
-        return next((i + 1 for i, (hid, _) in enumerate(queue) if hid == self.row.id), None)
+        if self.details is not None:
+            return self._in_queue(self.details.queue)
+        return answer_later(self._position(info))
 
     @strawberry.field(description="How many holds are waiting for the title (HOLD-7).")
-    async def queue_length(self, info: Info[Context, Any]) -> int:
-        return len(await info.context.loaders.queue_by_record.load(self.row.record_id))
+    def queue_length(self, info: Info[Context, Any]) -> int:
+        if self.details is not None:
+            return len(self.details.queue)
+        return answer_later(self._length(info))
 
     @strawberry.field(
         description="Last day a READY hold is kept (予約有効期限日, HOLD-8); null until ready."
@@ -250,7 +279,8 @@ class HoldQueries:
         extensions=PATRON,
     )
     async def my_holds(self, info: Info[Context, Any]) -> list[Hold]:
-        return [Hold(row=r) for r in await holds.active_holds(info.context, patron_viewer(info))]
+        listed = await holds.active_holds(info.context, patron_viewer(info))
+        return [Hold(row=row, details=details) for row, details in listed]
 
     @strawberry.field(
         description="Step 1 of placing holds (予約内容確認): checks every rule for each selected "

@@ -109,7 +109,9 @@ class DeskQueries:
         return DeskPatron(
             patron=Patron(row=patron),
             loans=[Loan(row=r) for r in open_loans],
-            holds=[Hold(row=r) for r in await desk_holds.holds_of(info.context, patron)],
+            holds=[
+                Hold(row=r, details=d) for r, d in await desk_holds.holds_of(info.context, patron)
+            ],
             days_overdue=worst_overdue(dues, info.context.today()),
             blocks=_blocks(info, patron, dues),
         )
