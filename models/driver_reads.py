@@ -83,13 +83,15 @@ class DriverSelect:
             found = self._compiled[key] = self._compile(dialect, count)
         return found
 
-    async def fetch(self, conn: AsyncConnection, keys: Sequence[Any]) -> list[Any]:
+    async def fetch(
+        self, conn: AsyncConnection, keys: Sequence[Any], driver: Any = None
+    ) -> list[Any]:
         """The rows for ``keys`` (tuples, or model instances), read on ``conn``'s driver
-        connection."""
+        connection (``driver``, when the caller holds it already)."""
         compiled = self.compiled(conn.dialect, len(keys))
         params = tuple(keys[i] if i is not None else value for i, value in compiled.slots)
         _announce(conn, compiled.sql, params)
-        raw = (await conn.get_raw_connection()).driver_connection
+        raw = driver if driver is not None else (await conn.get_raw_connection()).driver_connection
         if conn.dialect.name == "postgresql":
             records: Sequence[Any] = await raw.fetch(compiled.sql, *params)  # type: ignore[union-attr]
         else:  # aiosqlite: one trip to its thread

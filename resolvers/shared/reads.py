@@ -33,7 +33,7 @@ from typing import Any, TypeVarTuple
 
 from sqlalchemy import Result
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from sqlalchemy.sql.selectable import TypedReturnsRows
 
 from models.db import is_unavailable
@@ -46,11 +46,13 @@ class RequestReads:
     """The read session of one request: ``async with reads() as db: ...``; ``close()`` at
     the end of the request gives its connection back to the pool."""
 
-    __slots__ = ("_db", "_lock", "_sessions", "_waiting")
+    __slots__ = ("_db", "_driver", "_lock", "_sessions", "_waiting")
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._db: AsyncSession | None = None
+        # The session's connection and the driver's own under it, while the session is open.
+        self._driver: tuple[AsyncConnection, Any] | None = None
         self._lock = asyncio.Lock()
         self._waiting = 0  # reads of this request queued for the lock
 
@@ -79,11 +81,12 @@ class RequestReads:
     async def _open(self) -> AsyncSession:
         db = self._sessions()
         try:
-            await db.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            conn = await db.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            driver = (await conn.get_raw_connection()).driver_connection
         except BaseException:
             await db.close()
             raise
-        self._db = db
+        self._db, self._driver = db, (conn, driver)
         return db
 
     async def execute(self, stmt: TypedReturnsRows[*Ts]) -> Result[*Ts]:
@@ -106,10 +109,11 @@ class RequestReads:
         one it had turned out dead, as :meth:`execute` does."""
         for attempt in range(2):
             try:
-                async with self() as db:
-                    conn = await db.connection()
+                async with self():
+                    assert self._driver is not None  # set with the session
+                    conn, driver = self._driver
                     try:
-                        return await query.fetch(conn, keys)
+                        return await query.fetch(conn, keys, driver)
                     except Exception as failed:
                         if is_unavailable(failed):  # the pool must not hand it out again
                             await conn.invalidate()
@@ -121,6 +125,6 @@ class RequestReads:
 
     async def close(self) -> None:
         """Give the connection back to the pool (also when the request is over)."""
-        db, self._db = self._db, None
+        db, self._db, self._driver = self._db, None, None
         if db is not None:
             await db.close()
