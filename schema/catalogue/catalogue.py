@@ -17,11 +17,10 @@ from policies.errors import RuleViolation
 from resolvers.catalogue import catalogue
 from resolvers.shared.context import Context
 from resolvers.shared.loaders import Availability, existing
-from schema.catalogue.libraries import Library, library_by_id
+from schema.catalogue.libraries import Library, referenced_library
 from schema.shared import ids
 from schema.shared.enums import CopyStatus, MaterialType
 from schema.shared.errors import HondanaError
-from schema.shared.fast_fields import answer_later
 from schema.shared.pagination import Edge, PageInfo, check_first, decode_cursor, encode_cursor
 
 
@@ -30,10 +29,8 @@ class LibraryAvailability:
     row: strawberry.Private[Availability]
 
     @strawberry.field(description="The library.")
-    async def library(self, info: Info[Context, Any]) -> Library:
-        lib = await library_by_id(info, self.row.library_id)
-        assert lib is not None
-        return lib
+    def library(self, info: Info[Context, Any]) -> Library:
+        return referenced_library(info, self.row.library_id)
 
     @strawberry.field(description="Copies owned here (withdrawn ones not counted).")
     def copies(self) -> int:
@@ -56,17 +53,9 @@ class Copy:
     def barcode(self) -> str:
         return self.row.barcode
 
-    async def _library(self, info: Info[Context, Any]) -> Library:
-        lib = await library_by_id(info, self.row.library_id)
-        assert lib is not None
-        return lib
-
     @strawberry.field(description="The library that owns the copy.")
     def library(self, info: Info[Context, Any]) -> Library:
-        row = info.context.loaders.library_now(self.row.library_id)
-        if row is not None:  # the request has read the libraries: no await
-            return Library(row=row)
-        return answer_later(self._library(info))
+        return referenced_library(info, self.row.library_id)
 
     @strawberry.field(description="The title this is a copy of.")
     async def record(self, info: Info[Context, Any]) -> Record:

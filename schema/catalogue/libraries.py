@@ -16,6 +16,7 @@ from resolvers.shared.context import Context
 from schema.shared import ids
 from schema.shared.enums import LibraryKind
 from schema.shared.errors import HondanaError
+from schema.shared.fast_fields import answer_later
 
 
 @strawberry.type(description="A service point: central library, branch, branch room or bookmobile.")
@@ -71,3 +72,18 @@ async def library_by_id(info: Info[Context, Any], library_id: int) -> Library | 
     """The GraphQL library for a row id, through the loader."""
     row = await info.context.loaders.library.load(library_id)
     return Library(row=row) if row is not None else None
+
+
+async def _referenced(info: Info[Context, Any], library_id: int) -> Library:
+    lib = await library_by_id(info, library_id)
+    assert lib is not None  # a foreign key: the database keeps it pointing somewhere
+    return lib
+
+
+def referenced_library(info: Info[Context, Any], library_id: int) -> Library:
+    """The library a row's foreign key names, for a field: at once when the request has
+    read the libraries already (no await), else through the loader (``answer_later``)."""
+    row = info.context.loaders.library_now(library_id)
+    if row is not None:
+        return Library(row=row)
+    return answer_later(_referenced(info, library_id))

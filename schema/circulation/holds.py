@@ -21,7 +21,7 @@ from resolvers.shared.context import Context
 from resolvers.shared.loaders import QueueEntry, existing
 from schema.accounts.accounts import Patron
 from schema.catalogue.catalogue import Copy, Record
-from schema.catalogue.libraries import Library, library_by_id
+from schema.catalogue.libraries import Library, referenced_library
 from schema.shared import ids
 from schema.shared.enums import HoldState
 from schema.shared.errors import HondanaError, UserError, user_errors
@@ -71,11 +71,6 @@ class Hold:
     async def _record(self, info: Info[Context, Any]) -> Record:
         return Record(row=await existing(info.context.loaders.record, self.row.record_id))
 
-    async def _pickup_library(self, info: Info[Context, Any]) -> Library:
-        lib = await library_by_id(info, self.row.pickup_library_id)
-        assert lib is not None
-        return lib
-
     async def _queue(self, info: Info[Context, Any]) -> list[QueueEntry]:
         return await info.context.loaders.queue_by_record.load(self.row.record_id)
 
@@ -100,10 +95,7 @@ class Hold:
 
     @strawberry.field(description="Where the hold will be collected (受取館).")
     def pickup_library(self, info: Info[Context, Any]) -> Library:
-        row = info.context.loaders.library_now(self.row.pickup_library_id)
-        if row is not None:  # the request has read the libraries: no await
-            return Library(row=row)
-        return answer_later(self._pickup_library(info))
+        return referenced_library(info, self.row.pickup_library_id)
 
     @strawberry.field(description="WAITING → IN_TRANSIT → READY → COLLECTED, or CANCELLED/EXPIRED.")
     def state(self) -> HoldState:  # type: ignore[valid-type]
