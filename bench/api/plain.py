@@ -275,7 +275,7 @@ class Plain:
         viewer = self._patron(ctx)
         if viewer is None:
             return JSON({"data": None, "errors": [{"extensions": {"code": "UNAUTHENTICATED"}}]})
-        rows: Sequence[Hold] = await holds.active_holds(ctx, viewer)
+        rows = [hold for hold, _ in await holds.active_holds(ctx, viewer)]
 
         async def one(hold: Hold) -> dict[str, Any]:
             async def record() -> dict[str, Any]:
