@@ -211,14 +211,16 @@ def compile_operation(
 
 
 class _PlanCache:
-    """Plans by operation node. The node is kept with its plan, so its ``id`` cannot be
-    reused by another document while the entry lives; the oldest entry goes first."""
+    """Plans by schema and operation node. Parsed documents are shared by every schema of
+    the process (Strawberry's parser cache is module-wide), so the schema is part of the
+    key. Both objects are kept with the plan, so their ``id``s cannot be reused by others
+    while the entry lives; the oldest entry goes first."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.entries: OrderedDict[int, tuple[OperationDefinitionNode, ObjectPlan | None]] = (
-            OrderedDict()
-        )
+        self.entries: OrderedDict[
+            tuple[int, int], tuple[GraphQLSchema, OperationDefinitionNode, ObjectPlan | None]
+        ] = OrderedDict()
 
     def get(
         self,
@@ -226,12 +228,13 @@ class _PlanCache:
         operation: OperationDefinitionNode,
         fragments: dict[str, FragmentDefinitionNode],
     ) -> ObjectPlan | None:
-        entry = self.entries.get(id(operation))
-        if entry is not None and entry[0] is operation:
-            self.entries.move_to_end(id(operation))
-            return entry[1]
+        key = (id(schema), id(operation))
+        entry = self.entries.get(key)
+        if entry is not None and entry[0] is schema and entry[1] is operation:
+            self.entries.move_to_end(key)
+            return entry[2]
         plan = compile_operation(schema, operation, fragments)
-        self.entries[id(operation)] = (operation, plan)
+        self.entries[key] = (schema, operation, plan)
         if len(self.entries) > self.size:
             self.entries.popitem(last=False)
         return plan
@@ -257,8 +260,10 @@ class _Run:
                 batch, self.pending = self.pending, []
                 values = await asyncio.gather(*(p[0] for p in batch), return_exceptions=True)
                 for (_, out, fplan, info), value in zip(batch, values, strict=True):
-                    if isinstance(value, BaseException):
+                    if isinstance(value, Exception):
                         raise value
+                    if isinstance(value, BaseException):  # a field's own task cancelled
+                        raise Abandon("a field did not finish") from value
                     assert fplan.completion is not None
                     out[fplan.key] = self.complete(fplan.completion, value, info.path)
             return data
