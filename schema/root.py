@@ -148,22 +148,26 @@ class HondanaSchema(strawberry.Schema):
                 return await super().execute(query, *args, **kwargs)
         except TimeoutError:
             context = kwargs.get("context_value") or (args[1] if len(args) > 1 else None)
-            locale: Locale = "en" if getattr(context, "locale", "ja") == "en" else "ja"
-            request_id = getattr(context, "request_id", "-")
-            log.warning(
-                "operation cancelled after %ss",
-                self.execution_timeout,
-                extra={"request_id": request_id},
-            )
-            error = GraphQLError(
-                message(ErrorCode.EXECUTION_TIMEOUT, locale),
-                extensions={
-                    "code": ErrorCode.EXECUTION_TIMEOUT.value,
-                    "requestId": request_id,
-                    "seconds": self.execution_timeout,
-                },
-            )
-            return ExecutionResult(data=None, errors=[error])
+            return self.timed_out(context)
+
+    def timed_out(self, context: Any) -> ExecutionResult:
+        """The answer of an operation cancelled after ``execution_timeout`` seconds."""
+        locale: Locale = "en" if getattr(context, "locale", "ja") == "en" else "ja"
+        request_id = getattr(context, "request_id", "-")
+        log.warning(
+            "operation cancelled after %ss",
+            self.execution_timeout,
+            extra={"request_id": request_id},
+        )
+        error = GraphQLError(
+            message(ErrorCode.EXECUTION_TIMEOUT, locale),
+            extensions={
+                "code": ErrorCode.EXECUTION_TIMEOUT.value,
+                "requestId": request_id,
+                "seconds": self.execution_timeout,
+            },
+        )
+        return ExecutionResult(data=None, errors=[error])
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

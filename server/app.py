@@ -274,5 +274,6 @@ def create_app(
     app.state.trusted = trusted
     app.state.engine = engine
     app.state.metrics = metrics
+    app.state.graphql = graphql  # its ready queries, for tests
 
     return app

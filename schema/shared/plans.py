@@ -35,10 +35,12 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard, cast
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -59,6 +61,7 @@ from graphql import (
 )
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path
+from strawberry.execution import optimized_is_awaitable
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from schema.shared.fast_fields import source_only
@@ -320,6 +323,46 @@ class _Run:
         return [self.complete(item, v, Path(path, i, None)) for i, v in enumerate(value)]
 
 
+@dataclass(frozen=True, slots=True)
+class Ready:
+    """A query that has run by its plan once, so it passed parsing, the token limit and
+    validation: the same text can run again without them (they depend on nothing else)."""
+
+    document: DocumentNode  # the operation and its fragments, nothing else
+    plan: ObjectPlan
+
+
+# Set when an operation has run by its plan to the end, for the HTTP view to keep
+# (server/graphql.py); and, while set, no plan runs (the view's own try has abandoned).
+RAN_BY_PLAN: ContextVar[Ready | None] = ContextVar("hondana_ran_by_plan", default=None)
+PLANS_OFF: ContextVar[bool] = ContextVar("hondana_plans_off", default=False)
+
+
+async def run_ready(
+    executor_class: type[PlannedExecutionContext],
+    schema: GraphQLSchema,
+    ready: Ready,
+    variables: dict[str, Any],
+    context: Any,
+) -> dict[str, Any] | None:
+    """The data of ``ready`` run with ``variables``, or ``None`` where the happy path does
+    not hold (variables that do not coerce, an error, a null in a non-null place): the
+    caller then sends the request the whole way, and graphql-core reports it."""
+    executor = executor_class.build(
+        schema,
+        ready.document,
+        context_value=context,
+        raw_variable_values=variables,
+        is_awaitable=cast("Callable[[Any], TypeGuard[Awaitable[Any]]]", optimized_is_awaitable),
+    )
+    if not isinstance(executor, PlannedExecutionContext):
+        return None  # the variables' errors
+    try:
+        return await _Run(executor).execute(ready.plan, None)
+    except Exception:  # any failure is graphql-core's to report
+        return None
+
+
 class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's graphql-core executor, running planned queries by their plan."""
 
@@ -332,7 +375,7 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return self._run(plan, serially)
 
     def _plan(self) -> ObjectPlan | None:
-        if self.abort_signal is not None or self.hooks is not None:
+        if self.abort_signal is not None or self.hooks is not None or PLANS_OFF.get():
             return None
         manager = self.middleware_manager
         if manager is not None and manager.get_field_resolver(_no_resolver) is not _no_resolver:
@@ -345,6 +388,8 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
         except Exception:  # graphql-core runs it again, and reports what failed its way
             result = super().execute_operation(serially)
             return await result if self.is_awaitable(result) else result
+        document = DocumentNode(definitions=(self.operation, *self.fragment_definitions.values()))
+        RAN_BY_PLAN.set(Ready(document, plan))
         return self.build_response(data)
 
 
