@@ -25,13 +25,14 @@ import pytest
 from sqlalchemy import text
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from policies.clock import FixedClock
 from schema.root import HondanaSchema
 from schema.shared.ids import encode as encode_id
 from server.graphql import HondanaGraphQL
 from server.settings import Settings
 from tests.api.lists import World
 from tests.api.test_query_counts import CASES, document
-from tests.support import Api, Factory, FixedClock, app_client, codes
+from tests.support import Api, Factory, app_client, codes
 
 
 def _view(api: Api) -> HondanaGraphQL:
