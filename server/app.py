@@ -29,6 +29,7 @@ from resolvers.shared.context import Services
 from resolvers.shared.passwords import PasswordHasher
 from resolvers.staff import devclock
 from schema.root import make_schema
+from server import collector
 from server.graphql import HondanaGraphQL
 from server.metrics import Metrics, MetricsMiddleware
 from server.middleware import (
@@ -206,13 +207,16 @@ def _middleware(
 def _lifespan(
     settings: Settings, services: Services, clock: Clock, engine: AsyncEngine
 ) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
-    """Start: the development clock's stored offset is read. Stop: the nudger's connection
-    and the database pool are closed."""
+    """Start: the development clock's stored offset is read, and outside tests the garbage
+    collector is set for serving (server/collector.py). Stop: the nudger's connection and
+    the database pool are closed."""
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if isinstance(clock, ShiftedClock):
             await devclock.start(services.sessions, clock, settings.dev_now)
+        if settings.env != "test":  # a test process makes hundreds of apps: no freezing
+            collector.tune()
         yield
         if services.nudger is not None:
             services.nudger.close()

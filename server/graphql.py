@@ -20,15 +20,14 @@ from strawberry.types.unset import UNSET
 from resolvers.accounts.sessions import viewer_for_token
 from resolvers.shared.context import Context, Services
 from resolvers.shared.loaders import Loaders
-from resolvers.shared.reads import RequestReads
 from schema.root import HondanaSchema
 from schema.shared.plans import PLANS_OFF, RAN_BY_PLAN, PlannedExecutionContext, Ready, run_ready
 from server.metrics import COUNTED, Metrics, codes_of
 from server.middleware import SESSION_COOKIE, locale_of
 
 log = logging.getLogger("hondana.graphql")
-# Where ``get_context`` leaves the request's read session for ``run`` to close.
-REQUEST_READS = "hondana.reads"
+# Where ``get_context`` leaves the request's loaders for ``run`` to close.
+REQUEST_LOADERS = "hondana.loaders"
 # Where a request's response-in-the-making waits for Strawberry (``get_sub_response``)
 # when the context built with it is handed on.
 SUB_RESPONSE = "hondana.sub_response"
@@ -112,7 +111,7 @@ class HondanaGraphQL(GraphQL[Context, None]):
         headers = request.headers
         state: dict[str, Any] = request.scope.setdefault("state", {})
         loaders = Loaders(self.services.sessions)
-        state[REQUEST_READS] = loaders.reads  # closed by ``run`` when the request ends
+        state[REQUEST_LOADERS] = loaders  # closed by ``run`` when the request ends
         auth = headers.get("authorization", "")
         if auth[:7].lower() == "bearer ":
             token: str | None = auth[7:].strip()
@@ -144,9 +143,9 @@ class HondanaGraphQL(GraphQL[Context, None]):
                 return await self._post(request, root_value)
             return await super().run(request, context, root_value)
         finally:
-            reads: RequestReads | None = request.scope.get("state", {}).pop(REQUEST_READS, None)
-            if reads is not None:
-                await reads.close()
+            loaders: Loaders | None = request.scope.get("state", {}).pop(REQUEST_LOADERS, None)
+            if loaders is not None:
+                await loaders.close()
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         handed: Response | None = request.scope.get("state", {}).pop(SUB_RESPONSE, None)

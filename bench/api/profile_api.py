@@ -138,6 +138,7 @@ def main() -> int:
     ap.add_argument("--tag", default="", help="appended to the output names")
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--clients", type=int, default=16)
+    ap.add_argument("--keep-stacks", type=Path, help="move the collapsed stacks to this folder")
     ap.add_argument("--py-spy", default=str(Path(sys.executable).parent / "py-spy"))
     args = ap.parse_args()
     OUT.mkdir(exist_ok=True)
@@ -164,7 +165,11 @@ def main() -> int:
     finally:
         api.stop()
     (OUT / f"{name}.txt").write_text(summarise(raw, args.op))
-    raw.unlink()
+    if args.keep_stacks:  # for reading by function, outside the repository
+        args.keep_stacks.mkdir(parents=True, exist_ok=True)
+        raw.replace(args.keep_stacks / raw.name)
+    else:
+        raw.unlink()
     svg = OUT / f"{name}.svg"  # py-spy writes its command line in: no machine paths
     svg.write_text(svg.read_text().replace(f"{ROOT}/", ""))
     print((OUT / f"{name}.txt").read_text())

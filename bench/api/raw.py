@@ -55,6 +55,7 @@ from resolvers.catalogue.search_rank import (  # noqa: E402
     page,
 )
 from resolvers.circulation.loans import refusal_today  # noqa: E402
+from server import collector  # noqa: E402
 from server.settings import Settings  # noqa: E402
 
 UNHOLDABLE = (MaterialType.ART_REPRODUCTION.value, MaterialType.EBOOK.value)
@@ -113,8 +114,10 @@ class Raw:
 
     @contextlib.asynccontextmanager
     async def lifespan(self, _: Starlette) -> AsyncIterator[None]:
-        """The pool for the server's lifetime."""
+        """The pool for the server's lifetime; the garbage collector set as the API's is
+        (server/collector.py), so neither side pays a collection the other skips."""
         await self.start()
+        collector.tune()
         try:
             yield
         finally:

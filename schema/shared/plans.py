@@ -361,6 +361,10 @@ async def run_ready(
         return await _Run(executor).execute(ready.plan, None)
     except Exception:  # any failure is graphql-core's to report
         return None
+    finally:
+        # Its helpers are its own bound methods: a cycle holding the request's context,
+        # which only the cyclic collector would free (see ``Loaders.close``).
+        del executor.async_helpers
 
 
 class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
