@@ -49,8 +49,10 @@ def create_engine(
         kwargs["connect_args"] = {"timeout": 30}
     else:
         kwargs.update(
-            pool_size=pool_size,
-            max_overflow=pool_size,
+            # Up to 2 x pool_size connections, all kept once opened: "overflow" ones were
+            # closed on return and reopened at the next burst (tests/models/test_reconnect.py).
+            pool_size=2 * pool_size,
+            max_overflow=0,
             pool_recycle=POOL_RECYCLE_SECONDS,
             pool_timeout=10,
         )
