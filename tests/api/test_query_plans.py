@@ -20,7 +20,8 @@ from graphql import OperationDefinitionNode, parse
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from schema.root import make_schema
-from schema.shared.plans import PlannedExecutionContext, compile_operation
+from schema.shared.plan_compiler import compile_operation
+from schema.shared.plans import PlannedExecutionContext
 from server.settings import Settings
 from server.trusted import operation_files
 from tests.api.lists import World
