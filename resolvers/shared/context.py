@@ -114,8 +114,9 @@ class Context:
         return self.loaders.reads
 
     async def close(self) -> None:
-        """The request is over: give its read connection back to the pool."""
-        await self.loaders.reads.close()
+        """The request is over: its loaders closed (the read connection back to the pool,
+        what they read let go: :meth:`Loaders.close`)."""
+        await self.loaders.close()
 
     def advise_retry(self, violation: Exception) -> None:
         """Put a throttle's wait on the HTTP response as ``Retry-After`` too, so clients and
