@@ -401,3 +401,29 @@ def test_a_book_scanned_while_the_card_loads_goes_to_that_card(page: Any, server
     )
     expect(page.locator(".scan-result").filter(has_text="貸出: ")).to_have_count(0)
     expect(page.locator("input[name=mode][value=patron]")).to_be_checked()  # read a card next
+
+
+def test_a_login_before_the_operations_list_arrives_waits_for_it(server: str) -> None:
+    # CI failed here once: on a slow machine the clerk (Playwright) pressed ログイン before
+    # /staff/operations.json had arrived, the dashboard sent StaffLogin with no documentId,
+    # and the desk read 「リクエストの形式が正しくありません。」. The list is held back here
+    # until after the click: the login must wait for it, not fail.
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page(locale="ja-JP")
+        held: list[Any] = []
+        page.route("**/staff/operations.json", lambda route: held.append(route))
+        page.goto(f"{server}/staff/", wait_until="domcontentloaded")
+        page.fill("#username", "chief")
+        page.fill("#password", "chief2026")
+        page.click("#login-button")
+        while not held:
+            page.wait_for_timeout(50)
+        page.wait_for_timeout(300)  # the click's request, if it does not wait, has gone
+        for route in held:
+            route.continue_()
+        expect(page.locator("#who")).to_contain_text("窓口 主任")
+        expect(page.locator("#message")).not_to_contain_text("リクエストの形式")
+        browser.close()

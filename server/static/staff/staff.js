@@ -4,7 +4,9 @@
 // submits, every scan leaves a visible line in the log (no sound).
 
 const $ = (id) => document.getElementById(id);
-let operations = {};
+// The operation ids, fetched once. Every call waits for them: a clerk (or a test) may press
+// ログイン before the list has arrived, and a request without its id is refused as malformed.
+let operations = null;
 let staff = null;
 let patron = null; // the patron at the counter (DeskPatron)
 let pendingCheckout = null; // a check-out waiting for an override
@@ -15,12 +17,22 @@ let scans = Promise.resolve();
 const HOLD_STATES = { WAITING: "順番待ち", IN_TRANSIT: "回送中", READY: "確保済み",
   COLLECTED: "受取済", CANCELLED: "取消", EXPIRED: "期限切れ" };
 
+function operationIds() {
+  operations ??= fetch("/staff/operations.json").then((response) => response.json())
+    .catch((error) => {
+      operations = null; // a failed fetch is tried again by the next call, not kept
+      throw error;
+    });
+  return operations;
+}
+
 async function call(name, variables = {}) {
+  const ids = await operationIds();
   const response = await fetch("/graphql", {
     method: "POST",
     credentials: "same-origin",
     headers: { "Content-Type": "application/json", "X-Hondana-Client": "staff-dashboard" },
-    body: JSON.stringify({ documentId: operations[name], variables }),
+    body: JSON.stringify({ documentId: ids[name], variables }),
   });
   const body = await response.json();
   if (body.errors && body.errors.length) {
@@ -495,7 +507,6 @@ async function showCalendar() {
 // ---- start -----------------------------------------------------------------------------
 
 async function start() {
-  operations = await (await fetch("/staff/operations.json")).json();
   try {
     const { staffMe, libraries } = await call("StaffMe");
     $("library").replaceChildren(...libraries.map((l) => el("option", { value: l.id, textContent: l.name })));
