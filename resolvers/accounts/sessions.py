@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Patron, Session, StaffUser
+from models.driver_reads import DriverSelect
 from policies.accounts import can_log_in, session_is_live
-from policies.enums import StaffRole
+from policies.enums import PasswordState, StaffRole
 from resolvers.shared.context import Anonymous, PatronViewer, Services, StaffViewer, Viewer
 from resolvers.shared.reads import RequestReads
 
@@ -66,33 +68,67 @@ async def end_other_sessions(db: AsyncSession, patron_id: int, keep_session_id: 
     await db.execute(stmt)
 
 
+# The viewer look-up, sent by the driver itself (models/driver_reads.py): it runs on every
+# request with a token, and through the ORM (three entities joined) it cost more CPU than
+# the rest of a small page's reads.
+_SESSION_BY_DIGEST = DriverSelect(
+    select(
+        Session.id,
+        Session.created_at,
+        Session.last_seen_at,
+        Patron.id,
+        Patron.card_number,
+        Patron.password_state,
+        Patron.card_expires_on,
+        StaffUser.id,
+        StaffUser.username,
+        StaffUser.roles,
+        StaffUser.active,
+    )
+    .outerjoin(Patron, Patron.id == Session.patron_id)
+    .outerjoin(StaffUser, StaffUser.id == Session.staff_id)
+    .where(Session.token_hash.in_(bindparam("keys", expanding=True)))
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _SessionRow:
+    """A session and what its owner's viewer needs (patron or staff columns, the other
+    side's None)."""
+
+    id: int
+    created_at: datetime
+    last_seen_at: datetime
+    patron_id: int | None
+    card_number: str | None
+    password_state: PasswordState | None
+    card_expires_on: date | None
+    staff_id: int | None
+    username: str | None
+    roles: str | None
+    active: bool | None
+
+    def owner_may_log_in(self) -> bool:
+        """A patron whose password state allows a login, or an active staff user."""
+        if self.patron_id is not None:
+            return self.password_state is not None and can_log_in(self.password_state)
+        return self.staff_id is not None and bool(self.active)
+
+
 async def _session_row(
     services: Services, token: str, reads: RequestReads | None
-) -> tuple[Session, Patron | None, StaffUser | None] | None:
+) -> _SessionRow | None:
     own = reads is None
     reads = reads or RequestReads(services.sessions)
     try:
-        row = (
-            await reads.execute(
-                select(Session, Patron, StaffUser)
-                .outerjoin(Patron, Patron.id == Session.patron_id)
-                .outerjoin(StaffUser, StaffUser.id == Session.staff_id)
-                .where(Session.token_hash == token_digest(token))
-            )
-        ).first()
+        rows = await reads.rows(_SESSION_BY_DIGEST, [token_digest(token)])
     finally:
         if own:
             await reads.close()
-    return None if row is None else (row[0], row[1], row[2])
+    return _SessionRow(*rows[0]) if rows else None
 
 
-async def _keep_alive(
-    services: Services,
-    session: Session,
-    patron: Patron | None,
-    staff: StaffUser | None,
-    now: datetime,
-) -> bool:
+async def _keep_alive(services: Services, session: _SessionRow, now: datetime) -> bool:
     """Whether the session still holds (AUTH-10, and an owner who may log in); an expired
     one is deleted, a live one's idle timer touched every ``TOUCH_AFTER``."""
     live = session_is_live(
@@ -101,10 +137,7 @@ async def _keep_alive(
         now=now,
         policy=services.policy.accounts,
     )
-    owner_ok = (patron is not None and can_log_in(patron.password_state)) or (
-        staff is not None and staff.active
-    )
-    if not live or not owner_ok:
+    if not live or not session.owner_may_log_in():
         async with services.sessions() as db, db.begin():
             await end_session(db, session.id)
         return False
@@ -134,26 +167,29 @@ async def viewer_for_token(
     if not token or len(token) > 200:
         return Anonymous()
     now = services.clock.now()
-    row = await _session_row(services, token, reads)
-    if row is None:
+    session = await _session_row(services, token, reads)
+    if session is None:
         return Anonymous()
-    session, patron, staff = row
-    if not await _keep_alive(services, session, patron, staff, now):
+    if not await _keep_alive(services, session, now):
         return Anonymous(session_expired=True)
-    if patron is not None:
+    if session.patron_id is not None:
+        assert session.card_number is not None
+        assert session.password_state is not None
+        assert session.card_expires_on is not None
         return PatronViewer(
-            patron_id=patron.id,
+            patron_id=session.patron_id,
             session_id=session.id,
-            card_number=patron.card_number,
-            password_state=patron.password_state,
-            card_expires_on=patron.card_expires_on,
+            card_number=session.card_number,
+            password_state=session.password_state,
+            card_expires_on=session.card_expires_on,
             via_cookie=via_cookie,
         )
-    assert staff is not None
+    assert session.staff_id is not None
+    assert session.username is not None
     return StaffViewer(
-        staff_id=staff.id,
+        staff_id=session.staff_id,
         session_id=session.id,
-        username=staff.username,
-        roles=_roles(staff.roles),
+        username=session.username,
+        roles=_roles(session.roles or ""),
         via_cookie=via_cookie,
     )
