@@ -48,11 +48,16 @@ class _Compiled:
 
 class DriverSelect:
     """A SELECT whose one per-call parameter is the list ``keys`` (an expanding
-    ``bindparam("keys", expanding=True)``); with ``model``, its columns must be the
-    model's table columns in order (``select(*Model.__table__.c)``) and rows come back
-    as model instances."""
+    ``bindparam("keys", expanding=True)``).
 
-    def __init__(self, stmt: Select[*tuple[Any, ...]], model: type[Any] | None = None) -> None:
+    With ``model``, its columns must be the model's table columns in order
+    (``select(*Model.__table__.c)``) and rows come back as model instances. With a tuple
+    of models (a join), the columns are each model's table columns in turn, then any
+    others; a row comes back as a tuple: one instance per model, then the other values."""
+
+    def __init__(
+        self, stmt: Select[*tuple[Any, ...]], model: type[Any] | tuple[type[Any], ...] | None = None
+    ) -> None:
         self.stmt = stmt
         self.model = model
         self._compiled: dict[tuple[str, int], _Compiled] = {}
@@ -100,7 +105,7 @@ class DriverSelect:
         if self.model is None:
             return rows
         if self._make is None:
-            self._make = _instance_maker(self.model.__mapper__)
+            self._make = _row_maker(self.model)
         return [self._make(row) for row in rows]
 
 
@@ -126,6 +131,23 @@ def _processed(
         if row[i] is not None:
             row[i] = process(row[i])
     return row
+
+
+def _row_maker(model: type[Any] | tuple[type[Any], ...]) -> Callable[[Sequence[Any]], Any]:
+    """A row -> its model instance; for a tuple of models, -> (instances..., others...)."""
+    if not isinstance(model, tuple):
+        return _instance_maker(model.__mapper__)
+    parts: list[tuple[Callable[[Sequence[Any]], Any], int, int]] = []
+    start = 0
+    for one in model:
+        end = start + len(one.__table__.columns)
+        parts.append((_instance_maker(one.__mapper__), start, end))
+        start = end
+
+    def make(row: Sequence[Any]) -> tuple[Any, ...]:
+        return (*(each(row[a:b]) for each, a, b in parts), *row[start:])
+
+    return make
 
 
 def _instance_maker(mapper: Mapper[Any]) -> Callable[[Sequence[Any]], Any]:
@@ -154,5 +176,7 @@ def _instance_maker(mapper: Mapper[Any]) -> Callable[[Sequence[Any]], Any]:
 def _announce(conn: AsyncConnection, sql: str, params: tuple[Any, ...]) -> None:
     """Tell the engine's ``before_cursor_execute`` listeners (statement counters)."""
     sync = conn.sync_connection
-    if sync is not None and sync._has_events:
+    # A connection's own flag is unset when only the engine has listeners (SQLAlchemy checks
+    # both at each event point); checking the connection's alone counted no driver read.
+    if sync is not None and (sync._has_events or sync.engine._has_events):
         sync.dispatch.before_cursor_execute(sync, None, sql, params, None, False)

@@ -27,7 +27,7 @@ from policies.circulation import (
 from policies.enums import CopyStatus, HoldState
 from policies.errors import ErrorCode, RuleViolation
 from resolvers.shared.context import Context, PatronViewer
-from resolvers.shared.loaders import KEYS, QueueEntry, existing_many
+from resolvers.shared.loaders import KEYS, QueueEntry
 
 MAX_BATCH = 100
 
@@ -253,11 +253,13 @@ async def place(
     return result
 
 
+# The patron's holds in play with their titles, in one statement.
 ACTIVE_BY_PATRON = DriverSelect(
-    select(*Hold.__table__.c)
+    select(*Hold.__table__.c, *Record.__table__.c)
+    .join(Record, Record.id == Hold.record_id)
     .where(Hold.patron_id.in_(KEYS), Hold.state.in_(sorted(ACTIVE_HOLD_STATES)))
     .order_by(Hold.placed_at, Hold.id),
-    Hold,
+    (Hold, Record),
 )
 
 
@@ -272,15 +274,15 @@ class HoldDetails:
 
 async def active_holds(ctx: Context, viewer: PatronViewer) -> list[tuple[Hold, HoldDetails]]:
     """The patron's holds still in play, oldest first (HOLD-10), each with its title and
-    waiting line: three statements for the whole list (the libraries read alongside)."""
-    rows: list[Hold] = await ctx.reads.rows(ACTIVE_BY_PATRON, [viewer.patron_id])
-    record_ids = [hold.record_id for hold in rows]
-    records, queues, _ = await asyncio.gather(
-        existing_many(ctx.loaders.record, record_ids),
-        ctx.loaders.queue_by_record.load_many(record_ids),
+    waiting line: three statements for the whole list (the holds with their titles and
+    the libraries together, then the waiting lines)."""
+    rows: list[tuple[Hold, Record]]
+    rows, _ = await asyncio.gather(
+        ctx.reads.rows(ACTIVE_BY_PATRON, [viewer.patron_id]),
         ctx.loaders.all_libraries(),  # the pickup libraries, answered from it
     )
+    queues = await ctx.loaders.queue_by_record.load_many([hold.record_id for hold, _ in rows])
     return [
         (hold, HoldDetails(record, queue))
-        for hold, record, queue in zip(rows, records, queues, strict=True)
+        for (hold, record), queue in zip(rows, queues, strict=True)
     ]

@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Copy, Hold, Library, Loan, Patron, Record
 from models.db import lock_row
+from models.driver_reads import DriverSelect
 from policies.calendar import IsOpen
 from policies.circulation import LoanFacts, renewal_due_date, renewal_refusal
 from policies.config import CirculationPolicy
@@ -20,7 +21,7 @@ from policies.errors import ErrorCode, RuleViolation
 from resolvers.circulation.calendar import opening_test
 from resolvers.circulation.holds import check_batch
 from resolvers.shared.context import Context, PatronViewer
-from resolvers.shared.loaders import QueueEntry, existing, existing_many
+from resolvers.shared.loaders import KEYS, QueueEntry, existing
 
 
 async def open_loans(ctx: Context, patron_id: int) -> Sequence[Loan]:
@@ -80,19 +81,35 @@ class LoanDetails:
     refusal: RuleViolation | None  # why it could not be renewed today (renewal_check's)
 
 
-async def open_loans_in_detail(ctx: Context, patron_id: int) -> list[tuple[Loan, LoanDetails]]:
-    """:func:`open_loans`, each with its copy, title and today's renewal answer: five
-    statements for the whole list, whatever its length (loans, copies, then titles,
-    waiting lines and libraries together)."""
-    rows = await open_loans(ctx, patron_id)
-    loaders = ctx.loaders
-    copies = await existing_many(loaders.copy, [loan.copy_id for loan in rows])
-    record_ids = [copy.record_id for copy in copies]
-    records, queues, libraries = await asyncio.gather(
-        existing_many(loaders.record, record_ids),
-        loaders.queue_by_record.load_many(record_ids),
-        existing_many(loaders.library, [loan.library_id for loan in rows]),
+# The loan list in one statement, as raw SQL would read it: each open loan with its copy
+# and title, and whether anyone else waits for the title (LOAN-3 ``HELD_BY_OTHERS``; a
+# waiting hold always has its patron). Five statements became one (bench/README, Round 5).
+_OTHERS_WAIT = (
+    exists()
+    .where(
+        Hold.record_id == Copy.record_id,
+        Hold.state == HoldState.WAITING,
+        Hold.patron_id != Loan.patron_id,
     )
+    .correlate(Copy, Loan)
+)
+OPEN_LOANS_IN_DETAIL = DriverSelect(
+    select(*Loan.__table__.c, *Copy.__table__.c, *Record.__table__.c, _OTHERS_WAIT)
+    .join(Copy, Copy.id == Loan.copy_id)
+    .join(Record, Record.id == Copy.record_id)
+    .where(Loan.patron_id.in_(KEYS), Loan.returned_at.is_(None))
+    .order_by(Loan.due_on, Loan.id),
+    (Loan, Copy, Record),
+)
+
+
+async def open_loans_in_detail(ctx: Context, patron_id: int) -> list[tuple[Loan, LoanDetails]]:
+    """:func:`open_loans`, each with its copy, title and today's renewal answer: the loans
+    with their copies, titles and waiting lines in one statement, the libraries alongside."""
+    rows, libraries = await asyncio.gather(
+        ctx.reads.rows(OPEN_LOANS_IN_DETAIL, [patron_id]), ctx.loaders.all_libraries()
+    )
+    by_id = {library.id: library for library in libraries}
     today, policy = ctx.today(), ctx.policy.circulation
     return [
         (
@@ -101,13 +118,11 @@ async def open_loans_in_detail(ctx: Context, patron_id: int) -> list[tuple[Loan,
                 copy,
                 record,
                 refusal_today(
-                    loan, copy, record, library, _held_by_others(loan, queue), today, policy
+                    loan, copy, record, by_id[loan.library_id], bool(held), today, policy
                 ),
             ),
         )
-        for loan, copy, record, queue, library in zip(
-            rows, copies, records, queues, libraries, strict=True
-        )
+        for loan, copy, record, held in rows
     ]
 
 

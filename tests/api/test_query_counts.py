@@ -201,3 +201,28 @@ async def test_statements_per_operation_do_not_grow_with_the_list(
     assert not growing, f"statements by size {SIZES}: {growing}; first and last: " + "; ".join(
         f"{label}: {seen[label][0]} / {seen[label][-1]}" for label in growing
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "front", "expected"),
+    [
+        # viewer; loans joined with copies, titles and whether others wait; libraries
+        ("myLoans", "MyLoans", 3),
+        # viewer; holds joined with titles; libraries; the titles' waiting lines
+        ("myHolds", "MyHolds", 4),
+    ],
+)
+async def test_the_patron_lists_read_their_rows_joined(
+    api: Api, factory: Factory, name: str, front: str, expected: int
+) -> None:
+    # LOAN-1, LOAN-3, HOLD-10 (issue [R2 9/9]): a list's rows come with their copies and
+    # titles in one joined statement, as the raw-SQL baseline reads them; the lists read
+    # copies, titles and (for loans) waiting lines in statements of their own before
+    # (six for myLoans, five for myHolds).
+    world = await World.create(api, factory)
+    await CASES[name].grow(world, 5)
+    with count_statements(api) as statements:
+        body = await api.gql(document("web-opac", front), token=world.token)
+    assert "errors" not in body, body
+    assert len(next(iter(body["data"].values()))) == 5
+    assert len(statements) == expected, statements
