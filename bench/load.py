@@ -45,7 +45,9 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(1, str(ROOT / "bench" / "api"))
 
+from http_load import Wire  # noqa: E402  (bench/api/http_load.py)
 from sqlalchemy import func, or_, select, update  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -390,7 +392,7 @@ class Load:
         self.patrons: list[PatronState] = []
         self.budget = 0
         self.deadline = 0.0
-        self.http: httpx.AsyncClient | None = None
+        self.http: Wire | None = None
 
     async def call(
         self, op: str, name: str, variables: dict[str, Any], token: str | None = None
@@ -404,19 +406,16 @@ class Load:
         started = time.monotonic()
         verdict = "ok"
         body: dict[str, Any] | None = None
+        request = json.dumps({"documentId": self.ids[name], "variables": variables}).encode()
         try:
-            response = await self.http.post(
-                "/graphql",
-                json={"documentId": self.ids[name], "variables": variables},
-                headers=headers,
-            )
-            if response.status_code != 200:
-                verdict = f"http:{response.status_code}"
-                if response.status_code == 503 and "retry-after" not in response.headers:
+            status, fields, payload = await self.http.post("/graphql", request, headers)
+            if status != 200:
+                verdict = f"http:{status}"
+                if status == 503 and "retry-after" not in fields:
                     stats.no_retry_after += 1
-                stats.samples.setdefault(verdict, response.text[:500])
+                stats.samples.setdefault(verdict, payload[:500].decode("utf-8", "replace"))
             else:
-                body = response.json()
+                body = json.loads(payload)
                 top = [
                     (e.get("extensions") or {}).get("code", "?") for e in body.get("errors") or []
                 ]
@@ -426,7 +425,7 @@ class Load:
                     body = None
                 else:
                     stats.outcomes.update(payload_codes(body.get("data")))
-        except httpx.HTTPError as exc:
+        except (OSError, EOFError, TimeoutError, asyncio.IncompleteReadError) as exc:
             verdict = f"transport:{type(exc).__name__}"
         done = time.monotonic()
         stats.latencies[op].append(done - started)
@@ -539,15 +538,10 @@ class Load:
 
     async def run(self, clients: int, duration: float, max_requests: int) -> Stats:
         """Log the patrons in, then run ``clients`` clients until the time or the cap."""
-        # Idle connections are dropped well before uvicorn's 5 s keep-alive timeout: reusing
-        # one the server is closing at that moment fails as a ReadError on the client side.
-        limits = httpx.Limits(
-            max_connections=self.connections, max_keepalive_connections=None, keepalive_expiry=2.0
-        )
-        async with httpx.AsyncClient(
-            base_url=self.base_url, timeout=self.timeout, limits=limits
-        ) as http:
-            self.http = http
+        port = int(self.base_url.rsplit(":", 1)[1])
+        wire = Wire(port, size=self.connections, timeout=self.timeout)
+        try:
+            self.http = wire
             self.stats.started = time.monotonic()
             await self.login_all(self.seed.cards)
             self.budget = self.stats.requests + max_requests
@@ -558,7 +552,9 @@ class Load:
                 *(self.client(i, self.patrons[i % len(self.patrons)]) for i in range(clients))
             )
             self.stats.started = time.monotonic() - self.stats.started  # now: elapsed
+        finally:
             self.http = None
+            wire.close()
         return self.stats
 
 

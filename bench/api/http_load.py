@@ -62,6 +62,12 @@ def encode(port: int, path: str, body: bytes, headers: dict[str, str]) -> bytes:
 
 async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     """Status and body of one response."""
+    status, _, body = await read_full_response(reader)
+    return status, body
+
+
+async def read_full_response(reader: asyncio.StreamReader) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers (lower-case names) and body of one response."""
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split(" ", 2)[1])
@@ -69,16 +75,62 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
         k.strip().lower(): v.strip() for k, _, v in (x.partition(":") for x in lines[1:] if x)
     }
     if "content-length" in fields:
-        return status, await reader.readexactly(int(fields["content-length"]))
+        return status, fields, await reader.readexactly(int(fields["content-length"]))
     if fields.get("transfer-encoding", "").lower() == "chunked":
         parts: list[bytes] = []
         while True:
             size = int((await reader.readuntil(b"\r\n")).strip(), 16)
             chunk = await reader.readexactly(size + 2)
             if size == 0:
-                return status, b"".join(parts)
+                return status, fields, b"".join(parts)
             parts.append(chunk[:-2])
     raise RuntimeError("response without length")
+
+
+class Wire:
+    """Up to ``size`` keep-alive connections shared by many clients: a POST takes a free
+    one (or opens one), writes the request as bytes and reads the answer by its length.
+
+    The mixed load run used httpx, which spent more CPU per request than the API it
+    measured on the same two cores, so the run measured its own client. A connection idle
+    for ``idle`` seconds is not reused: uvicorn closes them after 5 s, and a request sent
+    as it closes one fails on the client's side."""
+
+    def __init__(self, port: int, *, size: int, timeout: float, idle: float = 2.0) -> None:
+        self.port = port
+        self.timeout = timeout
+        self.idle = idle
+        self._slots = asyncio.Semaphore(size)
+        self._free: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
+
+    async def _take(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        now = time.monotonic()
+        while self._free:
+            reader, writer, used = self._free.pop()
+            if now - used < self.idle and not reader.at_eof():
+                return reader, writer
+            writer.close()
+        return await asyncio.open_connection("127.0.0.1", self.port)
+
+    async def post(
+        self, path: str, body: bytes, headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], bytes]:
+        """One request; raises ``OSError``/``asyncio`` errors on a transport failure."""
+        async with self._slots:
+            reader, writer = await asyncio.wait_for(self._take(), self.timeout)
+            try:
+                writer.write(encode(self.port, path, body, headers))
+                answer = await asyncio.wait_for(read_full_response(reader), self.timeout)
+            except BaseException:
+                writer.close()
+                raise
+            self._free.append((reader, writer, time.monotonic()))
+            return answer
+
+    def close(self) -> None:
+        """Close the idle connections."""
+        while self._free:
+            self._free.pop()[1].close()
 
 
 async def call(port: int, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
