@@ -70,6 +70,17 @@ UNAUTHENTICATED = {"data": None, "errors": [{"extensions": {"code": "UNAUTHENTIC
 QUEUES = """
 SELECT record_id, id, patron_id FROM holds WHERE record_id = ANY($1) AND state = 'WAITING'
 ORDER BY record_id, placed_at, id"""
+# The patron's holds in play with their titles, each with its place in the waiting line
+# (the holds waiting for the title that came no later) and the line's length.
+MY_HOLDS = """
+SELECT h.id, h.state, h.pickup_deadline, h.paused_until, h.placed_at, h.record_id, r.title,
+       h.pickup_library_id,
+       (SELECT count(*) FROM holds w WHERE w.record_id = h.record_id AND w.state = 'WAITING'
+          AND (w.placed_at < h.placed_at OR (w.placed_at = h.placed_at AND w.id <= h.id))),
+       (SELECT count(*) FROM holds w WHERE w.record_id = h.record_id AND w.state = 'WAITING')
+FROM holds h JOIN records r ON r.id = h.record_id
+WHERE h.patron_id = $1 AND h.state IN ('WAITING', 'IN_TRANSIT', 'READY')
+ORDER BY h.placed_at, h.id"""
 
 
 def gid(type_name: str, pk: int) -> str:
@@ -402,10 +413,10 @@ class Raw:
         return _json({"data": data})
 
     async def _patron_rows(
-        self, request: Request, sql: str, record_of: int
-    ) -> tuple[list[Any], dict[int, Any], dict[int, list[Any]]] | None:
-        """The bearer patron's rows of ``sql``, the libraries, and the waiting line of each
-        row's title (column ``record_of``); ``None`` without an active patron session."""
+        self, request: Request, sql: str
+    ) -> tuple[list[Any], dict[int, Any]] | None:
+        """The bearer patron's rows of ``sql`` and the libraries; ``None`` without an
+        active patron session."""
         assert self.pool is not None
         async with self.pool.acquire() as conn:
             patron = await self._patron_id(conn, request)
@@ -413,34 +424,31 @@ class Raw:
                 return None
             rows = await conn.fetch(sql, patron)
             libs = await self._libraries(conn)
-            queues: dict[int, list[Any]] = defaultdict(list)
-            for q in await conn.fetch(QUEUES, list({r[record_of] for r in rows})):
-                queues[q[0]].append(q)
-        return rows, libs, queues
+        return rows, libs
 
     async def my_loans(self, request: Request) -> Response:
-        """``MyLoans``."""
+        """``MyLoans``: each loan with its copy, title and whether others wait for it."""
         found = await self._patron_rows(
             request,
             "SELECT l.id, l.due_on, l.renewals, l.library_id, l.patron_id, c.from_other_city, "
-            "c.library_id, r.id, r.title, r.material_type FROM loans l "
+            "c.library_id, r.id, r.title, r.material_type, EXISTS (SELECT 1 FROM holds h "
+            "WHERE h.record_id = c.record_id AND h.state = 'WAITING' "
+            "AND h.patron_id != l.patron_id) FROM loans l "
             "JOIN copies c ON c.id = l.copy_id JOIN records r ON r.id = c.record_id "
             "WHERE l.patron_id = $1 AND l.returned_at IS NULL ORDER BY l.due_on, l.id",
-            7,
         )
         if found is None:
             return _json(UNAUTHENTICATED)
-        loans, libs, queues = found
+        loans, libs = found
         today = library_today(datetime.now(UTC), self.policy.service.timezone)
         items = []
         for r in loans:
-            held = any(q[2] != r[4] for q in queues[r[7]])
             refusal = refusal_today(
                 SimpleNamespace(due_on=r[1], renewals=r[2]),  # type: ignore[arg-type]
                 SimpleNamespace(from_other_city=r[5]),  # type: ignore[arg-type]
                 SimpleNamespace(material_type=MaterialType(r[9])),  # type: ignore[arg-type]
                 SimpleNamespace(kind=LibraryKind(libs[r[3]][2])),  # type: ignore[arg-type]
-                held,
+                r[10],
                 today,
                 self.policy.circulation,
             )
@@ -459,29 +467,24 @@ class Raw:
         return _json({"data": {"myLoans": items}})
 
     async def my_holds(self, request: Request) -> Response:
-        """``MyHolds`` (and the libraries it lists for the pickup choice)."""
+        """``MyHolds`` (and the libraries it lists for the pickup choice): each hold with
+        its title, its place in the waiting line and the line's length."""
         found = await self._patron_rows(
             request,
-            "SELECT h.id, h.state, h.pickup_deadline, h.paused_until, h.placed_at, "
-            "h.record_id, r.title, h.pickup_library_id FROM holds h "
-            "JOIN records r ON r.id = h.record_id WHERE h.patron_id = $1 "
-            "AND h.state IN ('WAITING', 'IN_TRANSIT', 'READY') ORDER BY h.placed_at, h.id",
-            5,
+            MY_HOLDS,
         )
         if found is None:
             return _json(UNAUTHENTICATED)
-        holds, libs, lines = found
-        queues = {rid: [q[1] for q in line] for rid, line in lines.items()}
+        holds, libs = found
         items = []
         for h in holds:
-            queue = queues.get(h[5], [])
             waiting = h[1] == "WAITING"
             items.append(
                 {
                     "id": gid("Hold", h[0]),
                     "state": h[1],
-                    "queuePosition": queue.index(h[0]) + 1 if waiting and h[0] in queue else None,
-                    "queueLength": len(queue),
+                    "queuePosition": h[8] if waiting else None,
+                    "queueLength": h[9],
                     "pickupDeadline": h[2].isoformat() if h[2] else None,
                     "pausedUntil": h[3].isoformat() if h[3] else None,
                     "canModify": waiting,

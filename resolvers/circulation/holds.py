@@ -9,9 +9,11 @@ from collections import Counter
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from models import BasketEntry, Copy, Hold, Library, Loan, Patron, Record
 from models.db import lock_row
@@ -27,7 +29,7 @@ from policies.circulation import (
 from policies.enums import CopyStatus, HoldState
 from policies.errors import ErrorCode, RuleViolation
 from resolvers.shared.context import Context, PatronViewer
-from resolvers.shared.loaders import KEYS, QueueEntry
+from resolvers.shared.loaders import KEYS
 
 MAX_BATCH = 100
 
@@ -253,9 +255,24 @@ async def place(
     return result
 
 
-# The patron's holds in play with their titles, in one statement.
+def _waiting_line() -> tuple[Any, Any]:
+    """Scalar subqueries on a hold's title: how many wait for it (HOLD-7's queue length),
+    and how many of them came no later than the hold (its place, when it waits too; the
+    line is first come, first served: by ``placed_at``, then id)."""
+    other = aliased(Hold)
+    waiting = and_(other.record_id == Hold.record_id, other.state == HoldState.WAITING)
+    no_later = or_(
+        other.placed_at < Hold.placed_at,
+        and_(other.placed_at == Hold.placed_at, other.id <= Hold.id),
+    )
+    length = select(func.count()).where(waiting).correlate(Hold).scalar_subquery()
+    place = select(func.count()).where(waiting, no_later).correlate(Hold).scalar_subquery()
+    return place, length
+
+
+# The patron's holds in play with their titles and waiting lines, in one statement.
 ACTIVE_BY_PATRON = DriverSelect(
-    select(*Hold.__table__.c, *Record.__table__.c)
+    select(*Hold.__table__.c, *Record.__table__.c, *_waiting_line())
     .join(Record, Record.id == Hold.record_id)
     .where(Hold.patron_id.in_(KEYS), Hold.state.in_(sorted(ACTIVE_HOLD_STATES)))
     .order_by(Hold.placed_at, Hold.id),
@@ -266,23 +283,22 @@ ACTIVE_BY_PATRON = DriverSelect(
 @dataclass(frozen=True, slots=True)
 class HoldDetails:
     """What the hold list shows of a hold beyond its row, read for the whole list at once
-    (:func:`active_holds`): its title and the title's waiting line (HOLD-7)."""
+    (:func:`active_holds`): its title and its waiting line (HOLD-7)."""
 
     record: Record
-    queue: list[QueueEntry]
+    position: int | None  # its place in the line, 1 = next; None unless it waits
+    length: int  # how many wait for the title
 
 
 async def active_holds(ctx: Context, viewer: PatronViewer) -> list[tuple[Hold, HoldDetails]]:
     """The patron's holds still in play, oldest first (HOLD-10), each with its title and
-    waiting line: three statements for the whole list (the holds with their titles and
-    the libraries together, then the waiting lines)."""
-    rows: list[tuple[Hold, Record]]
+    waiting line: one statement for the whole list, the libraries read alongside."""
+    rows: list[tuple[Hold, Record, int, int]]
     rows, _ = await asyncio.gather(
         ctx.reads.rows(ACTIVE_BY_PATRON, [viewer.patron_id]),
         ctx.loaders.all_libraries(),  # the pickup libraries, answered from it
     )
-    queues = await ctx.loaders.queue_by_record.load_many([hold.record_id for hold, _ in rows])
     return [
-        (hold, HoldDetails(record, queue))
-        for (hold, record), queue in zip(rows, queues, strict=True)
+        (hold, HoldDetails(record, place if hold.state is HoldState.WAITING else None, length))
+        for hold, record, place, length in rows
     ]

@@ -114,13 +114,13 @@ class Hold:
         if self.row.state is not HoldStateValue.WAITING:
             return None
         if self.details is not None:
-            return self._in_queue(self.details.queue)
+            return self.details.position
         return answer_later(self._position(info))
 
     @strawberry.field(description="How many holds are waiting for the title (HOLD-7).")
     def queue_length(self, info: Info[Context, Any]) -> int:
         if self.details is not None:
-            return len(self.details.queue)
+            return self.details.length
         return answer_later(self._length(info))
 
     @strawberry.field(

@@ -141,10 +141,19 @@ class _Run:
                 continue
             completion = fplan.completion
             assert completion is not None
-            field_path = Path(path, key, gtype.name)
             if fplan.direct is not None:
-                out[key] = self.complete(completion, fplan.direct(source), field_path)
+                value = fplan.direct(source)
+                if (
+                    completion.serialize is not None
+                    and value is not None
+                    and value is not Undefined
+                ):
+                    # A leaf needs no path (only what is resolved below it would read one).
+                    out[key] = self.leaf(completion.serialize, value)
+                else:
+                    out[key] = self.complete(completion, value, Path(path, key, gtype.name))
                 continue
+            field_path = Path(path, key, gtype.name)
             info = self.executor.build_resolve_info(field_def, fplan.nodes, gtype, field_path)
             args = fplan.args
             if args is None:
@@ -158,16 +167,21 @@ class _Run:
                 out[key] = self.complete(completion, value, field_path)
         return out
 
+    @staticmethod
+    def leaf(serialize: Callable[[Any], Any], value: Any) -> Any:
+        """A scalar or enum value as the response carries it (``value`` is not null)."""
+        serialized = serialize(value)
+        if serialized is None or serialized is Undefined:
+            raise Abandon("a leaf that does not serialise")
+        return serialized
+
     def complete(self, completion: Completion, value: Any, path: Path) -> Any:
         if value is None or value is Undefined:
             if completion.non_null:
                 raise Abandon("null in a non-null place")
             return None
         if completion.serialize is not None:
-            serialized = completion.serialize(value)
-            if serialized is None or serialized is Undefined:
-                raise Abandon("a leaf that does not serialise")
-            return serialized
+            return self.leaf(completion.serialize, value)
         if completion.plan is not None:
             return self.fields(completion.plan, value, path)
         item = completion.item

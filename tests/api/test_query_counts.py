@@ -208,17 +208,17 @@ async def test_statements_per_operation_do_not_grow_with_the_list(
     [
         # viewer; loans joined with copies, titles and whether others wait; libraries
         ("myLoans", "MyLoans", 3),
-        # viewer; holds joined with titles; libraries; the titles' waiting lines
-        ("myHolds", "MyHolds", 4),
+        # viewer; holds joined with titles and their places in the waiting lines; libraries
+        ("myHolds", "MyHolds", 3),
     ],
 )
 async def test_the_patron_lists_read_their_rows_joined(
     api: Api, factory: Factory, name: str, front: str, expected: int
 ) -> None:
-    # LOAN-1, LOAN-3, HOLD-10 (issue [R2 9/9]): a list's rows come with their copies and
-    # titles in one joined statement, as the raw-SQL baseline reads them; the lists read
-    # copies, titles and (for loans) waiting lines in statements of their own before
-    # (six for myLoans, five for myHolds).
+    # LOAN-1, LOAN-3, HOLD-7, HOLD-10 (issue [R2 9/9]): a list's rows come with their
+    # copies, titles and waiting lines in one joined statement; the lists read copies,
+    # titles and waiting lines in statements of their own before (six for myLoans, five
+    # for myHolds).
     world = await World.create(api, factory)
     await CASES[name].grow(world, 5)
     with count_statements(api) as statements:
