@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, event, insert, select, update
+from sqlalchemy import BindParameter, Table, bindparam, event, insert, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -156,10 +157,24 @@ async def lock_row(db: AsyncSession, model: Any, pk: int) -> None:
     starts its transactions lazily, so a no-op UPDATE takes the database's write lock at
     once; without it, two requests could both read "19 holds" and both insert a 20th.
     """
-    if db.get_bind().dialect.name == "sqlite":
-        await db.execute(update(model).where(model.id == pk).values(id=model.id))
-    else:
-        await db.execute(select(model.id).where(model.id == pk).with_for_update())
+    sqlite = db.get_bind().dialect.name == "sqlite"
+    await db.execute(_lock_statement(model, sqlite=sqlite), {"lock_pk": pk})
+
+
+@functools.cache
+def _lock_statement(model: Any, *, sqlite: bool) -> Any:
+    """The locking statement of ``model``, built once: every mutation locks a row first,
+    and building the statement and its cache key cost more than running it."""
+    pk: BindParameter[int] = bindparam("lock_pk")
+    if sqlite:
+        # It changes nothing, so the session has nothing to synchronise.
+        return (
+            update(model)
+            .where(model.id == pk)
+            .values(id=model.id)
+            .execution_options(synchronize_session=False)
+        )
+    return select(model.id).where(model.id == pk).with_for_update()
 
 
 async def bulk_insert(db: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:

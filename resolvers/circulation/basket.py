@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, case, delete, func, select
 
 from models import BasketEntry, Patron, Record
 from models.db import lock_row
@@ -24,6 +24,14 @@ async def entries(ctx: Context, viewer: PatronViewer) -> Sequence[BasketEntry]:
         return rows.scalars().all()
 
 
+# What the basket holds for an add, in one statement built once: how many entries, and
+# the entry of this title if it is there already.
+_FILL = select(
+    func.count(),
+    func.max(case((BasketEntry.record_id == bindparam("record"), BasketEntry.id))),
+).where(BasketEntry.patron_id == bindparam("patron"))
+
+
 async def add(ctx: Context, viewer: PatronViewer, record_id: int) -> BasketEntry:
     """Put a title in the basket: at most N titles (BASKET-1), each once, no e-books (BASKET-3).
 
@@ -38,18 +46,12 @@ async def add(ctx: Context, viewer: PatronViewer, record_id: int) -> BasketEntry
             raise RuleViolation(
                 ErrorCode.EBOOK_NOT_ALLOWED, "BASKET-3", field="recordId", variant="BASKET"
             )
-        existing = (
-            await db.execute(
-                select(BasketEntry).where(
-                    BasketEntry.patron_id == viewer.patron_id, BasketEntry.record_id == record_id
-                )
-            )
-        ).scalar_one_or_none()
+        fill = await db.execute(_FILL, {"record": record_id, "patron": viewer.patron_id})
+        count, existing_id = fill.one()
+        # (``removeFromBasket`` takes no lock: the entry may have gone since; then add it.)
+        existing = None if existing_id is None else await db.get(BasketEntry, existing_id)
         if existing is not None:
             return existing
-        count = (
-            await db.execute(select(func.count()).where(BasketEntry.patron_id == viewer.patron_id))
-        ).scalar_one()
         limit = ctx.policy.circulation.basket_max
         if count >= limit:
             raise RuleViolation(ErrorCode.BASKET_FULL, "BASKET-1", limit=limit)

@@ -11,7 +11,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import BindParameter, and_, bindparam, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -82,6 +82,25 @@ class _Facts:
     on_loan: set[int]
 
 
+# The placement's reads, built once (a statement's construction and cache key cost about
+# as much CPU as running it); "patron" and the expanding "ids" are bound per call.
+_PATRON: BindParameter[int] = bindparam("patron")
+_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
+_ENTRIES = select(BasketEntry).where(BasketEntry.id.in_(_IDS), BasketEntry.patron_id == _PATRON)
+_RECORDS = select(Record).where(Record.id.in_(_IDS))
+_COPIES = select(Copy).where(Copy.record_id.in_(_IDS))
+_ACTIVE = (
+    select(Hold.record_id, Record.material_type)
+    .join(Record, Record.id == Hold.record_id)
+    .where(Hold.patron_id == _PATRON, Hold.state.in_(ACTIVE_HOLD_STATES))
+)
+_ON_LOAN = (
+    select(Copy.record_id)
+    .join(Loan, Loan.copy_id == Copy.id)
+    .where(Loan.patron_id == _PATRON, Loan.returned_at.is_(None))
+)
+
+
 async def _read_facts(
     db: AsyncSession, patron_id: int, known: list[int], pickup_id: int | None
 ) -> _Facts:
@@ -90,40 +109,17 @@ async def _read_facts(
     patron = await db.get(Patron, patron_id)
     assert patron is not None
     pickup = await pickup_library(db, pickup_id, patron)
-    entries = {
-        e.id: e
-        for e in (
-            await db.execute(
-                select(BasketEntry).where(
-                    BasketEntry.id.in_(known), BasketEntry.patron_id == patron_id
-                )
-            )
-        ).scalars()
-    }
-    record_ids = {e.record_id for e in entries.values()}
-    records = {
-        r.id: r
-        for r in (await db.execute(select(Record).where(Record.id.in_(record_ids)))).scalars()
-    }
+    found = await db.execute(_ENTRIES, {"ids": known, "patron": patron_id})
+    entries = {e.id: e for e in found.scalars()}
+    record_ids = sorted({e.record_id for e in entries.values()})
+    records = {r.id: r for r in (await db.execute(_RECORDS, {"ids": record_ids})).scalars()}
     copies: dict[int, list[CopyFacts]] = {rid: [] for rid in record_ids}
-    for c in (await db.execute(select(Copy).where(Copy.record_id.in_(record_ids)))).scalars():
+    for c in (await db.execute(_COPIES, {"ids": record_ids})).scalars():
         copies[c.record_id].append(
             CopyFacts(c.reference_only, c.from_other_city, c.status is CopyStatus.WITHDRAWN)
         )
-    active = (
-        await db.execute(
-            select(Hold.record_id, Record.material_type)
-            .join(Record, Record.id == Hold.record_id)
-            .where(Hold.patron_id == patron_id, Hold.state.in_(ACTIVE_HOLD_STATES))
-        )
-    ).all()
-    on_loan = (
-        await db.execute(
-            select(Copy.record_id)
-            .join(Loan, Loan.copy_id == Copy.id)
-            .where(Loan.patron_id == patron_id, Loan.returned_at.is_(None))
-        )
-    ).scalars()
+    active = (await db.execute(_ACTIVE, {"patron": patron_id})).all()
+    on_loan = (await db.execute(_ON_LOAN, {"patron": patron_id})).scalars()
     return _Facts(
         pickup=pickup,
         entries=entries,
