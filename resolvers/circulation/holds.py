@@ -101,6 +101,14 @@ _ON_LOAN = (
 )
 
 
+_OUT_OF_BASKET = delete(BasketEntry).where(BasketEntry.id.in_(_IDS))
+_LINES = (
+    select(Hold.record_id, Hold.id, Hold.patron_id)
+    .where(Hold.record_id.in_(_IDS), Hold.state == HoldState.WAITING)
+    .order_by(Hold.record_id, Hold.placed_at, Hold.id)
+)
+
+
 async def _read_facts(
     db: AsyncSession, patron_id: int, known: list[int], pickup_id: int | None
 ) -> _Facts:
@@ -185,15 +193,11 @@ async def _write(
         db.add(outcome.hold)
     placed = [o.entry_id for o in allowed]
     if placed:
-        await db.execute(delete(BasketEntry).where(BasketEntry.id.in_(placed)))
+        await db.execute(_OUT_OF_BASKET, {"ids": placed})
     await db.flush()
     record_ids = sorted({o.record.id for o in allowed if o.record is not None})
     queues: dict[int, list[tuple[int, int | None]]] = {rid: [] for rid in record_ids}
-    rows = await db.execute(
-        select(Hold.record_id, Hold.id, Hold.patron_id)
-        .where(Hold.record_id.in_(record_ids), Hold.state == HoldState.WAITING)
-        .order_by(Hold.record_id, Hold.placed_at, Hold.id)
-    )
+    rows = await db.execute(_LINES, {"ids": record_ids})
     for rid, hold_id, holder in rows.all():
         queues[rid].append((hold_id, holder))
     return queues

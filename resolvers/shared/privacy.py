@@ -18,7 +18,7 @@ from datetime import UTC, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import BindParameter, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import EbookHold, EbookLoan, Hold, Loan, Patron, StaffAudit
@@ -58,6 +58,18 @@ KINDS = (
 )
 
 
+# Built once: a cancellation or a return runs them in its transaction.
+_PATRON: BindParameter[int] = bindparam("patron")
+_KEEPS = (
+    select(Patron.keep_reading_history)
+    .where(Patron.id == _PATRON)
+    .execution_options(populate_existing=True)
+)
+_ENDED = tuple(
+    select(kind.model).where(kind.model.patron_id == _PATRON, kind.ended) for kind in KINDS
+)
+
+
 def day_of(instant: datetime, timezone: str) -> datetime:
     """The start of the library day ``instant`` falls on: what statistics keep of it."""
     tz = ZoneInfo(timezone)
@@ -68,12 +80,7 @@ async def keeps_history(db: AsyncSession, patron_id: int) -> bool:
     """Whether the patron keeps a reading history, read after locking the patron's row, so
     the answer holds until ``db`` commits (an opt-out waits for it, or it waits for one)."""
     await lock_row(db, Patron, patron_id)
-    kept = await db.scalar(
-        select(Patron.keep_reading_history)
-        .where(Patron.id == patron_id)
-        .execution_options(populate_existing=True)
-    )
-    return bool(kept)
+    return bool(await db.scalar(_KEEPS, {"patron": patron_id}))
 
 
 async def settle(db: AsyncSession, patron_id: int | None, timezone: str) -> None:
@@ -87,13 +94,8 @@ async def settle(db: AsyncSession, patron_id: int | None, timezone: str) -> None
 async def forget_ended(db: AsyncSession, patron_id: int, timezone: str) -> None:
     """Anonymise every ended loan and hold of a patron; the caller holds the patron's lock."""
     await db.flush()  # the row being ended now must be seen as ended
-    for kind in KINDS:
-        rows = (
-            await db.execute(
-                select(kind.model).where(kind.model.patron_id == patron_id, kind.ended)
-            )
-        ).scalars()
-        for row in rows:
+    for kind, ended in zip(KINDS, _ENDED, strict=True):
+        for row in (await db.execute(ended, {"patron": patron_id})).scalars():
             row.patron_id = None
             for name in kind.forgets:
                 setattr(row, name, None)
