@@ -38,7 +38,7 @@ from policies.enums import CopyStatus, HoldState, MaterialType  # noqa: E402
 from resolvers.accounts.sessions import viewer_for_token  # noqa: E402
 from resolvers.catalogue import catalogue  # noqa: E402
 from resolvers.catalogue import search as search_resolvers  # noqa: E402
-from resolvers.circulation import holds, loans  # noqa: E402
+from resolvers.circulation import hold_list, loans  # noqa: E402
 from resolvers.shared.context import Anonymous, Context, PatronViewer, Services, Viewer  # noqa: E402
 from resolvers.shared.loaders import Availability, Loaders, existing  # noqa: E402
 from server.app import make_hasher  # noqa: E402
@@ -275,7 +275,7 @@ class Plain:
         viewer = self._patron(ctx)
         if viewer is None:
             return JSON({"data": None, "errors": [{"extensions": {"code": "UNAUTHENTICATED"}}]})
-        rows = [hold for hold, _ in await holds.active_holds(ctx, viewer)]
+        rows = [hold for hold, _ in await hold_list.active_holds(ctx, viewer)]
 
         async def one(hold: Hold) -> dict[str, Any]:
             async def record() -> dict[str, Any]:

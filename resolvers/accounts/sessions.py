@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Patron, Session, StaffUser
@@ -19,6 +19,7 @@ from models.driver_reads import DriverSelect
 from policies.accounts import can_log_in, session_is_live
 from policies.enums import PasswordState, StaffRole
 from resolvers.shared.context import Anonymous, PatronViewer, Services, StaffViewer, Viewer
+from resolvers.shared.loaders import KEYS
 from resolvers.shared.reads import RequestReads
 
 # Touching the idle timer on every request would be a write per request; a session seen
@@ -87,7 +88,7 @@ _SESSION_BY_DIGEST = DriverSelect(
     )
     .outerjoin(Patron, Patron.id == Session.patron_id)
     .outerjoin(StaffUser, StaffUser.id == Session.staff_id)
-    .where(Session.token_hash.in_(bindparam("keys", expanding=True)))
+    .where(Session.token_hash.in_(KEYS))
 )
 
 

@@ -4,20 +4,17 @@ a waiting hold (HOLD-6) are in :mod:`resolvers.circulation.hold_changes`."""
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import BindParameter, and_, bindparam, delete, func, or_, select
+from sqlalchemy import BindParameter, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from models import BasketEntry, Copy, Hold, Library, Loan, Patron, Record
 from models.db import lock_row
-from models.driver_reads import DriverSelect
 from policies.circulation import (
     ACTIVE_HOLD_STATES,
     Category,
@@ -29,7 +26,6 @@ from policies.circulation import (
 from policies.enums import CopyStatus, HoldState
 from policies.errors import ErrorCode, RuleViolation
 from resolvers.shared.context import Context, PatronViewer
-from resolvers.shared.loaders import KEYS
 
 MAX_BATCH = 100
 
@@ -253,52 +249,3 @@ async def place(
         return Placement(errors=[bad])
     _prime(ctx, result, queues)
     return result
-
-
-def _waiting_line() -> tuple[Any, Any]:
-    """Scalar subqueries on a hold's title: how many wait for it (HOLD-7's queue length),
-    and how many of them came no later than the hold (its place, when it waits too; the
-    line is first come, first served: by ``placed_at``, then id)."""
-    other = aliased(Hold)
-    waiting = and_(other.record_id == Hold.record_id, other.state == HoldState.WAITING)
-    no_later = or_(
-        other.placed_at < Hold.placed_at,
-        and_(other.placed_at == Hold.placed_at, other.id <= Hold.id),
-    )
-    length = select(func.count()).where(waiting).correlate(Hold).scalar_subquery()
-    place = select(func.count()).where(waiting, no_later).correlate(Hold).scalar_subquery()
-    return place, length
-
-
-# The patron's holds in play with their titles and waiting lines, in one statement.
-ACTIVE_BY_PATRON = DriverSelect(
-    select(*Hold.__table__.c, *Record.__table__.c, *_waiting_line())
-    .join(Record, Record.id == Hold.record_id)
-    .where(Hold.patron_id.in_(KEYS), Hold.state.in_(sorted(ACTIVE_HOLD_STATES)))
-    .order_by(Hold.placed_at, Hold.id),
-    (Hold, Record),
-)
-
-
-@dataclass(frozen=True, slots=True)
-class HoldDetails:
-    """What the hold list shows of a hold beyond its row, read for the whole list at once
-    (:func:`active_holds`): its title and its waiting line (HOLD-7)."""
-
-    record: Record
-    position: int | None  # its place in the line, 1 = next; None unless it waits
-    length: int  # how many wait for the title
-
-
-async def active_holds(ctx: Context, viewer: PatronViewer) -> list[tuple[Hold, HoldDetails]]:
-    """The patron's holds still in play, oldest first (HOLD-10), each with its title and
-    waiting line: one statement for the whole list, the libraries read alongside."""
-    rows: list[tuple[Hold, Record, int, int]]
-    rows, _ = await asyncio.gather(
-        ctx.reads.rows(ACTIVE_BY_PATRON, [viewer.patron_id]),
-        ctx.loaders.all_libraries(),  # the pickup libraries, answered from it
-    )
-    return [
-        (hold, HoldDetails(record, place if hold.state is HoldState.WAITING else None, length))
-        for hold, record, place, length in rows
-    ]

@@ -131,15 +131,6 @@ async def existing(loader: DataLoader[K, V | None], key: K) -> V:
     return row
 
 
-async def existing_many(loader: DataLoader[K, V | None], keys: list[K]) -> list[V]:
-    """The rows foreign keys name, in one batch (see :func:`existing`)."""
-    rows = await loader.load_many(keys)
-    missing = [key for key, row in zip(keys, rows, strict=True) if row is None]
-    if missing:
-        raise LookupError(f"nothing behind the references {missing!r}")
-    return [row for row in rows if row is not None]
-
-
 class Loaders:
     """The loaders of one request."""
 

@@ -16,7 +16,7 @@ from policies.circulation import ACTIVE_HOLD_STATES
 from policies.enums import HoldState, PasswordState
 from policies.errors import ErrorCode, RuleViolation
 from resolvers.accounts.accounts import find_patron_by_card
-from resolvers.circulation import holds
+from resolvers.circulation import hold_list, holds
 from resolvers.circulation.trapping import send_in_transit, shelve, trap
 from resolvers.shared import privacy
 from resolvers.shared.context import Context, PatronViewer
@@ -35,9 +35,9 @@ def as_viewer(patron: Patron) -> PatronViewer:
     )
 
 
-async def holds_of(ctx: Context, patron: Patron) -> list[tuple[Hold, holds.HoldDetails]]:
+async def holds_of(ctx: Context, patron: Patron) -> list[tuple[Hold, hold_list.HoldDetails]]:
     """The patron's holds in play, each with its title and waiting line (HOLD-10)."""
-    return await holds.active_holds(ctx, as_viewer(patron))
+    return await hold_list.active_holds(ctx, as_viewer(patron))
 
 
 async def place_for(

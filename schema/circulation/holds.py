@@ -14,7 +14,7 @@ from policies.enums import HoldState as HoldStateValue
 from policies.enums import StaffRole as Role
 from policies.errors import ErrorCode as Code
 from policies.errors import RuleViolation
-from resolvers.circulation import basket, hold_changes, holds
+from resolvers.circulation import basket, hold_changes, hold_list, holds
 from resolvers.circulation.holds import HoldOutcome, Placement
 from resolvers.shared import privacy
 from resolvers.shared.context import Context
@@ -66,7 +66,7 @@ class BasketEntry:
 class Hold:
     row: strawberry.Private[HoldRow]
     # Title and waiting line, when the list read them for every hold at once.
-    details: strawberry.Private[holds.HoldDetails | None] = None
+    details: strawberry.Private[hold_list.HoldDetails | None] = None
 
     async def _record(self, info: Info[Context, Any]) -> Record:
         return Record(row=await existing(info.context.loaders.record, self.row.record_id))
@@ -271,7 +271,7 @@ class HoldQueries:
         extensions=PATRON,
     )
     async def my_holds(self, info: Info[Context, Any]) -> list[Hold]:
-        listed = await holds.active_holds(info.context, patron_viewer(info))
+        listed = await hold_list.active_holds(info.context, patron_viewer(info))
         return [Hold(row=row, details=details) for row, details in listed]
 
     @strawberry.field(
