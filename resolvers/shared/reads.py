@@ -44,50 +44,66 @@ Ts = TypeVarTuple("Ts")
 
 class RequestReads:
     """The read session of one request: ``async with reads() as db: ...``; ``close()`` at
-    the end of the request gives its connection back to the pool."""
+    the end of the request gives its connection back to the pool.
 
-    __slots__ = ("_db", "_driver", "_lock", "_sessions", "_waiting")
+    The connection is checked out on its own; an ``AsyncSession`` is bound to it only when
+    an ORM read asks for one (``__call__``). Most reads are the driver's own
+    (:meth:`rows`), and a session opened and closed around each burst of them cost more
+    than the reads."""
+
+    __slots__ = ("_conn", "_db", "_driver", "_lock", "_sessions", "_waiting")
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
-        self._db: AsyncSession | None = None
-        # The session's connection and the driver's own under it, while the session is open.
-        self._driver: tuple[AsyncConnection, Any] | None = None
+        self._conn: AsyncConnection | None = None
+        self._driver: Any = None  # the driver's own connection under ``_conn``
+        self._db: AsyncSession | None = None  # bound to ``_conn`` when an ORM read needs it
         self._lock = asyncio.Lock()
         self._waiting = 0  # reads of this request queued for the lock
 
     @asynccontextmanager
-    async def __call__(self) -> AsyncIterator[AsyncSession]:
+    async def _held(self) -> AsyncIterator[AsyncConnection]:
+        """The request's connection, one use at a time; back to the pool after a use
+        when no read of the request is queued, dropped after a use that failed."""
         self._waiting += 1
         try:
             await self._lock.acquire()
         finally:
             self._waiting -= 1
         try:
-            db = self._db if self._db is not None else await self._open()
+            conn = self._conn if self._conn is not None else await self._open()
             try:
-                yield db
+                yield conn
             except BaseException:
                 # A failed or cancelled read may leave the connection mid-statement: drop
-                # the session (as closing a short session did); the next read opens another.
+                # it; the next read checks out another.
                 await self.close()
                 raise
-            db.expunge_all()
+            if self._db is not None:
+                self._db.expunge_all()
             if not self._waiting:  # no read of the request queued: the connection goes back
                 await self.close()
         finally:
             self._lock.release()
 
-    async def _open(self) -> AsyncSession:
-        db = self._sessions()
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[AsyncSession]:
+        async with self._held() as conn:
+            if self._db is None:
+                self._db = self._sessions(bind=conn)
+            yield self._db
+
+    async def _open(self) -> AsyncConnection:
+        engine = self._sessions.kw["bind"]
+        conn: AsyncConnection = await engine.connect()
         try:
-            conn = await db.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-            driver = (await conn.get_raw_connection()).driver_connection
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            self._driver = (await conn.get_raw_connection()).driver_connection
         except BaseException:
-            await db.close()
+            await conn.close()
             raise
-        self._db, self._driver = db, (conn, driver)
-        return db
+        self._conn = conn
+        return conn
 
     async def execute(self, stmt: TypedReturnsRows[*Ts]) -> Result[*Ts]:
         """``stmt``'s rows (fetched in full), read once more on a fresh connection when
@@ -109,11 +125,9 @@ class RequestReads:
         one it had turned out dead, as :meth:`execute` does."""
         for attempt in range(2):
             try:
-                async with self():
-                    assert self._driver is not None  # set with the session
-                    conn, driver = self._driver
+                async with self._held() as conn:
                     try:
-                        return await query.fetch(conn, keys, driver)
+                        return await query.fetch(conn, keys, self._driver)
                     except Exception as failed:
                         if is_unavailable(failed):  # the pool must not hand it out again
                             await conn.invalidate()
@@ -125,6 +139,11 @@ class RequestReads:
 
     async def close(self) -> None:
         """Give the connection back to the pool (also when the request is over)."""
-        db, self._db, self._driver = self._db, None, None
-        if db is not None:
-            await db.close()
+        db, conn = self._db, self._conn
+        self._db, self._conn, self._driver = None, None, None
+        try:
+            if db is not None:
+                await db.close()
+        finally:
+            if conn is not None:
+                await conn.close()
