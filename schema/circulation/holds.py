@@ -25,7 +25,7 @@ from schema.catalogue.libraries import Library, referenced_library
 from schema.shared import ids
 from schema.shared.enums import HoldState
 from schema.shared.errors import HondanaError, UserError, user_errors
-from schema.shared.fast_fields import answer_later
+from schema.shared.fast_fields import NOT_AT_HAND, answer_later, at_hand
 from schema.shared.permissions import (
     ActivePassword,
     Authenticated,
@@ -87,11 +87,16 @@ class Hold:
     def id(self) -> strawberry.ID:
         return ids.encode("Hold", self.row.id)
 
-    @strawberry.field(description="The title held.")
-    def record(self, info: Info[Context, Any]) -> Record:
+    def _record_at_hand(self) -> Record:
         if self.details is not None:
             return Record(row=self.details.record)
-        return answer_later(self._record(info))
+        return NOT_AT_HAND  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The title held.")
+    @at_hand(_record_at_hand)
+    def record(self, info: Info[Context, Any]) -> Record:
+        found = self._record_at_hand()
+        return answer_later(self._record(info)) if found is NOT_AT_HAND else found
 
     @strawberry.field(description="Where the hold will be collected (受取館).")
     def pickup_library(self, info: Info[Context, Any]) -> Library:
@@ -107,21 +112,31 @@ class Hold:
     def placed_at(self) -> datetime:
         return self.row.placed_at
 
-    @strawberry.field(
-        description="Place in the title's waiting line, 1 = next (HOLD-7); null unless WAITING."
-    )
-    def queue_position(self, info: Info[Context, Any]) -> int | None:
+    def _position_at_hand(self) -> int | None:
         if self.row.state is not HoldStateValue.WAITING:
             return None
         if self.details is not None:
             return self.details.position
-        return answer_later(self._position(info))
+        return NOT_AT_HAND  # type: ignore[no-any-return]
 
-    @strawberry.field(description="How many holds are waiting for the title (HOLD-7).")
-    def queue_length(self, info: Info[Context, Any]) -> int:
+    @strawberry.field(
+        description="Place in the title's waiting line, 1 = next (HOLD-7); null unless WAITING."
+    )
+    @at_hand(_position_at_hand)
+    def queue_position(self, info: Info[Context, Any]) -> int | None:
+        found = self._position_at_hand()
+        return answer_later(self._position(info)) if found is NOT_AT_HAND else found
+
+    def _length_at_hand(self) -> int:
         if self.details is not None:
             return self.details.length
-        return answer_later(self._length(info))
+        return NOT_AT_HAND  # type: ignore[no-any-return]
+
+    @strawberry.field(description="How many holds are waiting for the title (HOLD-7).")
+    @at_hand(_length_at_hand)
+    def queue_length(self, info: Info[Context, Any]) -> int:
+        found = self._length_at_hand()
+        return answer_later(self._length(info)) if found is NOT_AT_HAND else found
 
     @strawberry.field(
         description="Last day a READY hold is kept (予約有効期限日, HOLD-8); null until ready."

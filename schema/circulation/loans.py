@@ -21,7 +21,7 @@ from schema.catalogue.catalogue import Copy, Record
 from schema.circulation.holds import PATRON, decode_many
 from schema.shared import ids
 from schema.shared.errors import ErrorCode, UserError, user_error, user_errors
-from schema.shared.fast_fields import answer_later
+from schema.shared.fast_fields import NOT_AT_HAND, answer_later, at_hand
 from schema.shared.permissions import patron_viewer
 
 
@@ -50,17 +50,27 @@ class Loan:
     async def _copy(self, info: Info[Context, Any]) -> Copy:
         return Copy(row=await existing(info.context.loaders.copy, self.row.copy_id))
 
-    @strawberry.field(description="The title lent.")
-    def record(self, info: Info[Context, Any]) -> Record:
+    def _record_at_hand(self) -> Record:
         if self.details is not None:
             return Record(row=self.details.record)
-        return answer_later(self._record(info))
+        return NOT_AT_HAND  # type: ignore[no-any-return]
 
-    @strawberry.field(description="The copy lent.")
-    def copy(self, info: Info[Context, Any]) -> Copy:
+    @strawberry.field(description="The title lent.")
+    @at_hand(_record_at_hand)
+    def record(self, info: Info[Context, Any]) -> Record:
+        found = self._record_at_hand()
+        return answer_later(self._record(info)) if found is NOT_AT_HAND else found
+
+    def _copy_at_hand(self) -> Copy:
         if self.details is not None:
             return Copy(row=self.details.copy)
-        return answer_later(self._copy(info))
+        return NOT_AT_HAND  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The copy lent.")
+    @at_hand(_copy_at_hand)
+    def copy(self, info: Info[Context, Any]) -> Copy:
+        found = self._copy_at_hand()
+        return answer_later(self._copy(info)) if found is NOT_AT_HAND else found
 
     @strawberry.field(description="Due date (返却期限), a library day.")
     def due_on(self) -> date:
@@ -85,22 +95,32 @@ class Loan:
         refusal = await self._refusal(info)
         return refusal.code if refusal is not None else None
 
-    @strawberry.field(description="Whether `renewLoans` would renew it today (LOAN-2).")
-    def renewable(self, info: Info[Context, Any]) -> bool:
+    def _renewable_at_hand(self) -> bool:
         if self.details is not None:
             return self.details.refusal is None
-        return answer_later(self._renewable(info))
+        return NOT_AT_HAND  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Whether `renewLoans` would renew it today (LOAN-2).")
+    @at_hand(_renewable_at_hand)
+    def renewable(self, info: Info[Context, Any]) -> bool:
+        found = self._renewable_at_hand()
+        return answer_later(self._renewable(info)) if found is NOT_AT_HAND else found
+
+    def _blocked_by_at_hand(self) -> ErrorCode | None:  # type: ignore[valid-type]
+        if self.details is not None:
+            refusal = self.details.refusal
+            return refusal.code if refusal is not None else None
+        return NOT_AT_HAND  # type: ignore[no-any-return]
 
     @strawberry.field(
         description="Why it can't be renewed today (LOAN-3): `HELD_BY_OTHERS`, `OVERDUE`, "
         "`RENEWAL_LIMIT`, `BOOKMOBILE`, `ART_REPRODUCTION`, `INTER_LIBRARY` or "
         "`RENEWAL_NO_CHANGE` (LOAN-6: renewing today would not move the due date); null if it can."
     )
+    @at_hand(_blocked_by_at_hand)
     def renewal_blocked_by(self, info: Info[Context, Any]) -> ErrorCode | None:  # type: ignore[valid-type]
-        if self.details is not None:
-            refusal = self.details.refusal
-            return refusal.code if refusal is not None else None
-        return answer_later(self._blocked_by(info))
+        found = self._blocked_by_at_hand()
+        return answer_later(self._blocked_by(info)) if found is NOT_AT_HAND else found
 
 
 @strawberry.type(description="One loan's answer to `renewLoans`.")

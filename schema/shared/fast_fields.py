@@ -24,8 +24,32 @@ from strawberry.types.field import StrawberryField
 
 Resolve = Callable[..., Any]
 T = TypeVar("T")
+M = TypeVar("M", bound=Callable[..., Any])
 # Set on a shortened resolver: the function of the source alone behind it.
 SOURCE_ONLY = "hondana_source_only"
+# Set on a field method (and on its shortened resolver): see :func:`at_hand`.
+AT_HAND = "hondana_at_hand"
+NOT_AT_HAND: Any = object()  # what an ``at_hand`` getter answers when it needs the info
+
+
+def at_hand(getter: Callable[[Any], Any]) -> Callable[[M], M]:
+    """Mark a field method that takes ``info`` but can often answer from its object alone
+    (a list read the object's title and waiting line with it): ``getter(obj)`` is the
+    method's answer, or :data:`NOT_AT_HAND`. The shortened resolver and the query plans
+    ask the getter first and build the ``info`` only when it answers ``NOT_AT_HAND``
+    (for a page of 20 holds, 60 of them not built)."""
+
+    def mark(method: M) -> M:
+        setattr(method, AT_HAND, getter)
+        return method
+
+    return mark
+
+
+def at_hand_getter(resolve: Resolve) -> Callable[[Any], Any] | None:
+    """The ``at_hand`` getter behind a shortened resolver, or ``None``."""
+    getter: Callable[[Any], Any] | None = getattr(resolve, AT_HAND, None)
+    return getter
 
 
 def answer_later(awaitable: Awaitable[T]) -> T:
@@ -66,12 +90,17 @@ def basic_attribute(field: StrawberryField, resolve: Resolve) -> Callable[[Any],
 def _with_info(method: Callable[..., Any], field: StrawberryField, schema: Schema) -> Resolve:
     info_class = schema.config.info_class
     name = field.base_resolver.info_parameter.name  # type: ignore[union-attr]
+    getter: Callable[[Any], Any] | None = getattr(method, AT_HAND, None)
 
     def resolve(source: Any, info: GraphQLResolveInfo[Any], **_kwargs: Any) -> Any:
+        if getter is not None and (found := getter(source)) is not NOT_AT_HAND:
+            return found
         # The Info Strawberry's own wrapper would build, and the method called as it would
         # call it; an async method's coroutine goes back to be awaited, as before.
         return method(source, **{name: info_class(_raw_info=info, _field=field)})
 
+    if getter is not None:
+        setattr(resolve, AT_HAND, getter)
     return resolve
 
 

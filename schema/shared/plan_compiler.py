@@ -30,7 +30,7 @@ from graphql import (
     is_leaf_type,
 )
 
-from schema.shared.fast_fields import source_only
+from schema.shared.fast_fields import at_hand_getter, source_only
 
 
 @dataclass(slots=True)
@@ -53,6 +53,8 @@ class FieldPlan:
     completion: Completion | None
     direct: Callable[[Any], Any] | None  # resolves from the source alone
     args: dict[str, Any] | None  # None: worked out per request (the field takes arguments)
+    # Answers from the source alone when it can (``fast_fields.at_hand``), else NOT_AT_HAND.
+    at_hand: Callable[[Any], Any] | None = None
 
 
 @dataclass(slots=True)
@@ -139,8 +141,10 @@ class _Compiler:
         if completion is None:
             return None
         takes_args = bool(field_def.args or nodes[0].arguments)
-        direct = source_only(field_def.resolve) if not takes_args else None
-        return FieldPlan(key, field_def, nodes, completion, direct, None if takes_args else {})
+        if takes_args:
+            return FieldPlan(key, field_def, nodes, completion, None, None)
+        direct, found = source_only(field_def.resolve), at_hand_getter(field_def.resolve)
+        return FieldPlan(key, field_def, nodes, completion, direct, {}, found)
 
     def _completion(
         self, gtype: GraphQLOutputType, subselections: list[SelectionSetNode]

@@ -52,6 +52,7 @@ from graphql.pyutils import Path
 from strawberry.execution import optimized_is_awaitable
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from schema.shared.fast_fields import NOT_AT_HAND
 from schema.shared.plan_compiler import (
     Completion,
     FieldPlan,
@@ -143,6 +144,11 @@ class _Run:
             assert completion is not None
             if fplan.direct is not None:
                 value = fplan.direct(source)
+            elif fplan.at_hand is not None:
+                value = fplan.at_hand(source)
+            else:
+                value = NOT_AT_HAND
+            if value is not NOT_AT_HAND:  # answered from the source: no info, no call
                 if (
                     completion.serialize is not None
                     and value is not None
