@@ -8,7 +8,6 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from models import BasketEntry as BasketRow
 from models import Hold as HoldRow
 from policies.enums import HoldState as HoldStateValue
 from policies.enums import StaffRole as Role
@@ -22,6 +21,7 @@ from resolvers.shared.loaders import QueueEntry, existing
 from schema.accounts.accounts import Patron
 from schema.catalogue.catalogue import Copy, Record
 from schema.catalogue.libraries import Library, referenced_library
+from schema.circulation.basket import AddToBasketPayload, BasketEntry, RemoveFromBasketPayload
 from schema.shared import ids
 from schema.shared.enums import HoldState
 from schema.shared.errors import HondanaError, UserError, user_errors
@@ -43,23 +43,6 @@ HOLDING = guard(Authenticated(), ActivePassword(), CardValid(), NotOverdueBlocke
 def decode_many(type_name: str, values: list[strawberry.ID]) -> list[int | None]:
     """Opaque ids to keys; an id that does not decode stays as ``None`` (→ NOT_FOUND)."""
     return [ids.decode(type_name, v) for v in values]
-
-
-@strawberry.type(description="A title in the patron's basket (予約かご). Not a hold (BASKET-2).")
-class BasketEntry:
-    row: strawberry.Private[BasketRow]
-
-    @strawberry.field(description="Opaque id; pass it to `previewHolds` and `placeHolds`.")
-    def id(self) -> strawberry.ID:
-        return ids.encode("BasketEntry", self.row.id)
-
-    @strawberry.field(description="The title.")
-    async def record(self, info: Info[Context, Any]) -> Record:
-        return Record(row=await existing(info.context.loaders.record, self.row.record_id))
-
-    @strawberry.field(description="When it was put in the basket.")
-    def added_at(self) -> datetime:
-        return self.row.added_at
 
 
 @strawberry.type(description="A hold (予約) on a title.")
@@ -247,22 +230,6 @@ class HoldPayload:
         description="`HOLD_NOT_MODIFIABLE` (not WAITING: please call the library), "
         "`NOT_FOUND`, `INVALID_PICKUP_LIBRARY`, `INVALID_INPUT`."
     )
-
-
-@strawberry.type(description="The result of `addToBasket`.")
-class AddToBasketPayload:
-    entry: BasketEntry | None = strawberry.field(
-        description="The entry (existing if already there)."
-    )
-    errors: list[UserError] = strawberry.field(
-        description="`BASKET_FULL` (BASKET-1), `EBOOK_NOT_ALLOWED` (BASKET-3), `NOT_FOUND`."
-    )
-
-
-@strawberry.type(description="The result of `removeFromBasket`.")
-class RemoveFromBasketPayload:
-    removed: int = strawberry.field(description="How many entries were removed.")
-    errors: list[UserError] = strawberry.field(description="`TOO_MANY_ITEMS`, `DUPLICATE_ID`.")
 
 
 async def _hold_change(info: Info[Context, Any], action: Any) -> HoldPayload:
