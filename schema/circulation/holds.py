@@ -25,7 +25,7 @@ from schema.circulation.basket import AddToBasketPayload, BasketEntry, RemoveFro
 from schema.shared import ids
 from schema.shared.enums import HoldState
 from schema.shared.errors import HondanaError, UserError, user_errors
-from schema.shared.fast_fields import NOT_AT_HAND, answer_later, at_hand
+from schema.shared.fast_fields import NOT_AT_HAND, at_hand, or_later
 from schema.shared.permissions import (
     ActivePassword,
     Authenticated,
@@ -78,8 +78,7 @@ class Hold:
     @strawberry.field(description="The title held.")
     @at_hand(_record_at_hand)
     def record(self, info: Info[Context, Any]) -> Record:
-        found = self._record_at_hand()
-        return answer_later(self._record(info)) if found is NOT_AT_HAND else found
+        return or_later(self._record_at_hand(), lambda: self._record(info))
 
     @strawberry.field(description="Where the hold will be collected (受取館).")
     def pickup_library(self, info: Info[Context, Any]) -> Library:
@@ -107,8 +106,7 @@ class Hold:
     )
     @at_hand(_position_at_hand)
     def queue_position(self, info: Info[Context, Any]) -> int | None:
-        found = self._position_at_hand()
-        return answer_later(self._position(info)) if found is NOT_AT_HAND else found
+        return or_later(self._position_at_hand(), lambda: self._position(info))
 
     def _length_at_hand(self) -> int:
         if self.details is not None:
@@ -118,8 +116,7 @@ class Hold:
     @strawberry.field(description="How many holds are waiting for the title (HOLD-7).")
     @at_hand(_length_at_hand)
     def queue_length(self, info: Info[Context, Any]) -> int:
-        found = self._length_at_hand()
-        return answer_later(self._length(info)) if found is NOT_AT_HAND else found
+        return or_later(self._length_at_hand(), lambda: self._length(info))
 
     @strawberry.field(
         description="Last day a READY hold is kept (予約有効期限日, HOLD-8); null until ready."

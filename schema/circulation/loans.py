@@ -21,7 +21,7 @@ from schema.catalogue.catalogue import Copy, Record
 from schema.circulation.holds import PATRON, decode_many
 from schema.shared import ids
 from schema.shared.errors import ErrorCode, UserError, user_error, user_errors
-from schema.shared.fast_fields import NOT_AT_HAND, answer_later, at_hand
+from schema.shared.fast_fields import NOT_AT_HAND, at_hand, or_later
 from schema.shared.permissions import patron_viewer
 
 
@@ -58,8 +58,7 @@ class Loan:
     @strawberry.field(description="The title lent.")
     @at_hand(_record_at_hand)
     def record(self, info: Info[Context, Any]) -> Record:
-        found = self._record_at_hand()
-        return answer_later(self._record(info)) if found is NOT_AT_HAND else found
+        return or_later(self._record_at_hand(), lambda: self._record(info))
 
     def _copy_at_hand(self) -> Copy:
         if self.details is not None:
@@ -69,8 +68,7 @@ class Loan:
     @strawberry.field(description="The copy lent.")
     @at_hand(_copy_at_hand)
     def copy(self, info: Info[Context, Any]) -> Copy:
-        found = self._copy_at_hand()
-        return answer_later(self._copy(info)) if found is NOT_AT_HAND else found
+        return or_later(self._copy_at_hand(), lambda: self._copy(info))
 
     @strawberry.field(description="Due date (返却期限), a library day.")
     def due_on(self) -> date:
@@ -103,8 +101,7 @@ class Loan:
     @strawberry.field(description="Whether `renewLoans` would renew it today (LOAN-2).")
     @at_hand(_renewable_at_hand)
     def renewable(self, info: Info[Context, Any]) -> bool:
-        found = self._renewable_at_hand()
-        return answer_later(self._renewable(info)) if found is NOT_AT_HAND else found
+        return or_later(self._renewable_at_hand(), lambda: self._renewable(info))
 
     def _blocked_by_at_hand(self) -> ErrorCode | None:  # type: ignore[valid-type]
         if self.details is not None:
@@ -119,8 +116,7 @@ class Loan:
     )
     @at_hand(_blocked_by_at_hand)
     def renewal_blocked_by(self, info: Info[Context, Any]) -> ErrorCode | None:  # type: ignore[valid-type]
-        found = self._blocked_by_at_hand()
-        return answer_later(self._blocked_by(info)) if found is NOT_AT_HAND else found
+        return or_later(self._blocked_by_at_hand(), lambda: self._blocked_by(info))
 
 
 @strawberry.type(description="One loan's answer to `renewLoans`.")

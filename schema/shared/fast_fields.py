@@ -46,6 +46,12 @@ def at_hand(getter: Callable[[Any], Any]) -> Callable[[M], M]:
     return mark
 
 
+def or_later(found: T, later: Callable[[], Awaitable[T]]) -> T:
+    """``found`` (an ``at_hand`` getter's answer), or, when it is :data:`NOT_AT_HAND`,
+    ``later()`` to be awaited by the executor (:func:`answer_later`)."""
+    return answer_later(later()) if found is NOT_AT_HAND else found
+
+
 def at_hand_getter(resolve: Resolve) -> Callable[[Any], Any] | None:
     """The ``at_hand`` getter behind a shortened resolver, or ``None``."""
     getter: Callable[[Any], Any] | None = getattr(resolve, AT_HAND, None)
