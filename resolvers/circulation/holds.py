@@ -8,7 +8,6 @@ from collections import Counter
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import BindParameter, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +25,7 @@ from policies.circulation import (
 from policies.enums import CopyStatus, HoldState
 from policies.errors import ErrorCode, RuleViolation
 from resolvers.shared.context import Context, PatronViewer
+from resolvers.shared.loaders import KEYS, QUEUES
 
 MAX_BATCH = 100
 
@@ -79,12 +79,11 @@ class _Facts:
 
 
 # The placement's reads, built once (a statement's construction and cache key cost about
-# as much CPU as running it); "patron" and the expanding "ids" are bound per call.
+# as much CPU as running it); "patron" and the loaders' expanding "keys" are bound per call.
 _PATRON: BindParameter[int] = bindparam("patron")
-_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
-_ENTRIES = select(BasketEntry).where(BasketEntry.id.in_(_IDS), BasketEntry.patron_id == _PATRON)
-_RECORDS = select(Record).where(Record.id.in_(_IDS))
-_COPIES = select(Copy).where(Copy.record_id.in_(_IDS))
+_ENTRIES = select(BasketEntry).where(BasketEntry.id.in_(KEYS), BasketEntry.patron_id == _PATRON)
+_RECORDS = select(Record).where(Record.id.in_(KEYS))
+_COPIES = select(Copy).where(Copy.record_id.in_(KEYS))
 _ACTIVE = (
     select(Hold.record_id, Record.material_type)
     .join(Record, Record.id == Hold.record_id)
@@ -97,12 +96,7 @@ _ON_LOAN = (
 )
 
 
-_OUT_OF_BASKET = delete(BasketEntry).where(BasketEntry.id.in_(_IDS))
-_LINES = (
-    select(Hold.record_id, Hold.id, Hold.patron_id)
-    .where(Hold.record_id.in_(_IDS), Hold.state == HoldState.WAITING)
-    .order_by(Hold.record_id, Hold.placed_at, Hold.id)
-)
+_OUT_OF_BASKET = delete(BasketEntry).where(BasketEntry.id.in_(KEYS))
 
 
 async def _read_facts(
@@ -113,12 +107,12 @@ async def _read_facts(
     patron = await db.get(Patron, patron_id)
     assert patron is not None
     pickup = await pickup_library(db, pickup_id, patron)
-    found = await db.execute(_ENTRIES, {"ids": known, "patron": patron_id})
+    found = await db.execute(_ENTRIES, {"keys": known, "patron": patron_id})
     entries = {e.id: e for e in found.scalars()}
     record_ids = sorted({e.record_id for e in entries.values()})
-    records = {r.id: r for r in (await db.execute(_RECORDS, {"ids": record_ids})).scalars()}
+    records = {r.id: r for r in (await db.execute(_RECORDS, {"keys": record_ids})).scalars()}
     copies: dict[int, list[CopyFacts]] = {rid: [] for rid in record_ids}
-    for c in (await db.execute(_COPIES, {"ids": record_ids})).scalars():
+    for c in (await db.execute(_COPIES, {"keys": record_ids})).scalars():
         copies[c.record_id].append(
             CopyFacts(c.reference_only, c.from_other_city, c.status is CopyStatus.WITHDRAWN)
         )
@@ -189,11 +183,12 @@ async def _write(
         db.add(outcome.hold)
     placed = [o.entry_id for o in allowed]
     if placed:
-        await db.execute(_OUT_OF_BASKET, {"ids": placed})
+        await db.execute(_OUT_OF_BASKET, {"keys": placed})
     await db.flush()
     record_ids = sorted({o.record.id for o in allowed if o.record is not None})
     queues: dict[int, list[tuple[int, int | None]]] = {rid: [] for rid in record_ids}
-    rows = await db.execute(_LINES, {"ids": record_ids})
+    # The loaders' waiting-line statement, run in this transaction.
+    rows = await db.execute(QUEUES.stmt, {"keys": record_ids})
     for rid, hold_id, holder in rows.all():
         queues[rid].append((hold_id, holder))
     return queues
