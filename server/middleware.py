@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -254,14 +255,14 @@ class RequestGuardMiddleware:
         if body is None:
             await send_error(send, 413, error_body(ErrorCode.PAYLOAD_TOO_LARGE, locale))
             return
-        request, problem = _parse(body)
+        request, problem, exact = _parse(body)
         if problem == "BATCH":
             await send_error(send, 400, error_body(ErrorCode.BATCHING_DISABLED, locale))
             return
         if request is None:
             await send_error(send, 400, error_body(ErrorCode.BAD_REQUEST, locale, reason=problem))
             return
-        rewrite = self.trusted.rewrite(request)
+        rewrite = self.trusted.rewrite(request, exact=exact)
         if rewrite.code is not None:
             await send_error(send, 400, error_body(rewrite.code, locale))
             return
@@ -308,27 +309,45 @@ def _has_lone_surrogate(doc: object) -> bool:
     return False
 
 
-def _parse(body: bytes) -> tuple[dict[str, Any] | None, str | None]:
-    """The request object in ``body``, or ``None`` and why it is not one GraphQL request."""
-    if json_depth(body) > MAX_JSON_DEPTH:
-        return None, "TOO_DEEP"
+def _decode(body: bytes) -> tuple[Any, str | None, bool]:
+    """``body``'s JSON value or why it has none, and whether orjson read it.
+
+    orjson reads every request (a tenth of ``json``'s time). Where it refuses a body,
+    ``json`` reads it as it always did and names the reason: orjson refuses lone
+    surrogates, non-UTF-8 encodings, ``NaN`` and infinities, which ``json`` accepts, so
+    every such body is answered as before. (An integer past 64 bits, orjson reads as a
+    float: GraphQL refuses either as an ``Int``, with the number written differently.)"""
+    # Fewer opening brackets than the limit cannot nest past it: no need to count depth.
+    if body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH and json_depth(body) > MAX_JSON_DEPTH:
+        return None, "TOO_DEEP", False
+    try:
+        return orjson.loads(body), None, True
+    except orjson.JSONDecodeError:
+        pass
     try:
         doc = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):
-        return None, "MALFORMED_JSON"
-    if _has_lone_surrogate(doc):
-        return None, "INVALID_UNICODE"
+        return None, "MALFORMED_JSON", False
+    return (None, "INVALID_UNICODE", False) if _has_lone_surrogate(doc) else (doc, None, False)
+
+
+def _parse(body: bytes) -> tuple[dict[str, Any] | None, str | None, bool]:
+    """The request object in ``body``, or ``None`` and why it is not one GraphQL request;
+    and whether orjson read it (then orjson may write it again unchanged)."""
+    doc, problem, exact = _decode(body)
+    if problem is not None:
+        return None, problem, False
     if isinstance(doc, list):
-        return None, "BATCH"  # batching is off: one operation per request
+        return None, "BATCH", False  # batching is off: one operation per request
     if not isinstance(doc, dict):
-        return None, "NOT_AN_OBJECT"
+        return None, "NOT_AN_OBJECT", False
     if not isinstance(doc.get("query"), str) and not isinstance(doc.get("documentId"), str):
-        return None, "QUERY_MISSING"
+        return None, "QUERY_MISSING", False
     if not isinstance(doc.get("variables") or {}, dict):
-        return None, "VARIABLES_NOT_AN_OBJECT"
+        return None, "VARIABLES_NOT_AN_OBJECT", False
     if not isinstance(doc.get("operationName") or "", str):
-        return None, "OPERATION_NAME_NOT_A_STRING"
-    return doc, None
+        return None, "OPERATION_NAME_NOT_A_STRING", False
+    return doc, None, exact
 
 
 def _no_store(send: Send) -> Send:

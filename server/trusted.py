@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from policies.errors import ErrorCode
 
 CLIENTS_DIR = Path(__file__).resolve().parents[1] / "clients"
@@ -90,8 +92,10 @@ class TrustedDocuments:
             if use["client"] == front_end
         }
 
-    def rewrite(self, request: dict[str, Any]) -> Rewrite:
-        """Resolve ``documentId`` into the document; refuse ad-hoc text when required."""
+    def rewrite(self, request: dict[str, Any], *, exact: bool = False) -> Rewrite:
+        """Resolve ``documentId`` into the document; refuse ad-hoc text when required.
+        ``exact``: orjson read the request, so orjson writes it back unchanged; else
+        ``json`` does (orjson would write ``NaN`` and infinities as ``null``)."""
         doc_id = request.get("documentId")
         if doc_id is None:
             if self.required:
@@ -103,4 +107,6 @@ class TrustedDocuments:
             return Rewrite(code=ErrorCode.UNKNOWN_DOCUMENT)
         body = {k: v for k, v in request.items() if k != "documentId"}
         body["query"] = self.documents[doc_id]
+        if exact:
+            return Rewrite(body=orjson.dumps(body))
         return Rewrite(body=json.dumps(body, ensure_ascii=False).encode())

@@ -112,3 +112,27 @@ async def test_no_did_you_mean_in_production(production: Api) -> None:
         body = answer.json()
         assert set(codes(body)) == {"INVALID_QUERY"}, body
         assert "Did you mean" not in answer.text, body
+
+
+@pytest.mark.parametrize(
+    ("first", "read_as"),
+    [("NaN", "value: nan"), ("Infinity", "value: inf"), ("1e400", "value: inf"),
+     (str(2**70), "non 32-bit")],
+)  # fmt: skip
+async def test_numbers_orjson_refuses_are_answered_as_json_reads_them(
+    production: Api, first: str, read_as: str
+) -> None:
+    # SEC: the guard reads bodies with orjson and falls back to ``json`` where orjson
+    # refuses one (NaN, infinities); a trusted document is then written back with ``json``
+    # too, so the executor refuses the number ``json`` read (orjson would write null).
+    [doc_id] = [
+        i
+        for i, entry in build_manifest()["documents"].items()
+        if {"client": "web-opac", "operation": "Search"} in entry["uses"]
+    ]
+    variables = '{"query": "x", "sort": "RELEVANCE", "first": %s}' % first
+    body = '{"documentId": "%s", "variables": %s}' % (doc_id, variables)
+    answer = await production.http.post("/graphql", content=body, headers=JSON)
+    assert answer.status_code == 200, answer.text
+    assert codes(answer.json()) == ["INVALID_QUERY"], answer.text
+    assert read_as in answer.json()["errors"][0]["message"], answer.text
