@@ -63,6 +63,9 @@ class ObjectPlan:
 
     type: GraphQLObjectType
     fields: list[FieldPlan] = field(default_factory=list)
+    # The generated function that fills one object's answer (``plan_code.compile_fill``),
+    # written on the plan's first run.
+    fill: Callable[[Any, Any, Any], dict[str, Any]] | None = None
 
 
 class _Compiler:

@@ -42,6 +42,7 @@ from typing import Any, TypeGuard, cast
 from graphql import (
     DocumentNode,
     FragmentDefinitionNode,
+    GraphQLObjectType,
     GraphQLResolveInfo,
     GraphQLSchema,
     OperationDefinitionNode,
@@ -52,7 +53,7 @@ from graphql.pyutils import Path
 from strawberry.execution import optimized_is_awaitable
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from schema.shared.fast_fields import NOT_AT_HAND
+from schema.shared.plan_code import compile_fill
 from schema.shared.plan_compiler import (
     Completion,
     FieldPlan,
@@ -132,46 +133,39 @@ class _Run:
                     close()
 
     def fields(self, plan: ObjectPlan, source: Any, path: Path | None) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        gtype = plan.type
-        for fplan in plan.fields:
-            key = fplan.key
-            field_def = fplan.field_def
-            if field_def is None:
-                out[key] = gtype.name
-                continue
-            completion = fplan.completion
-            assert completion is not None
-            if fplan.direct is not None:
-                value = fplan.direct(source)
-            elif fplan.at_hand is not None:
-                value = fplan.at_hand(source)
-            else:
-                value = NOT_AT_HAND
-            if value is not NOT_AT_HAND:  # answered from the source: no info, no call
-                if (
-                    completion.serialize is not None
-                    and value is not None
-                    and value is not Undefined
-                ):
-                    # A leaf needs no path (only what is resolved below it would read one).
-                    out[key] = self.leaf(completion.serialize, value)
-                else:
-                    out[key] = self.complete(completion, value, Path(path, key, gtype.name))
-                continue
-            field_path = Path(path, key, gtype.name)
-            info = self.executor.build_resolve_info(field_def, fplan.nodes, gtype, field_path)
-            args = fplan.args
-            if args is None:
-                args = get_argument_values(field_def, fplan.nodes[0], self.executor.variable_values)
-            assert field_def.resolve is not None
-            value = field_def.resolve(source, info, **args)
-            if self.is_awaitable(value):
-                out[key] = None  # keeps the key's place; filled when the level is gathered
-                self.pending.append((value, out, fplan, info))
-            else:
-                out[key] = self.complete(completion, value, field_path)
-        return out
+        """One object's answer, filled by its plan's generated function
+        (:mod:`schema.shared.plan_code`), which is written on the plan's first run."""
+        fill = plan.fill
+        if fill is None:
+            fill = plan.fill = compile_fill(plan)
+        return fill(self, source, path)
+
+    def resolve(
+        self,
+        fplan: FieldPlan,
+        out: dict[str, Any],
+        source: Any,
+        path: Path | None,
+        gtype: GraphQLObjectType,
+    ) -> None:
+        """A field of ``gtype`` that its source cannot answer: its resolver with an
+        ``info``, as graphql-core calls it; an awaitable answer is filled in when its level
+        is gathered."""
+        field_def = fplan.field_def
+        assert field_def is not None
+        assert field_def.resolve is not None
+        field_path = Path(path, fplan.key, gtype.name)
+        info = self.executor.build_resolve_info(field_def, fplan.nodes, gtype, field_path)
+        args = fplan.args
+        if args is None:
+            args = get_argument_values(field_def, fplan.nodes[0], self.executor.variable_values)
+        value = field_def.resolve(source, info, **args)
+        if self.is_awaitable(value):
+            out[fplan.key] = None  # keeps the key's place; filled when the level is gathered
+            self.pending.append((value, out, fplan, info))
+        else:
+            assert fplan.completion is not None
+            out[fplan.key] = self.complete(fplan.completion, value, field_path)
 
     @staticmethod
     def leaf(serialize: Callable[[Any], Any], value: Any) -> Any:
