@@ -273,7 +273,7 @@ def op_line(r: OpResult) -> str:
         + (f" | SQL/request {r.sql[0]:.1f} vs {r.sql[1]:.1f}" if r.sql else "")
         + (f" | SQL per step (add/place/cancel) {sql_steps(r)}" if r.steps else "")
         + (f" | DATA DIFFERS at {r.difference}" if r.difference else "")
-        + (f" | LEFT BEHIND: {r.leftover}" if r.leftover else "")
+        + (f" | left active: {r.leftover or 'nothing'}" if r.unit == "cycle" else "")
     )
 
 
@@ -317,7 +317,7 @@ def summary(args: argparse.Namespace, ops: list[OpResult], storms: list[StormRes
             f"{cpu_ms(r, 'graphql'):.2f} / {cpu_ms(r, 'plain'):.2f} | "
             f"**{cpu_ms(r, 'plain') / max(cpu_ms(r, 'graphql'), 1e-9):.2f}** | {sql} | "
             f"{'DIFFERS at ' + r.difference if r.difference else 'yes'}"
-            f"{'; LEFT BEHIND: ' + r.leftover if r.leftover else ''} |"
+            f"{'; LEFT ACTIVE: ' + r.leftover if r.leftover else ''} |"
         )
     if any(r.unit != "request" for r in ops):
         lines += ["", "hold: one cycle (AddToBasket, PlaceHolds, CancelHold: three requests) "
