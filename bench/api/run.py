@@ -357,8 +357,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--ops",
         nargs="*",
         choices=wl.CHOICES,
-        default=list(wl.OPS),
-        help="none: storm only; hold (add, place, cancel) only with --baseline raw",
+        default=None,
+        help="none: storm only; default: the four reads, and hold (add, place, cancel: "
+        "about as long a run as a read's) with --baseline raw, the only one that has it",
     )
     ap.add_argument("--no-sql-count", action="store_true")
     ap.add_argument("--storm-seconds", type=float, default=10.0, help="per phase per round")
@@ -369,7 +370,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                     help="storm once per value (default: the settings' value only; none: no storm)")  # fmt: skip
     ap.add_argument("--api-env", action="append", default=[], metavar="HONDANA_X=VALUE",
                     help="extra settings for the API process (both sides share the rest)")  # fmt: skip
-    return ap.parse_args(argv)
+    args = ap.parse_args(argv)
+    if args.ops is None:
+        args.ops = [*wl.OPS, *(["hold"] if args.baseline == "raw" else [])]
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,8 +19,8 @@ from launch import COUNTER_PATH
 from seed import PASSWORD, STORM_PATRONS, storm_card
 
 OPS = ("search", "record", "myLoans", "myHolds")
-# Opt-in (``--ops hold``): the add → place → cancel cycle of bench/api/hold_cycle.py, which
-# only the raw baseline answers (plain.py has no mutations).
+# The add → place → cancel cycle of bench/api/hold_cycle.py: only the raw baseline answers
+# it (plain.py has no mutations), so run.py adds it to the default ops with raw only.
 CHOICES = (*OPS, "hold")
 HOLD_STEPS = ("AddToBasket", "PlaceHolds", "CancelHold")
 OPERATION = {
