@@ -34,7 +34,8 @@ RAW_PATH = {"AddToBasket": "/add-to-basket", "PlaceHolds": "/place-holds",
 TITLES_PER_CLIENT = 8
 # Holdable titles nobody holds or has in a basket: books with a copy a hold may wait for
 # (not reference-only, not another city's, not withdrawn; HOLD-1), so every cycle is
-# placed, first in its waiting line, on both sides alike.
+# placed, first in its waiting line, on both sides alike. Every 97th title, so they are
+# spread over the catalogue (and its pages on disk) rather than its first ids.
 HOLDABLE = text("""
 SELECT r.id FROM records r
 WHERE r.material_type = 'BOOK'
