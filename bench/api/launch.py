@@ -88,11 +88,13 @@ def plain() -> Counted:
 
 
 def raw() -> Counted:
-    """The raw asyncpg baseline (no SQLAlchemy: its statements are not counted)."""
+    """The raw asyncpg baseline. It sends no statement through SQLAlchemy; with
+    ``BENCH_RAW_COUNT=1`` its pool's connections report theirs to the same counter (a
+    callback per statement: a counting run, not a timed one)."""
     sys.path.insert(0, str(ROOT / "bench" / "api"))
     from raw import create_app
 
-    return Counted(create_app())
+    return Counted(create_app(on_statement=_count if os.environ.get("BENCH_RAW_COUNT") else None))
 
 
 SIDES = {"api": api, "plain": plain, "raw": raw}

@@ -8,6 +8,8 @@ shared with Hondana is only pure in-memory code, which a hand-written endpoint w
 to copy anyway: query folding (``policies.folding`` via ``search._clauses``), the bitmap
 intersection and relevance tiers (``field_hits``, ``_by_relevance`` over pyroaring), and the
 pure policy functions (session liveness, renewal refusal, days overdue). PostgreSQL only.
+The two-step hold and its cancellation (``/add-to-basket``, ``/place-holds``,
+``/cancel-hold``) are in bench/api/raw_holds.py, served by the same app.
 
     python bench/api/launch.py raw PORT
 """
@@ -18,8 +20,8 @@ import base64
 import contextlib
 import sys
 from collections import defaultdict
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -58,6 +60,8 @@ from resolvers.circulation.loans import refusal_today  # noqa: E402
 from server import collector  # noqa: E402
 from server.settings import Settings  # noqa: E402
 
+# Transaction control and the pool's reset (``Connection.reset``): not counted.
+NOT_COUNTED = ("BEGIN", "COMMIT", "ROLLBACK", "SELECT PG_ADVISORY_UNLOCK_ALL", "CLOSE ALL", "RESET")
 UNHOLDABLE = (MaterialType.ART_REPRODUCTION.value, MaterialType.EBOOK.value)
 AVAILABILITY = """
 SELECT record_id, library_id, count(*),
@@ -108,16 +112,34 @@ def _dsn(url: str) -> str:
 class Raw:
     """The endpoints over one asyncpg pool."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, on_statement: Callable[[], None] | None = None) -> None:
         self.settings = settings
         self.policy = settings.policy.to_policy()
         self.pool: asyncpg.Pool | None = None
+        self.on_statement = on_statement
 
     async def start(self) -> None:
         size = self.settings.db_pool_size
         self.pool = await asyncpg.create_pool(
-            _dsn(self.settings.database_url), min_size=1, max_size=2 * size
+            _dsn(self.settings.database_url),
+            min_size=1,
+            max_size=2 * size,
+            init=self._count_statements if self.on_statement else None,
         )
+
+    async def _count_statements(self, conn: Any) -> None:
+        """Report each statement the endpoints send, as launch.py counts SQLAlchemy's:
+        not the transaction control nor the pool's reset of a released connection, which
+        SQLAlchemy's count does not see either. Only for a counting run (a logger costs
+        a callback per statement)."""
+        count = self.on_statement
+        assert count is not None
+
+        def seen(query: Any) -> None:
+            if not str(query.query).lstrip().upper().startswith(NOT_COUNTED):
+                count()
+
+        conn.add_query_logger(seen)
 
     async def stop(self) -> None:
         if self.pool is not None:
@@ -136,12 +158,19 @@ class Raw:
 
     async def _patron_id(self, conn: Any, request: Request) -> int | None:
         """The bearer session's active patron, as ``viewer_for_token`` judges it."""
+        viewer = await self._viewer(conn, request)
+        return None if viewer is None else viewer[0]
+
+    async def _viewer(self, conn: Any, request: Request) -> tuple[int, date] | None:
+        """The bearer session's active patron and their card's expiry day (the HOLDING
+        guard's CARD-1 reads it from the viewer, as ``viewer_for_token`` builds it)."""
         auth = request.headers.get("authorization", "")
         if auth[:7].lower() != "bearer ":
             return None
         now = datetime.now(UTC)
         row = await conn.fetchrow(
-            "SELECT s.id, s.created_at, s.last_seen_at, p.id, p.password_state "
+            "SELECT s.id, s.created_at, s.last_seen_at, p.id, p.password_state, "
+            "p.card_expires_on "
             "FROM sessions s LEFT JOIN patrons p ON p.id = s.patron_id WHERE s.token_hash = $1",
             token_digest(auth[7:].strip()),
         )
@@ -155,7 +184,7 @@ class Raw:
             return None
         if now - row[2] >= TOUCH_AFTER:
             await conn.execute("UPDATE sessions SET last_seen_at = $1 WHERE id = $2", now, row[0])
-        return int(row[3])
+        return int(row[3]), row[5]
 
     async def _libraries(self, conn: Any) -> dict[int, Any]:
         rows = await conn.fetch(
@@ -500,9 +529,15 @@ class Raw:
         return _json({"data": {"myHolds": items, "libraries": libraries}})
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    """The raw app, configured from the same ``HONDANA_*`` variables as the real one."""
-    raw = Raw(settings or Settings())
+def create_app(
+    settings: Settings | None = None, on_statement: Callable[[], None] | None = None
+) -> Starlette:
+    """The raw app, configured from the same ``HONDANA_*`` variables as the real one;
+    ``on_statement`` is called for each statement sent (launch.py's counter)."""
+    from raw_holds import HoldEndpoints  # here: raw_holds imports this module's helpers
+
+    raw = Raw(settings or Settings(), on_statement)
+    holds = HoldEndpoints(raw)
 
     async def healthz(_: Request) -> Response:
         return _json({"status": "ok"})
@@ -514,6 +549,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/record", raw.record, methods=["POST"]),
             Route("/my-loans", raw.my_loans, methods=["POST"]),
             Route("/my-holds", raw.my_holds, methods=["POST"]),
+            Route("/add-to-basket", holds.add_to_basket, methods=["POST"]),
+            Route("/place-holds", holds.place_holds, methods=["POST"]),
+            Route("/cancel-hold", holds.cancel_hold, methods=["POST"]),
         ],
         lifespan=raw.lifespan,
     )

@@ -12,9 +12,13 @@ closed loop, keep-alive, one connection per client).
 For each of ``search``, ``record``, ``myLoans`` (20 loans) and ``myHolds`` (20 holds) it
 checks once that both sides answer the same ``data``, counts SQL statements per request on
 each side, then alternates GraphQL and plain runs (``--rounds`` x ``--seconds`` each, same
-``--clients``) and prints req/s, p50 and p99 for each side and their ratios. Then the login
-storm: searches at ``--storm-search-clients`` alone, then the same searches while
-``--storm-clients`` clients log storm patrons in back to back (argon2id); once per
+``--clients``) and prints req/s, p50 and p99 for each side and their ratios. ``--ops hold``
+(with ``--baseline raw``) adds the web OPAC's hold cycle, AddToBasket → PlaceHolds →
+CancelHold, each client its own patron and titles (bench/api/hold_cycle.py): cycles/s, the
+same data checked step by step, SQL counted per step on both sides, and the database
+checked afterwards for anything left active. Then the login storm: searches at
+``--storm-search-clients`` alone, then the same searches while ``--storm-clients``
+clients log storm patrons in back to back (argon2id); once per
 ``--hash-threads`` value (the API is restarted with ``HONDANA_HASH_THREADS``). The API
 process's RSS (children included) is sampled throughout; the peak is reported. The end is a
 markdown summary for bench/README.md.
@@ -24,10 +28,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import platform
 import sys
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +43,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path[:0] = [str(ROOT), str(HERE)]
 
+import hold_cycle as hc  # noqa: E402
 import workload as wl  # noqa: E402
 from http_load import Sample, drive  # noqa: E402
 from launch import RssSampler, Server  # noqa: E402
@@ -65,6 +72,9 @@ class OpResult:
     cpu: dict[str, float] = field(default_factory=lambda: {"graphql": 0.0, "plain": 0.0})
     difference: str | None = None
     base: str = "plain"  # which baseline: plain.py (the resolvers) or raw.py (asyncpg)
+    unit: str = "request"  # what one sample is: a request, or a hold cycle of three
+    steps: tuple[list[int], list[int]] | None = None  # hold: SQL per step, each side
+    leftover: str | None = None  # hold: what the cycles left active (should be nothing)
 
 
 @dataclass
@@ -132,6 +142,9 @@ async def compare_ops(
     from seed import HOLDS_CARD, LOANS_CARD
 
     for op in args.ops:
+        if op == "hold":
+            results.append(await compare_hold(args, api, plain, work))
+            continue
         if op in ("myLoans", "myHolds"):  # log in just before, well inside AUTH-10's 15 min
             card = LOANS_CARD if op == "myLoans" else HOLDS_CARD
             work.tokens[op] = await wl.login(api.port, work.ids, card)
@@ -147,25 +160,63 @@ async def compare_ops(
                 await wl.statements_per_request(api.port, sides["graphql"][1], count),
                 await wl.statements_per_request(plain.port, sides["plain"][1], count),
             )
-        for port, req in sides.values():  # warm-up, not counted
-            await drive(port, req, wl.check_data, clients=args.clients, seconds=args.warmup)
-        procs = {"graphql": api.process(), "plain": plain.process()}
-        for _ in range(args.rounds):
-            rates = []
-            for side, (port, req) in sides.items():
-                before = cpu_seconds(procs[side])
-                s = await drive(
-                    port, req, wl.check_data, clients=args.clients, seconds=args.seconds
-                )
-                res.cpu[side] += cpu_seconds(procs[side]) - before
-                getattr(res, side).add(s)
-                rates.append(s.rate)
-                if s.failures:
-                    print(f"  {op} {side}: {s.failures} failures, first: {s.first_failure}")
-            res.rounds.append((rates[0], rates[1]))
+        runs = {
+            side: functools.partial(drive, port, req, wl.check_data, clients=args.clients)
+            for side, (port, req) in sides.items()
+        }
+        await timed_rounds(args, res, {"graphql": api, "plain": plain}, runs)
         print(op_line(res), flush=True)
         results.append(res)
     return results
+
+
+async def timed_rounds(
+    args: argparse.Namespace,
+    res: OpResult,
+    servers: dict[str, Server],
+    runs: Mapping[str, Callable[..., Awaitable[Sample]]],
+) -> None:
+    """A warm-up per side, then ``--rounds`` of each side in turn (``runs[side](seconds=)``
+    drives it), pooled into ``res`` with the server CPU each side spent."""
+    for run in runs.values():  # warm-up, not counted
+        await run(seconds=args.warmup)
+    procs = {side: server.process() for side, server in servers.items()}
+    for _ in range(args.rounds):
+        rates = []
+        for side, run in runs.items():
+            before = cpu_seconds(procs[side])
+            s = await run(seconds=args.seconds)
+            res.cpu[side] += cpu_seconds(procs[side]) - before
+            getattr(res, side).add(s)
+            rates.append(s.rate)
+            if s.failures:
+                print(f"  {res.op} {side}: {s.failures} failures, first: {s.first_failure}")
+        res.rounds.append((rates[0], rates[1]))
+
+
+async def compare_hold(
+    args: argparse.Namespace, api: Server, raw: Server, work: wl.Workload
+) -> OpResult:
+    """The hold cycle (hold_cycle.py) on both sides: ``--clients`` patrons log in, each
+    with titles of its own; one cycle per side and patron is checked for the same data,
+    one is counted step by step, then the timed rounds; last, the database is checked
+    for anything the cycles left active."""
+    if args.baseline != "raw":
+        raise SystemExit("--ops hold needs --baseline raw (plain.py has no mutations)")
+    url = args.database_url
+    people = await hc.holders(url, api.port, work.ids, hc.cards(args.clients))
+    before = await hc.in_play(url, [p.card for p in people])
+    res = OpResult("hold", base=args.baseline, unit="cycle")
+    sides = {"graphql": (api.port, hc.Side("graphql", work.ids)),
+             "plain": (raw.port, hc.Side("raw", work.ids))}  # fmt: skip
+    res.difference = await hc.same_data(sides["graphql"], sides["plain"], people)
+    if not args.no_sql_count:
+        res.steps = await hc.count_steps(url, sides["graphql"], people[0])
+    runs = {side: functools.partial(hc.drive, port, s, people) for side, (port, s) in sides.items()}
+    await timed_rounds(args, res, {"graphql": api, "plain": raw}, runs)
+    res.leftover = await hc.left_behind(url, people, before)
+    print(op_line(res), flush=True)
+    return res
 
 
 async def storm_run(
@@ -213,14 +264,23 @@ def ms(value: float) -> str:
 def op_line(r: OpResult) -> str:
     g, p = r.graphql, r.plain
     rounds = ", ".join(f"{a:.0f}/{b:.0f}" for a, b in r.rounds)
+    per = "req/s" if r.unit == "request" else f"{r.unit}s/s"
     return (
-        f"{r.op}: GraphQL {g.rate:.0f} req/s p50 {ms(g.pct(50))} p99 {ms(g.pct(99))} ms | "
-        f"{r.base} {p.rate:.0f} req/s p50 {ms(p.pct(50))} p99 {ms(p.pct(99))} ms | "
-        f"throughput x{g.rate / p.rate:.2f} (rounds {rounds}) | server CPU per request "
+        f"{r.op}: GraphQL {g.rate:.0f} {per} p50 {ms(g.pct(50))} p99 {ms(g.pct(99))} ms | "
+        f"{r.base} {p.rate:.0f} {per} p50 {ms(p.pct(50))} p99 {ms(p.pct(99))} ms | "
+        f"throughput x{g.rate / p.rate:.2f} (rounds {rounds}) | server CPU per {r.unit} "
         f"{cpu_ms(r, 'graphql'):.2f} vs {cpu_ms(r, 'plain'):.2f} ms"
         + (f" | SQL/request {r.sql[0]:.1f} vs {r.sql[1]:.1f}" if r.sql else "")
+        + (f" | SQL per step (add/place/cancel) {sql_steps(r)}" if r.steps else "")
         + (f" | DATA DIFFERS at {r.difference}" if r.difference else "")
+        + (f" | left active: {r.leftover or 'nothing'}" if r.unit == "cycle" else "")
     )
+
+
+def sql_steps(r: OpResult) -> str:
+    """The hold cycle's statements per step, ``GraphQL / baseline``."""
+    assert r.steps is not None
+    return " / ".join("+".join(str(n) for n in side) for side in r.steps)
 
 
 def storm_line(s: StormResult) -> str:
@@ -249,14 +309,19 @@ def summary(args: argparse.Namespace, ops: list[OpResult], storms: list[StormRes
     for r in ops:
         g, p = r.graphql, r.plain
         sql = f"{r.sql[0]:.1f} / {r.sql[1]:.1f}" if r.sql else "not counted"
+        sql = f"{sql_steps(r)} per step" if r.steps else sql
         lines.append(
             f"| {r.op} | {g.rate:,.0f} | {p.rate:,.0f} | **{g.rate / p.rate:.2f}** | "
             f"{ms(g.pct(50))} / {ms(g.pct(99))} | {ms(p.pct(50))} / {ms(p.pct(99))} | "
             f"{g.pct(50) / p.pct(50):.2f} | {g.pct(99) / p.pct(99):.2f} | "
             f"{cpu_ms(r, 'graphql'):.2f} / {cpu_ms(r, 'plain'):.2f} | "
             f"**{cpu_ms(r, 'plain') / max(cpu_ms(r, 'graphql'), 1e-9):.2f}** | {sql} | "
-            f"{'DIFFERS at ' + r.difference if r.difference else 'yes'} |"
+            f"{'DIFFERS at ' + r.difference if r.difference else 'yes'}"
+            f"{'; LEFT ACTIVE: ' + r.leftover if r.leftover else ''} |"
         )
+    if any(r.unit != "request" for r in ops):
+        lines += ["", "hold: one cycle (AddToBasket, PlaceHolds, CancelHold: three requests) "
+                  "counts as one request; each client its own patron and titles."]  # fmt: skip
     lines += [
         "",
         f"Login storm: {args.storm_search_clients} search clients, {args.storm_clients} login "
@@ -289,7 +354,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--warmup", type=float, default=2.0)
     ap.add_argument(
-        "--ops", nargs="*", choices=wl.OPS, default=list(wl.OPS), help="none: storm only"
+        "--ops",
+        nargs="*",
+        choices=wl.CHOICES,
+        default=None,
+        help="none: storm only; default: the four reads, and hold (add, place, cancel: "
+        "about as long a run as a read's) with --baseline raw, the only one that has it",
     )
     ap.add_argument("--no-sql-count", action="store_true")
     ap.add_argument("--storm-seconds", type=float, default=10.0, help="per phase per round")
@@ -300,7 +370,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                     help="storm once per value (default: the settings' value only; none: no storm)")  # fmt: skip
     ap.add_argument("--api-env", action="append", default=[], metavar="HONDANA_X=VALUE",
                     help="extra settings for the API process (both sides share the rest)")  # fmt: skip
-    return ap.parse_args(argv)
+    args = ap.parse_args(argv)
+    if args.ops is None:
+        args.ops = [*wl.OPS, *(["hold"] if args.baseline == "raw" else [])]
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:

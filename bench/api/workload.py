@@ -19,6 +19,10 @@ from launch import COUNTER_PATH
 from seed import PASSWORD, STORM_PATRONS, storm_card
 
 OPS = ("search", "record", "myLoans", "myHolds")
+# The add → place → cancel cycle of bench/api/hold_cycle.py: only the raw baseline answers
+# it (plain.py has no mutations), so run.py adds it to the default ops with raw only.
+CHOICES = (*OPS, "hold")
+HOLD_STEPS = ("AddToBasket", "PlaceHolds", "CancelHold")
 OPERATION = {
     "search": "Search",
     "record": "RecordDetail",
@@ -45,7 +49,8 @@ def trusted_ids(manifest: dict[str, Any]) -> dict[str, str]:
     ids: dict[str, str] = {}
     for doc_id, entry in manifest["documents"].items():
         for use in entry["uses"]:
-            if use["client"] == "web-opac" and use["operation"] in OPERATION.values():
+            wanted = use["operation"] in OPERATION.values() or use["operation"] in HOLD_STEPS
+            if use["client"] == "web-opac" and wanted:
                 ids[use["operation"]] = doc_id
             if use["client"] == "smartphone" and use["operation"] == "Login":
                 ids["LoginBearer"] = doc_id
