@@ -31,7 +31,7 @@ from typing import Any
 
 from sqlalchemy import BindParameter, Select
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapper, attributes, configure_mappers
 
 KEY_PREFIX = "keys_"  # the names SQLAlchemy gives the expanded ``keys`` parameter
@@ -183,3 +183,11 @@ def _announce(conn: AsyncConnection, sql: str, params: tuple[Any, ...]) -> None:
     # both at each event point); checking the connection's alone counted no driver read.
     if sync is not None and (sync._has_events or sync.engine._has_events):
         sync.dispatch.before_cursor_execute(sync, None, sql, params, None, False)
+
+
+async def fetch_in(db: AsyncSession, query: DriverSelect, keys: Sequence[Any]) -> list[Any]:
+    """``query``'s rows for ``keys``, read by the driver inside ``db``'s transaction: it
+    sees the transaction's writes and holds its locks. A mutation's reads of rows it does
+    not change go this way (instances come back detached); a row it changes must be the
+    session's own (``db.get``)."""
+    return await query.fetch(await db.connection(), keys)

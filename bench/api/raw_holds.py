@@ -43,12 +43,8 @@ from resolvers.shared.privacy import day_of
 from schema.shared.messages import message
 
 LOCK_PATRON = "SELECT id FROM patrons WHERE id = $1 FOR UPDATE"
-LOCK_HOLD = "SELECT id FROM holds WHERE id = $1 FOR UPDATE"
-# basket.py's _FILL: how many entries, and this title's entry if it is there already.
-FILL = (
-    "SELECT count(*), max(CASE WHEN record_id = $1 THEN id END) FROM basket_entries "
-    "WHERE patron_id = $2"
-)
+# basket.py's _FILL: the entries' ids and titles (how many, and this title's entry).
+FILL = "SELECT id, record_id FROM basket_entries WHERE patron_id = $1"
 ACTIVE = (
     "SELECT h.record_id, r.material_type FROM holds h JOIN records r ON r.id = h.record_id "
     "WHERE h.patron_id = $1 AND h.state = ANY($2)"
@@ -67,33 +63,39 @@ QUEUES = (
 )
 ACTIVE_STATES = sorted(s.value for s in ACTIVE_HOLD_STATES)
 CLOSED_STATES = [HoldState.COLLECTED.value, HoldState.CANCELLED.value, HoldState.EXPIRED.value]
-# privacy.KINDS by hand: each table's ended rows of the patron (its fourth column on is
-# what is coarsened to the library day), and the UPDATE that makes one forget its patron.
+# privacy.KINDS by hand, in its order: the patron's ended rows as (kind, id) in one
+# statement; then, for each kind, its rows' instants (coarsened to the library day) and
+# the UPDATE that makes one forget its patron.
+ENDED = (
+    "SELECT 0, id FROM loans WHERE patron_id = $1 AND returned_at IS NOT NULL UNION ALL "
+    "SELECT 1, id FROM holds WHERE patron_id = $1 "
+    "AND state IN ('COLLECTED', 'CANCELLED', 'EXPIRED') UNION ALL "
+    "SELECT 2, id FROM ebook_loans WHERE patron_id = $1 AND returned_at IS NOT NULL UNION ALL "
+    "SELECT 3, id FROM ebook_holds WHERE patron_id = $1 "
+    "AND state IN ('COLLECTED', 'CANCELLED', 'EXPIRED')"
+)
 FORGET = (
     (
-        "SELECT id, loaned_at, returned_at FROM loans "
-        "WHERE patron_id = $1 AND returned_at IS NOT NULL",
+        "SELECT id, loaned_at, returned_at FROM loans WHERE id = ANY($1)",
         "UPDATE loans SET patron_id = NULL, loaned_at = $2, returned_at = $3 WHERE id = $1",
     ),
     (
-        "SELECT id, placed_at, ready_at, closed_at FROM holds "
-        "WHERE patron_id = $1 AND state IN ('COLLECTED', 'CANCELLED', 'EXPIRED')",
+        "SELECT id, placed_at, ready_at, closed_at FROM holds WHERE id = ANY($1)",
         "UPDATE holds SET patron_id = NULL, copy_id = NULL, placed_at = $2, ready_at = $3, "
         "closed_at = $4 WHERE id = $1",
     ),
     (
-        "SELECT id, borrowed_at, due_at, returned_at FROM ebook_loans "
-        "WHERE patron_id = $1 AND returned_at IS NOT NULL",
+        "SELECT id, borrowed_at, due_at, returned_at FROM ebook_loans WHERE id = ANY($1)",
         "UPDATE ebook_loans SET patron_id = NULL, borrowed_at = $2, due_at = $3, "
         "returned_at = $4 WHERE id = $1",
     ),
     (
-        "SELECT id, placed_at, ready_at, expires_at, closed_at FROM ebook_holds "
-        "WHERE patron_id = $1 AND state IN ('COLLECTED', 'CANCELLED', 'EXPIRED')",
+        "SELECT id, placed_at, ready_at, expires_at, closed_at FROM ebook_holds WHERE id = ANY($1)",
         "UPDATE ebook_holds SET patron_id = NULL, placed_at = $2, ready_at = $3, "
         "expires_at = $4, closed_at = $5 WHERE id = $1",
     ),
 )
+HOLDS = 1  # holds' place in FORGET
 
 
 def _json(content: Any) -> Response:
@@ -142,35 +144,37 @@ class HoldEndpoints:
                 if pk is None:
                     raise RuleViolation(ErrorCode.NOT_FOUND, field="recordId")
                 async with conn.transaction():
-                    entry_id, record_id = await self._add(conn, viewer[0], pk)
+                    entry_id, record_id, title = await self._add(conn, viewer[0], pk)
             except RuleViolation as no:
                 return _json({"data": {"addToBasket": {"entry": None, "errors": [user_error(no)]}}})
-            # The entry's title through the record loader after the commit, as the API
-            # reads it (basket.add does not hand the row it read to the loader).
-            title = await conn.fetchval("SELECT title FROM records WHERE id = $1", record_id)
         entry = {"id": gid("BasketEntry", entry_id),
                  "record": {"id": gid("Record", record_id), "title": title}}  # fmt: skip
         return _json({"data": {"addToBasket": {"entry": entry, "errors": []}}})
 
-    async def _add(self, conn: Any, patron: int, record_id: int) -> tuple[int, int]:
-        """``basket.add`` in the caller's transaction: (entry id, record id)."""
+    async def _add(self, conn: Any, patron: int, record_id: int) -> tuple[int, int, str]:
+        """``basket.add`` in the caller's transaction: (entry id, record id, title); the
+        title read here is the answer's, as the API hands it to its record loader."""
         await conn.execute(LOCK_PATRON, patron)
-        material = await conn.fetchval("SELECT material_type FROM records WHERE id = $1", record_id)
-        if material is None:
+        found = await conn.fetchrow(
+            "SELECT material_type, title FROM records WHERE id = $1", record_id
+        )
+        if found is None:
             raise RuleViolation(ErrorCode.NOT_FOUND, field="recordId")
+        material, title = found
         if material == MaterialType.EBOOK.value:
             raise RuleViolation(
                 ErrorCode.EBOOK_NOT_ALLOWED, "BASKET-3", field="recordId", variant="BASKET"
             )
-        count, existing_id = await conn.fetchrow(FILL, record_id, patron)
+        entries = await conn.fetch(FILL, patron)
+        existing_id = next((r[0] for r in entries if r[1] == record_id), None)
         if existing_id is not None:
             row = await conn.fetchrow(
                 "SELECT id, record_id FROM basket_entries WHERE id = $1", existing_id
             )
             if row is not None:
-                return int(row[0]), int(row[1])
+                return int(row[0]), int(row[1]), title
         limit = self.raw.policy.circulation.basket_max
-        if count >= limit:
+        if len(entries) >= limit:
             raise RuleViolation(ErrorCode.BASKET_FULL, "BASKET-1", limit=limit)
         entry_id = await conn.fetchval(
             "INSERT INTO basket_entries (patron_id, record_id, added_at) VALUES ($1, $2, $3) "
@@ -179,7 +183,7 @@ class HoldEndpoints:
             record_id,
             datetime.now(UTC),
         )
-        return int(entry_id), record_id
+        return int(entry_id), record_id, title
 
     async def place_holds(self, request: Request) -> Response:
         """``PlaceHolds`` (予約結果): holds for basket entries, each title on its own."""
@@ -221,9 +225,8 @@ class HoldEndpoints:
         self, conn: Any, patron: int, keys: list[int | None], given: list[str], pickup: int | None
     ) -> dict[str, Any]:
         """``holds.place(confirm=True)`` in the caller's transaction, as the payload."""
-        await conn.execute(LOCK_PATRON, patron)
-        default = await conn.fetchval(
-            "SELECT default_pickup_library_id FROM patrons WHERE id = $1", patron
+        default = await conn.fetchval(  # the patron locked and read in one, as the API
+            "SELECT default_pickup_library_id FROM patrons WHERE id = $1 FOR UPDATE", patron
         )
         chosen = pickup if pickup is not None else default
         library = None if chosen is None else await conn.fetchrow(
@@ -250,8 +253,8 @@ class HoldEndpoints:
         """``holds._read_facts`` after the pickup library: entries, titles, copies, the
         patron's active holds and open loans."""
         entries = {r[0]: r[1] for r in await conn.fetch(
-            "SELECT id, record_id FROM basket_entries WHERE id = ANY($1) AND patron_id = $2",
-            known, patron)}  # fmt: skip
+            "SELECT id, record_id, patron_id FROM basket_entries WHERE id = ANY($1)", known)
+            if r[2] == patron}  # fmt: skip
         record_ids = sorted(set(entries.values()))
         records = {r[0]: r for r in await conn.fetch(
             "SELECT id, title, material_type FROM records WHERE id = ANY($1)", record_ids)}  # fmt: skip
@@ -349,33 +352,41 @@ class HoldEndpoints:
     async def _cancel(self, conn: Any, patron: int, hold_id: int) -> str:
         """``hold_changes._modify`` with ``cancel``'s values, in the caller's transaction."""
         await conn.execute(LOCK_PATRON, patron)  # the patron before the hold, as the desk
-        await conn.execute(LOCK_HOLD, hold_id)
-        row = await conn.fetchrow("SELECT patron_id, state FROM holds WHERE id = $1", hold_id)
+        row = await conn.fetchrow(
+            "SELECT patron_id, state, placed_at, ready_at FROM holds WHERE id = $1 FOR UPDATE",
+            hold_id,
+        )
         if row is None or row[0] != patron:
             raise RuleViolation(ErrorCode.NOT_FOUND, field="holdId")
         check_modifiable(HoldState(row[1]))
         now = datetime.now(UTC)
-        # privacy.settle: the opt-in read under the patron's lock (taken again, as
-        # keeps_history does), then the cancellation written and every ended row forgotten.
-        await conn.execute(LOCK_PATRON, patron)
+        # privacy.settle: the opt-in read under the patron's lock, then the cancellation
+        # written and every ended row forgotten.
         keeps = await conn.fetchval(
             "SELECT keep_reading_history FROM patrons WHERE id = $1", patron
         )
         await conn.execute(
             "UPDATE holds SET state = 'CANCELLED', closed_at = $2 WHERE id = $1", hold_id, now
         )
-        if not keeps:
-            await self._forget_ended(conn, patron)
+        if not keeps:  # the hold is the API session's own: its instants are at hand
+            await self._forget_ended(conn, patron, (hold_id, row[2], row[3], now))
         return HoldState.CANCELLED.value
 
-    async def _forget_ended(self, conn: Any, patron: int) -> None:
+    async def _forget_ended(self, conn: Any, patron: int, held: tuple[Any, ...]) -> None:
         """``privacy.forget_ended``: every ended loan and hold of the patron forgets them,
-        its instants coarsened to the library day."""
+        its instants coarsened to the library day. ``held``: the hold just ended, whose row
+        the API's session has (read only the others, as ``_session_rows`` does)."""
         tz = self.raw.policy.service.timezone
-        for select_ended, forget in FORGET:
-            rows = await conn.fetch(select_ended, patron)
-            if rows:
-                await conn.executemany(
-                    forget,
-                    [(r[0], *(None if v is None else day_of(v, tz) for v in r[1:])) for r in rows],
-                )
+        ended: dict[int, list[int]] = {}
+        for kind, row_id in await conn.fetch(ENDED, patron):
+            ended.setdefault(kind, []).append(row_id)
+        for kind, ids in ended.items():
+            read, forget = FORGET[kind]
+            rows: list[Any] = [held] if kind == HOLDS and held[0] in ids else []
+            missing = [i for i in ids if not rows or i != held[0]]
+            if missing:
+                rows += await conn.fetch(read, missing)
+            await conn.executemany(
+                forget,
+                [(r[0], *(None if v is None else day_of(v, tz) for v in r[1:])) for r in rows],
+            )

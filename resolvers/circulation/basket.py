@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import bindparam, case, delete, func, select
+from sqlalchemy import delete, select
 
 from models import BasketEntry, Patron, Record
 from models.db import lock_row
+from models.driver_reads import DriverSelect, fetch_in
 from policies.enums import MaterialType
 from policies.errors import ErrorCode, RuleViolation
 from resolvers.shared.context import Context, PatronViewer
+from resolvers.shared.loaders import KEYS, by_id
 
 
 async def entries(ctx: Context, viewer: PatronViewer) -> Sequence[BasketEntry]:
@@ -24,42 +26,43 @@ async def entries(ctx: Context, viewer: PatronViewer) -> Sequence[BasketEntry]:
         return rows.scalars().all()
 
 
-# What the basket holds for an add, in one statement built once: how many entries, and
-# the entry of this title if it is there already.
-_FILL = select(
-    func.count(),
-    func.max(case((BasketEntry.record_id == bindparam("record"), BasketEntry.id))),
-).where(BasketEntry.patron_id == bindparam("patron"))
+# What the basket holds for an add, read by the driver in the add's transaction: its
+# entries' ids and titles (the patron's id is the one key): how many, and this title's.
+_FILL = DriverSelect(
+    select(BasketEntry.id, BasketEntry.record_id).where(BasketEntry.patron_id.in_(KEYS))
+)
 
 
 async def add(ctx: Context, viewer: PatronViewer, record_id: int) -> BasketEntry:
     """Put a title in the basket: at most N titles (BASKET-1), each once, no e-books (BASKET-3).
 
-    Adding a title already there answers its existing entry (the basket is a set).
+    Adding a title already there answers its existing entry (the basket is a set). The
+    title read here goes to the request's record loader: the answer's ``record`` is it.
     """
     async with ctx.services.sessions() as db, db.begin():
         await lock_row(db, Patron, viewer.patron_id)
-        record = await db.get(Record, record_id)
-        if record is None:
+        found = await fetch_in(db, by_id(Record), [record_id])
+        if not found:
             raise RuleViolation(ErrorCode.NOT_FOUND, field="recordId")
+        record: Record = found[0]
         if record.material_type is MaterialType.EBOOK:
             raise RuleViolation(
                 ErrorCode.EBOOK_NOT_ALLOWED, "BASKET-3", field="recordId", variant="BASKET"
             )
-        fill = await db.execute(_FILL, {"record": record_id, "patron": viewer.patron_id})
-        count, existing_id = fill.one()
+        entries = await fetch_in(db, _FILL, [viewer.patron_id])
+        existing_id = next((i for i, title in entries if title == record_id), None)
         # (``removeFromBasket`` takes no lock: the entry may have gone since; then add it.)
         existing = None if existing_id is None else await db.get(BasketEntry, existing_id)
-        if existing is not None:
-            return existing
-        limit = ctx.policy.circulation.basket_max
-        if count >= limit:
-            raise RuleViolation(ErrorCode.BASKET_FULL, "BASKET-1", limit=limit)
-        entry = BasketEntry(
-            patron_id=viewer.patron_id, record_id=record_id, added_at=ctx.services.clock.now()
-        )
-        db.add(entry)
-    return entry
+        if existing is None:
+            limit = ctx.policy.circulation.basket_max
+            if len(entries) >= limit:
+                raise RuleViolation(ErrorCode.BASKET_FULL, "BASKET-1", limit=limit)
+            existing = BasketEntry(
+                patron_id=viewer.patron_id, record_id=record_id, added_at=ctx.services.clock.now()
+            )
+            db.add(existing)
+    ctx.loaders.record.prime(record.id, record)
+    return existing
 
 
 async def remove(ctx: Context, viewer: PatronViewer, entry_ids: Sequence[int | None]) -> int:

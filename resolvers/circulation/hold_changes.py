@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from sqlalchemy import bindparam, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from models import Hold, Patron
 from models.db import lock_row
 from policies.circulation import check_modifiable
@@ -26,16 +29,33 @@ async def _modify(ctx: Context, viewer: PatronViewer, hold_id: int, **values: ob
         # The patron before the hold, as check-out takes them: a cancellation settles
         # (privacy.settle locks the patron) while a desk may be collecting this hold.
         await lock_row(db, Patron, viewer.patron_id)
-        await lock_row(db, Hold, hold_id)
-        hold = await db.get(Hold, hold_id, populate_existing=True)
+        hold = await locked_hold(db, hold_id)
         if hold is None or hold.patron_id != viewer.patron_id:
             raise RuleViolation(ErrorCode.NOT_FOUND, field="holdId")
         check_modifiable(hold.state)
         for name, value in values.items():
             setattr(hold, name, value)
         if hold.state in CLOSED_HOLD_STATES:
-            await privacy.settle(db, viewer.patron_id, ctx.policy.service.timezone)
+            tz = ctx.policy.service.timezone
+            await privacy.settle(db, viewer.patron_id, tz, locked=True)
     return hold
+
+
+_HOLD_LOCKED = (
+    select(Hold)
+    .where(Hold.id == bindparam("hold"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
+async def locked_hold(db: AsyncSession, hold_id: int) -> Hold | None:
+    """The hold's row, locked for the rest of ``db``'s transaction and read afresh: one
+    statement on PostgreSQL (``FOR UPDATE``); SQLite takes its write lock first."""
+    if db.get_bind().dialect.name == "sqlite":
+        await lock_row(db, Hold, hold_id)
+    found: Hold | None = await db.scalar(_HOLD_LOCKED, {"hold": hold_id})
+    return found
 
 
 async def cancel(ctx: Context, viewer: PatronViewer, hold_id: int) -> Hold:

@@ -8,12 +8,14 @@ from collections import Counter
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from typing import cast
 
-from sqlalchemy import BindParameter, bindparam, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import BasketEntry, Copy, Hold, Library, Loan, Patron, Record
 from models.db import lock_row
+from models.driver_reads import DriverSelect, fetch_in
 from policies.circulation import (
     ACTIVE_HOLD_STATES,
     Category,
@@ -25,7 +27,7 @@ from policies.circulation import (
 from policies.enums import CopyStatus, HoldState
 from policies.errors import ErrorCode, RuleViolation
 from resolvers.shared.context import Context, PatronViewer
-from resolvers.shared.loaders import KEYS, QUEUES
+from resolvers.shared.loaders import KEYS, QUEUES, by_id
 
 MAX_BATCH = 100
 
@@ -59,10 +61,27 @@ def check_batch(ids: Sequence[object], field_name: str) -> None:
 
 async def pickup_library(db: AsyncSession, library_id: int | None, patron: Patron) -> Library:
     chosen = library_id if library_id is not None else patron.default_pickup_library_id
-    library = await db.get(Library, chosen) if chosen is not None else None
-    if library is None or not library.takes_holds:
+    found = await fetch_in(db, by_id(Library), [chosen]) if chosen is not None else []
+    if not found or not found[0].takes_holds:
         raise RuleViolation(ErrorCode.INVALID_PICKUP_LIBRARY, field="pickupLibraryId")
+    library: Library = found[0]
     return library
+
+
+_PATRON_LOCKED = DriverSelect(
+    select(*Patron.__table__.c).where(Patron.id.in_(KEYS)).with_for_update(), Patron
+)
+
+
+async def patron_row(db: AsyncSession, patron_id: int, *, lock: bool) -> Patron:
+    """The patron's row in ``db``'s transaction, locked first with ``lock`` (as
+    ``lock_row``), in one statement on PostgreSQL (``FOR UPDATE``)."""
+    query = _PATRON_LOCKED if lock else by_id(Patron)
+    if lock and db.get_bind().dialect.name == "sqlite":
+        await lock_row(db, Patron, patron_id)  # SQLite's write lock: a no-op UPDATE
+        query = by_id(Patron)
+    [patron] = await fetch_in(db, query, [patron_id])
+    return cast("Patron", patron)
 
 
 @dataclass(slots=True)
@@ -78,21 +97,26 @@ class _Facts:
     on_loan: set[int]
 
 
-# The placement's reads, built once (a statement's construction and cache key cost about
-# as much CPU as running it); "patron" and the loaders' expanding "keys" are bound per call.
-_PATRON: BindParameter[int] = bindparam("patron")
-_ENTRIES = select(BasketEntry).where(BasketEntry.id.in_(KEYS), BasketEntry.patron_id == _PATRON)
-_RECORDS = select(Record).where(Record.id.in_(KEYS))
-_COPIES = select(Copy).where(Copy.record_id.in_(KEYS))
-_ACTIVE = (
+# The placement's reads, built once and sent by the driver (models/driver_reads.py) in the
+# placement's transaction; the patron's id is their one key. Entries are read by id and
+# kept only when they are the patron's: another patron's entry looks like a missing one.
+_ENTRIES = DriverSelect(
+    select(*BasketEntry.__table__.c).where(BasketEntry.id.in_(KEYS)), BasketEntry
+)
+_COPIES = DriverSelect(
+    select(Copy.record_id, Copy.reference_only, Copy.from_other_city, Copy.status).where(
+        Copy.record_id.in_(KEYS)
+    )
+)
+_ACTIVE = DriverSelect(
     select(Hold.record_id, Record.material_type)
     .join(Record, Record.id == Hold.record_id)
-    .where(Hold.patron_id == _PATRON, Hold.state.in_(ACTIVE_HOLD_STATES))
+    .where(Hold.patron_id.in_(KEYS), Hold.state.in_(ACTIVE_HOLD_STATES))
 )
-_ON_LOAN = (
+_ON_LOAN = DriverSelect(
     select(Copy.record_id)
     .join(Loan, Loan.copy_id == Copy.id)
-    .where(Loan.patron_id == _PATRON, Loan.returned_at.is_(None))
+    .where(Loan.patron_id.in_(KEYS), Loan.returned_at.is_(None))
 )
 
 
@@ -100,24 +124,23 @@ _OUT_OF_BASKET = delete(BasketEntry).where(BasketEntry.id.in_(KEYS))
 
 
 async def _read_facts(
-    db: AsyncSession, patron_id: int, known: list[int], pickup_id: int | None
+    db: AsyncSession, patron_id: int, known: list[int], pickup_id: int | None, *, lock: bool
 ) -> _Facts:
-    """The patron, pickup library, basket entries, titles, copies, active holds and open
-    loans, all from ``db``'s one transaction (under the patron's lock when placing)."""
-    patron = await db.get(Patron, patron_id)
-    assert patron is not None
+    """The patron (locked first when placing), pickup library, basket entries, titles,
+    copies, active holds and open loans, all from ``db``'s one transaction."""
+    patron = await patron_row(db, patron_id, lock=lock)
     pickup = await pickup_library(db, pickup_id, patron)
-    found = await db.execute(_ENTRIES, {"keys": known, "patron": patron_id})
-    entries = {e.id: e for e in found.scalars()}
+    found = await fetch_in(db, _ENTRIES, known)
+    entries = {e.id: e for e in found if e.patron_id == patron_id}
     record_ids = sorted({e.record_id for e in entries.values()})
-    records = {r.id: r for r in (await db.execute(_RECORDS, {"keys": record_ids})).scalars()}
+    records = {r.id: r for r in await fetch_in(db, by_id(Record), record_ids)}
     copies: dict[int, list[CopyFacts]] = {rid: [] for rid in record_ids}
-    for c in (await db.execute(_COPIES, {"keys": record_ids})).scalars():
-        copies[c.record_id].append(
-            CopyFacts(c.reference_only, c.from_other_city, c.status is CopyStatus.WITHDRAWN)
+    for record_id, reference_only, other_city, status in await fetch_in(db, _COPIES, record_ids):
+        copies[record_id].append(
+            CopyFacts(reference_only, other_city, status is CopyStatus.WITHDRAWN)
         )
-    active = (await db.execute(_ACTIVE, {"patron": patron_id})).all()
-    on_loan = (await db.execute(_ON_LOAN, {"patron": patron_id})).scalars()
+    active = await fetch_in(db, _ACTIVE, [patron_id])
+    on_loan = await fetch_in(db, _ON_LOAN, [patron_id])
     return _Facts(
         pickup=pickup,
         entries=entries,
@@ -125,7 +148,7 @@ async def _read_facts(
         copies=copies,
         held={rid for rid, _ in active},
         per_category=Counter(category(m) for _, m in active),
-        on_loan=set(on_loan),
+        on_loan={rid for (rid,) in on_loan},
     )
 
 
@@ -188,8 +211,7 @@ async def _write(
     record_ids = sorted({o.record.id for o in allowed if o.record is not None})
     queues: dict[int, list[tuple[int, int | None]]] = {rid: [] for rid in record_ids}
     # The loaders' waiting-line statement, run in this transaction.
-    rows = await db.execute(QUEUES.stmt, {"keys": record_ids})
-    for rid, hold_id, holder in rows.all():
+    for rid, hold_id, holder in await fetch_in(db, QUEUES, record_ids):
         queues[rid].append((hold_id, holder))
     return queues
 
@@ -234,9 +256,7 @@ async def place(
         # A preview reads in a transaction that is rolled back when the session closes:
         # it writes nothing and takes no write lock.
         async with ctx.services.sessions() as db, db.begin() if confirm else nullcontext():
-            if confirm:
-                await lock_row(db, Patron, viewer.patron_id)
-            facts = await _read_facts(db, viewer.patron_id, known, pickup_library_id)
+            facts = await _read_facts(db, viewer.patron_id, known, pickup_library_id, lock=confirm)
             result, allowed = _decide(ctx, facts, entry_ids)
             if confirm:
                 queues = await _write(ctx, db, viewer.patron_id, facts.pickup, allowed)

@@ -72,7 +72,7 @@ def _loader(fn: BatchFn[K, V]) -> DataLoader[K, V]:
 
 
 @functools.cache
-def _by_id(model: Any) -> DriverSelect:
+def by_id(model: Any) -> DriverSelect:
     """Rows of ``model`` by id (one statement per model, built on first use)."""
     return DriverSelect(select(*model.__table__.c).where(model.id.in_(KEYS)), model)
 
@@ -260,7 +260,7 @@ class Loaders:
         return [found.get(i) for i in ids]
 
     def _by_id(self, model: Any) -> BatchFn[int, Any]:
-        query = _by_id(model)
+        query = by_id(model)
 
         async def load(ids: list[int]) -> list[Any]:
             found = {row.id: row for row in await self.reads.rows(query, ids)}
