@@ -119,6 +119,17 @@ def summarise(collapsed: Path, op: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+async def load_holds(url: str, port: int, work: wl.Workload, seconds: float, clients: int) -> None:
+    """The two-step hold cycle (hold_cycle.py): each client its own patron and titles."""
+    import hold_cycle as hc
+
+    people = await hc.holders(url, port, work.ids, hc.cards(clients))
+    side = hc.Side("graphql", work.ids)
+    await hc.drive(port, side, people, 2)  # warm-up
+    s = await hc.drive(port, side, people, seconds)
+    print(f"hold: {s.rate:.0f} cycles/s, p50 {s.pct(50):.0f} ms, {s.failures} failures")
+
+
 async def load(port: int, work: wl.Workload, op: str, seconds: float, clients: int) -> None:
     from seed import HOLDS_CARD, LOANS_CARD
 
@@ -134,7 +145,7 @@ async def load(port: int, work: wl.Workload, op: str, seconds: float, clients: i
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--database-url", default=DEFAULT_URL)
-    ap.add_argument("--op", choices=wl.OPS, default="search")
+    ap.add_argument("--op", choices=(*wl.OPS, "hold"), default="search")
     ap.add_argument("--tag", default="", help="appended to the output names")
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--clients", type=int, default=16)
@@ -159,7 +170,10 @@ def main() -> int:
             subprocess.Popen([*common, "--format", "raw", "-o", str(raw)]),
             subprocess.Popen([*common, "--format", "flamegraph", "-o", str(OUT / f"{name}.svg")]),
         ]
-        asyncio.run(load(api.port, work, args.op, args.seconds, args.clients))
+        if args.op == "hold":
+            asyncio.run(load_holds(args.database_url, api.port, work, args.seconds, args.clients))
+        else:
+            asyncio.run(load(api.port, work, args.op, args.seconds, args.clients))
         for spy in spies:
             spy.wait()
     finally:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, insert, select
 
 from models import BasketEntry, Patron, Record
 from models.db import lock_row
 from models.driver_reads import DriverSelect, fetch_in
+from models.driver_writes import DriverWrite
 from policies.enums import MaterialType
 from policies.errors import ErrorCode, RuleViolation
 from resolvers.shared.context import Context, PatronViewer
@@ -30,6 +31,19 @@ async def entries(ctx: Context, viewer: PatronViewer) -> Sequence[BasketEntry]:
 # entries' ids and titles (the patron's id is the one key): how many, and this title's.
 _FILL = DriverSelect(
     select(BasketEntry.id, BasketEntry.record_id).where(BasketEntry.patron_id.in_(KEYS))
+)
+
+
+# An entry added: written by the driver in the add's transaction, the row back whole.
+_INSERT = DriverWrite(
+    insert(BasketEntry)
+    .values(
+        patron_id=bindparam("patron"),
+        record_id=bindparam("record"),
+        added_at=bindparam("at", type_=BasketEntry.__table__.c.added_at.type),
+    )
+    .returning(*BasketEntry.__table__.c),
+    BasketEntry,
 )
 
 
@@ -57,10 +71,9 @@ async def add(ctx: Context, viewer: PatronViewer, record_id: int) -> BasketEntry
             limit = ctx.policy.circulation.basket_max
             if len(entries) >= limit:
                 raise RuleViolation(ErrorCode.BASKET_FULL, "BASKET-1", limit=limit)
-            existing = BasketEntry(
-                patron_id=viewer.patron_id, record_id=record_id, added_at=ctx.services.clock.now()
+            [existing] = await _INSERT.run(
+                db, patron=viewer.patron_id, record=record_id, at=ctx.services.clock.now()
             )
-            db.add(existing)
     ctx.loaders.record.prime(record.id, record)
     return existing
 

@@ -37,7 +37,7 @@ async def _modify(ctx: Context, viewer: PatronViewer, hold_id: int, **values: ob
             setattr(hold, name, value)
         if hold.state in CLOSED_HOLD_STATES:
             tz = ctx.policy.service.timezone
-            await privacy.settle(db, viewer.patron_id, tz, locked=True)
+            await privacy.settle(db, viewer.patron_id, tz, locked=True, ended_now=[hold])
     return hold
 
 

@@ -10,12 +10,13 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import BasketEntry, Copy, Hold, Library, Loan, Patron, Record
 from models.db import lock_row
 from models.driver_reads import DriverSelect, fetch_in
+from models.driver_writes import DriverWrite
 from policies.circulation import (
     ACTIVE_HOLD_STATES,
     Category,
@@ -187,6 +188,21 @@ def _decide(
     return result, allowed
 
 
+# A hold placed: written by the driver in the placement's transaction, the row back whole.
+_INSERT_HOLD = DriverWrite(
+    insert(Hold)
+    .values(
+        patron_id=bindparam("patron"),
+        record_id=bindparam("record"),
+        pickup_library_id=bindparam("pickup"),
+        state=bindparam("state", type_=Hold.__table__.c.state.type),
+        placed_at=bindparam("at", type_=Hold.__table__.c.placed_at.type),
+    )
+    .returning(*Hold.__table__.c),
+    Hold,
+)
+
+
 async def _write(
     ctx: Context, db: AsyncSession, patron_id: int, pickup: Library, allowed: list[HoldOutcome]
 ) -> dict[int, list[tuple[int, int | None]]]:
@@ -196,18 +212,17 @@ async def _write(
     now = ctx.services.clock.now()
     for outcome in allowed:
         assert outcome.record is not None
-        outcome.hold = Hold(
-            patron_id=patron_id,
-            record_id=outcome.record.id,
-            pickup_library_id=pickup.id,
+        [outcome.hold] = await _INSERT_HOLD.run(
+            db,
+            patron=patron_id,
+            record=outcome.record.id,
+            pickup=pickup.id,
             state=HoldState.WAITING,
-            placed_at=now,
+            at=now,
         )
-        db.add(outcome.hold)
     placed = [o.entry_id for o in allowed]
     if placed:
         await db.execute(_OUT_OF_BASKET, {"keys": placed})
-    await db.flush()
     record_ids = sorted({o.record.id for o in allowed if o.record is not None})
     queues: dict[int, list[tuple[int, int | None]]] = {rid: [] for rid in record_ids}
     # The loaders' waiting-line statement, run in this transaction.

@@ -97,33 +97,56 @@ async def keeps_history(db: AsyncSession, patron_id: int, *, locked: bool = Fals
 
 
 async def settle(
-    db: AsyncSession, patron_id: int | None, timezone: str, *, locked: bool = False
+    db: AsyncSession,
+    patron_id: int | None,
+    timezone: str,
+    *,
+    locked: bool = False,
+    ended_now: Sequence[Any] = (),
 ) -> None:
     """The rule, called in the transaction that ends a loan or hold: unless the patron keeps
     a history, every ended loan and hold of theirs forgets them (this one included).
-    ``locked``: the caller holds the patron's row lock already."""
+    ``locked``: the caller holds the patron's row lock already; ``ended_now``: see
+    :func:`forget_ended`."""
     if patron_id is None or await keeps_history(db, patron_id, locked=locked):
         return
-    await forget_ended(db, patron_id, timezone)
+    await forget_ended(db, patron_id, timezone, ended_now)
 
 
-async def forget_ended(db: AsyncSession, patron_id: int, timezone: str) -> None:
-    """Anonymise every ended loan and hold of a patron; the caller holds the patron's lock."""
-    await db.flush()  # the row being ended now must be seen as ended
+async def forget_ended(
+    db: AsyncSession, patron_id: int, timezone: str, ended_now: Sequence[Any] = ()
+) -> None:
+    """Anonymise every ended loan and hold of a patron; the caller holds the patron's lock.
+
+    The rows are found by what the database holds, so whatever the caller has changed is
+    written first, unless the caller names the rows it has just ended (``ended_now``, the
+    session's own instances): those are forgotten with the rest, and each is written once,
+    ended and forgotten in one UPDATE, when the session flushes."""
+    if not ended_now:
+        await db.flush()  # the row being ended now must be seen as ended
     ended: dict[int, list[int]] = {}
     for n, row_id in await fetch_in(db, _ENDED, [patron_id]):
         ended.setdefault(int(n), []).append(row_id)
+    rows: dict[int, tuple[_Kind, Any]] = {}
     for n, ids in ended.items():
-        kind = KINDS[n]
-        for row in await _session_rows(db, kind.model, ids):
-            row.patron_id = None
-            for name in kind.forgets:
-                setattr(row, name, None)
-            for name in kind.instants:
-                value = getattr(row, name)
-                if value is not None:
-                    setattr(row, name, day_of(value, timezone))
+        for row in await _session_rows(db, KINDS[n].model, ids):
+            rows[id(row)] = (KINDS[n], row)
+    for row in ended_now:
+        rows[id(row)] = (next(k for k in KINDS if isinstance(row, k.model)), row)
+    for kind, row in rows.values():
+        _forget(kind, row, timezone)
     await db.flush()
+
+
+def _forget(kind: _Kind, row: Any, timezone: str) -> None:
+    """One ended row keeps only what statistics need."""
+    row.patron_id = None
+    for name in kind.forgets:
+        setattr(row, name, None)
+    for name in kind.instants:
+        value = getattr(row, name)
+        if value is not None:
+            setattr(row, name, day_of(value, timezone))
 
 
 async def _session_rows(db: AsyncSession, model: Any, ids: list[int]) -> list[Any]:
