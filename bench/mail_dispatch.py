@@ -4,6 +4,10 @@ Both send N due-date reminders over one connection to the same counting SMTP sin
 (aiosmtpd on loopback, in its own process as a real mail server would be). The baseline sends prebuilt messages with ``smtplib`` and nothing else;
 Hondana claims outbox rows, renders each Japanese template, sends, and commits each
 delivery. Reproduce with ``make bench-mail`` (or ``python bench/mail_dispatch.py``).
+
+The sink offers PIPELINING (RFC 2920) as real mail servers do; ``smtplib`` never uses it,
+Hondana does (``workers/pipelining.py``). ``--no-pipelining`` runs both against a sink
+that does not offer it.
 """
 
 from __future__ import annotations
@@ -109,13 +113,19 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=10_000)
     parser.add_argument("--database-url", help="default: a fresh SQLite file")
     parser.add_argument("--json", help="write the figures here too")
+    parser.add_argument(
+        "--no-pipelining",
+        action="store_true",
+        help="the sink does not offer PIPELINING (Hondana then waits for every reply)",
+    )
     args = parser.parse_args()
 
     port = free_port()
     workdir = Path(tempfile.mkdtemp(prefix="hondana-bench-"))
     count_file = workdir / "sink-count"
     sink = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "smtp_sink.py"), str(port), str(count_file)],
+        [sys.executable, str(ROOT / "bench" / "smtp_sink.py"), str(port), str(count_file)]
+        + (["--no-pipelining"] if args.no_pipelining else []),
         stdout=subprocess.PIPE,
     )
     assert sink.stdout is not None
@@ -150,6 +160,7 @@ def main() -> None:
     figures = {
         "messages": args.n,
         "database": url.split(":")[0],
+        "sink_offers_pipelining": not args.no_pipelining,
         "bare_smtplib_per_s": round(args.n / baseline, 1),
         "hondana_dispatch_per_s": round(args.n / hondana, 1),
         "ratio": round(baseline / hondana, 3),
