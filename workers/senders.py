@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from server.settings import Settings
+from workers.pipelining import sendmail_pipelined
 
 
 class TemporaryFailure(Exception):
@@ -55,11 +56,13 @@ def _reply(code: int, text: bytes | str) -> str:
 
 
 class SmtpSender:
-    """SMTP with optional STARTTLS and login; one connection reused for a batch."""
+    """SMTP with optional STARTTLS and login; one connection reused for a batch, and
+    commands pipelined where the server offers it (``workers/pipelining.py``)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._conn: smtplib.SMTP | None = None
+        self.pipelining = False  # whether the open connection's EHLO offered PIPELINING
 
     def _connection(self) -> smtplib.SMTP:
         if self._conn is None:
@@ -70,15 +73,22 @@ class SmtpSender:
                     conn.starttls(context=ssl.create_default_context())
                 if s.smtp_username and s.smtp_password is not None:
                     conn.login(s.smtp_username, s.smtp_password.get_secret_value())
+                # EHLO now (after STARTTLS, which forgets the first one's extensions), to
+                # know before the first mail whether it may be pipelined.
+                conn.ehlo_or_helo_if_needed()
             except (OSError, smtplib.SMTPException) as exc:
                 raise Unreachable(f"cannot reach {s.smtp_host}:{s.smtp_port}: {exc}") from exc
             self._conn = conn
+            self.pipelining = conn.has_extn("pipelining")
         return self._conn
 
     def send(self, sender: str, recipients: Sequence[str], data: bytes) -> dict[str, str]:
         conn = self._connection()
         try:
-            refused = conn.sendmail(sender, list(recipients), data)
+            if self.pipelining:
+                refused = sendmail_pipelined(conn, sender, recipients, data)
+            else:
+                refused = conn.sendmail(sender, list(recipients), data)
         except smtplib.SMTPRecipientsRefused as exc:
             replies = {a: _reply(c, t) for a, (c, t) in exc.recipients.items()}
             if all(c >= 500 for c, _ in exc.recipients.values()):

@@ -39,6 +39,8 @@ class Sink:
     refuse: dict[str, str] = field(default_factory=dict)  # address → "550 ..." or "450 ..."
     hold_at: int | None = None  # block the RCPT of the Nth message until released
     delay: float = 0.0  # seconds each message takes to accept
+    pipelining: bool = True  # EHLO offers PIPELINING (RFC 2920), as real mail servers do
+    raw: list[bytes] = field(default_factory=list)  # each message as it arrived
     held: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
     controller: Controller | None = None
@@ -46,7 +48,9 @@ class Sink:
 
     def reset(self) -> None:
         self.messages.clear()
+        self.raw.clear()
         self.refuse.clear()
+        self.pipelining = True
         self.hold_at = None
         self.delay = 0.0
         self.held.clear()
@@ -63,6 +67,16 @@ class Sink:
         return list(self.messages)
 
     # aiosmtpd handler hooks
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        # aiosmtpd serves a pipelined group in order (it reads each command from a
+        # buffered stream) but does not say so unless told.
+        session.host_name = hostname  # this form of the hook must set it (aiosmtpd docs)
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")  # before the last line, "250 HELP"
+        return responses
+
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
     ) -> str:
@@ -80,6 +94,7 @@ class Sink:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.delay:
             await asyncio.sleep(self.delay)
+        self.raw.append(envelope.original_content)
         parsed = message_from_bytes(envelope.original_content, policy=policy.default)
         self.messages.append((list(envelope.rcpt_tos), parsed))
         return "250 Message accepted for delivery"
