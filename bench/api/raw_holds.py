@@ -95,7 +95,6 @@ FORGET = (
         "expires_at = $4, closed_at = $5 WHERE id = $1",
     ),
 )
-HOLDS = 1  # holds' place in FORGET
 
 
 def _json(content: Any) -> Response:
@@ -360,33 +359,37 @@ class HoldEndpoints:
             raise RuleViolation(ErrorCode.NOT_FOUND, field="holdId")
         check_modifiable(HoldState(row[1]))
         now = datetime.now(UTC)
-        # privacy.settle: the opt-in read under the patron's lock, then the cancellation
-        # written and every ended row forgotten.
+        # privacy.settle: the opt-in read under the patron's lock, then every ended row
+        # forgotten; the hold is written once, cancelled and (unless kept) forgotten.
         keeps = await conn.fetchval(
             "SELECT keep_reading_history FROM patrons WHERE id = $1", patron
         )
-        await conn.execute(
-            "UPDATE holds SET state = 'CANCELLED', closed_at = $2 WHERE id = $1", hold_id, now
-        )
-        if not keeps:  # the hold is the API session's own: its instants are at hand
+        if keeps:
+            await conn.execute(
+                "UPDATE holds SET state = 'CANCELLED', closed_at = $2 WHERE id = $1", hold_id, now
+            )
+        else:
             await self._forget_ended(conn, patron, (hold_id, row[2], row[3], now))
         return HoldState.CANCELLED.value
 
-    async def _forget_ended(self, conn: Any, patron: int, held: tuple[Any, ...]) -> None:
-        """``privacy.forget_ended``: every ended loan and hold of the patron forgets them,
-        its instants coarsened to the library day. ``held``: the hold just ended, whose row
-        the API's session has (read only the others, as ``_session_rows`` does)."""
+    async def _forget_ended(self, conn: Any, patron: int, ending: tuple[Any, ...]) -> None:
+        """``privacy.forget_ended`` with ``ended_now``: every ended loan and hold of the
+        patron forgets them, its instants coarsened to the library day; ``ending`` (id and
+        instants of the hold being cancelled, which the database does not yet hold as
+        ended) is cancelled and forgotten in one UPDATE, as the API's session flushes it."""
         tz = self.raw.policy.service.timezone
+
+        def coarse(values: tuple[Any, ...]) -> tuple[Any, ...]:
+            return (values[0], *(None if v is None else day_of(v, tz) for v in values[1:]))
+
         ended: dict[int, list[int]] = {}
         for kind, row_id in await conn.fetch(ENDED, patron):
             ended.setdefault(kind, []).append(row_id)
         for kind, ids in ended.items():
             read, forget = FORGET[kind]
-            rows: list[Any] = [held] if kind == HOLDS and held[0] in ids else []
-            missing = [i for i in ids if not rows or i != held[0]]
-            if missing:
-                rows += await conn.fetch(read, missing)
-            await conn.executemany(
-                forget,
-                [(r[0], *(None if v is None else day_of(v, tz) for v in r[1:])) for r in rows],
-            )
+            await conn.executemany(forget, [coarse(tuple(r)) for r in await conn.fetch(read, ids)])
+        await conn.execute(
+            "UPDATE holds SET state = 'CANCELLED', patron_id = NULL, copy_id = NULL, "
+            "placed_at = $2, ready_at = $3, closed_at = $4 WHERE id = $1",
+            *coarse(ending),
+        )
