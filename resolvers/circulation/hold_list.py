@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
-from models import Hold, Record
+from models import Hold, Library, Record
 from models.driver_reads import DriverSelect
 from policies.circulation import ACTIVE_HOLD_STATES
 from policies.enums import HoldState
@@ -51,17 +51,28 @@ class HoldDetails:
     record: Record
     position: int | None  # its place in the line, 1 = next; None unless it waits
     length: int  # how many wait for the title
+    pickup: Library | None  # its pickup library, from the libraries read alongside
 
 
 async def active_holds(ctx: Context, viewer: PatronViewer) -> list[tuple[Hold, HoldDetails]]:
     """The patron's holds still in play, oldest first (HOLD-10), each with its title and
     waiting line: one statement for the whole list, the libraries read alongside."""
     rows: list[tuple[Hold, Record, int, int]]
-    rows, _ = await asyncio.gather(
+    libraries: list[Library]
+    rows, libraries = await asyncio.gather(
         ctx.reads.rows(ACTIVE_BY_PATRON, [viewer.patron_id]),
-        ctx.loaders.all_libraries(),  # the pickup libraries, answered from it
+        ctx.loaders.all_libraries(),
     )
+    by_id = {library.id: library for library in libraries}
     return [
-        (hold, HoldDetails(record, place if hold.state is HoldState.WAITING else None, length))
+        (
+            hold,
+            HoldDetails(
+                record,
+                place if hold.state is HoldState.WAITING else None,
+                length,
+                by_id.get(hold.pickup_library_id),
+            ),
+        )
         for hold, record, place, length in rows
     ]

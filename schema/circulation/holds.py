@@ -80,9 +80,18 @@ class Hold:
     def record(self, info: Info[Context, Any]) -> Record:
         return or_later(self._record_at_hand(), lambda: self._record(info))
 
+    def _pickup_at_hand(self) -> Library:
+        if self.details is not None and self.details.pickup is not None:
+            return Library(row=self.details.pickup)
+        return NOT_AT_HAND  # type: ignore[no-any-return]
+
     @strawberry.field(description="Where the hold will be collected (受取館).")
+    @at_hand(_pickup_at_hand)
     def pickup_library(self, info: Info[Context, Any]) -> Library:
-        return referenced_library(info, self.row.pickup_library_id)
+        found = self._pickup_at_hand()
+        if found is NOT_AT_HAND:
+            return referenced_library(info, self.row.pickup_library_id)
+        return found
 
     @strawberry.field(description="WAITING → IN_TRANSIT → READY → COLLECTED, or CANCELLED/EXPIRED.")
     def state(self) -> HoldState:  # type: ignore[valid-type]
