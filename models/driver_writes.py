@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.dml import UpdateBase
 
 from models.driver_reads import _announce, _processed, _row_maker
@@ -33,7 +33,9 @@ Process = Callable[[Any], Any] | None
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     sql: str
-    binds: tuple[tuple[str, Process], ...]  # each positional parameter: its name, processor
+    # Each positional parameter: its name, its processor, and the statement's own value
+    # for it (a constant written into the statement, used when the call names no value).
+    binds: tuple[tuple[str, Process, Any], ...]
     processors: tuple[tuple[int, Callable[[Any], Any]], ...]  # RETURNING columns to convert
 
 
@@ -52,7 +54,11 @@ class DriverWrite:
     def _compile(self, dialect: Dialect) -> _Compiled:
         compiled = self.stmt.compile(dialect=dialect)
         binds = tuple(
-            (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+            (
+                name,
+                (bind := compiled.binds[name]).type.dialect_impl(dialect).bind_processor(dialect),
+                bind.effective_value,
+            )
             for name in compiled.positiontup or ()
         )
         returning = self.stmt.exported_columns
@@ -65,14 +71,19 @@ class DriverWrite:
 
     async def run(self, db: AsyncSession, **values: Any) -> list[Any]:
         """Run the statement in ``db``'s transaction; the rows it returns (or instances)."""
-        conn = await db.connection()
+        return await self.run_on(await db.connection(), **values)
+
+    async def run_on(self, conn: AsyncConnection, **values: Any) -> list[Any]:
+        """Run the statement on ``conn`` (in its transaction, or committed at once when
+        the connection is in autocommit); the rows it returns (or instances)."""
         dialect = conn.dialect
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
             compiled = self._compiled[dialect.name] = self._compile(dialect)
         params = tuple(
-            process(values[name]) if process is not None else values[name]
-            for name, process in compiled.binds
+            process(value) if process is not None else value
+            for name, process, constant in compiled.binds
+            for value in (values.get(name, constant),)
         )
         _announce(conn, compiled.sql, params)
         raw: Any = (await conn.get_raw_connection()).driver_connection

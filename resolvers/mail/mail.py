@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Connection, Table, Update, bindparam, or_, select, update
+from sqlalchemy import Connection, Table, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from models import OutboxMessage, Patron
+from models.driver_writes import DriverWrite
 from policies.enums import OutboxState
 
 LEASE = timedelta(minutes=5)
@@ -145,16 +146,14 @@ async def mark_sent(
     write skips the ORM session and the pool's checkout and reset per mail."""
     if conn.sync_connection is None or not _autocommit(conn.sync_connection):
         raise RuntimeError("mark_sent needs a connection in autocommit")
-    await conn.execute(
-        _sent_update(),
-        {
-            "p_id": mail_id,
-            "p_worker": worker,
-            "p_sent_at": now,
-            "p_message_id": message_id,
-            "p_recipients": list(recipients),
-            "p_body": body,
-        },
+    await _sent_update().run_on(
+        conn,
+        p_id=mail_id,
+        p_worker=worker,
+        p_sent_at=now,
+        p_message_id=message_id,
+        p_recipients=list(recipients),
+        p_body=body,
     )
 
 
@@ -163,12 +162,13 @@ def _autocommit(conn: Connection) -> bool:
 
 
 @functools.cache
-def _sent_update() -> Update:
-    """``mark_sent``'s UPDATE, built once with its values bound per mail: building the
-    statement anew for every mail took as long as running it."""
+def _sent_update() -> DriverWrite:
+    """``mark_sent``'s UPDATE, built once with its values bound per mail (building the
+    statement anew for every mail took as long as running it), and sent by the driver
+    itself (``models/driver_writes.py``), without SQLAlchemy's execution context per mail."""
     table = cast(Table, OutboxMessage.__table__)
     c = table.c
-    return (
+    return DriverWrite(
         update(table)
         .where(c.id == bindparam("p_id"), c.claimed_by == bindparam("p_worker"))
         .values(

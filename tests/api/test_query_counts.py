@@ -241,7 +241,7 @@ async def test_the_two_step_hold_reads_and_writes_each_row_once(api: Api, factor
     patron = await factory.patron("yomu2468", default_pickup_library_id=library.id)
     token = await api.login(patron.card_number, "yomu2468")
     counts: list[int] = []
-    steps = [
+    steps: list[tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]] = [
         ("AddToBasket", lambda _: {"recordId": gid("Record", record.id)}),
         ("PlaceHolds", lambda data: {"basketEntryIds": [data["addToBasket"]["entry"]["id"]]}),
         ("CancelHold", lambda data: {"holdId": data["placeHolds"]["results"][0]["hold"]["id"]}),
