@@ -95,18 +95,27 @@ class DriverSelect:
         connection (``driver``, when the caller holds it already)."""
         compiled = self.compiled(conn.dialect, len(keys))
         params = tuple(keys[i] if i is not None else value for i, value in compiled.slots)
-        _announce(conn, compiled.sql, params)
-        raw = driver if driver is not None else (await conn.get_raw_connection()).driver_connection
-        if conn.dialect.name == "postgresql":
-            records: Sequence[Any] = await raw.fetch(compiled.sql, *params)  # type: ignore[union-attr]
-        else:  # aiosqlite: one trip to its thread
-            records = await raw.execute_fetchall(compiled.sql, params)  # type: ignore[union-attr]
+        records = await send(conn, compiled.sql, params, driver)
         rows = [_processed(record, compiled.processors) for record in records]
         if self.model is None:
             return rows
         if self._make is None:
             self._make = _row_maker(self.model)
         return [self._make(row) for row in rows]
+
+
+async def send(
+    conn: AsyncConnection, sql: str, params: tuple[Any, ...], driver: Any = None
+) -> Sequence[Any]:
+    """``sql`` with its positional ``params``, sent by ``conn``'s driver connection
+    (``driver``, when the caller holds it already) after telling the engine's listeners;
+    the records it returns."""
+    _announce(conn, sql, params)
+    raw = driver if driver is not None else (await conn.get_raw_connection()).driver_connection
+    if conn.dialect.name == "postgresql":
+        return await raw.fetch(sql, *params)  # type: ignore[no-any-return, union-attr]
+    # aiosqlite: one trip to its thread
+    return await raw.execute_fetchall(sql, params)  # type: ignore[no-any-return, union-attr]
 
 
 def _constant(binds: Mapping[str, BindParameter[Any]], name: str, dialect: Dialect) -> Any:

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.dml import UpdateBase
 
-from models.driver_reads import _announce, _processed, _row_maker
+from models.driver_reads import _processed, _row_maker, send
 
 Process = Callable[[Any], Any] | None
 
@@ -85,12 +85,7 @@ class DriverWrite:
             for name, process, constant in compiled.binds
             for value in (values.get(name, constant),)
         )
-        _announce(conn, compiled.sql, params)
-        raw: Any = (await conn.get_raw_connection()).driver_connection
-        if dialect.name == "postgresql":
-            records = await raw.fetch(compiled.sql, *params)
-        else:  # aiosqlite
-            records = await raw.execute_fetchall(compiled.sql, params)
+        records = await send(conn, compiled.sql, params)
         rows = [_processed(record, compiled.processors) for record in records]
         if self.model is None:
             return rows
