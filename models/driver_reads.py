@@ -46,7 +46,29 @@ class _Compiled:
     processors: tuple[tuple[int, Callable[[Any], Any]], ...]
 
 
-class DriverSelect:
+class RowMaker:
+    """Driver records → rows converted by their columns' result processors, and, with a
+    ``model`` (or a tuple of models), → its instances; the maker is made on first use,
+    when the mappers can be configured."""
+
+    model: type[Any] | tuple[type[Any], ...] | None = None
+    _make: Callable[[Sequence[Any]], Any] | None = None
+
+    def rows(
+        self,
+        records: Sequence[Any],
+        processors: tuple[tuple[int, Callable[[Any], Any]], ...],
+    ) -> list[Any]:
+        """The records as rows, or as instances of the model."""
+        rows = [_processed(record, processors) for record in records]
+        if self.model is None:
+            return rows
+        if self._make is None:
+            self._make = _row_maker(self.model)
+        return [self._make(row) for row in rows]
+
+
+class DriverSelect(RowMaker):
     """A SELECT whose one per-call parameter is the list ``keys`` (an expanding
     ``bindparam("keys", expanding=True)``).
 
@@ -61,7 +83,6 @@ class DriverSelect:
         self.stmt = stmt
         self.model = model
         self._compiled: dict[tuple[str, int], _Compiled] = {}
-        self._make: Callable[[Sequence[Any]], Any] | None = None  # made on first use
 
     def _compile(self, dialect: Dialect, count: int) -> _Compiled:
         compiled = self.stmt.params(keys=[0] * count).compile(
@@ -96,12 +117,7 @@ class DriverSelect:
         compiled = self.compiled(conn.dialect, len(keys))
         params = tuple(keys[i] if i is not None else value for i, value in compiled.slots)
         records = await send(conn, compiled.sql, params, driver)
-        rows = [_processed(record, compiled.processors) for record in records]
-        if self.model is None:
-            return rows
-        if self._make is None:
-            self._make = _row_maker(self.model)
-        return [self._make(row) for row in rows]
+        return self.rows(records, compiled.processors)
 
 
 async def send(

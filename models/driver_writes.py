@@ -25,7 +25,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.dml import UpdateBase
 
-from models.driver_reads import _processed, _row_maker, send
+from models.driver_reads import RowMaker, send
 
 Process = Callable[[Any], Any] | None
 
@@ -39,7 +39,7 @@ class _Compiled:
     processors: tuple[tuple[int, Callable[[Any], Any]], ...]  # RETURNING columns to convert
 
 
-class DriverWrite:
+class DriverWrite(RowMaker):
     """``stmt`` (an ``insert``, ``update`` or ``delete`` with named ``bindparam``s), run by
     :meth:`run` with the values by name. With ``model``, ``stmt`` returns the model's
     table columns in order (``.returning(*Model.__table__.c)``) and :meth:`run` answers
@@ -49,7 +49,6 @@ class DriverWrite:
         self.stmt = stmt
         self.model = model
         self._compiled: dict[str, _Compiled] = {}
-        self._make: Callable[[Any], Any] | None = None  # made on first use (mappers ready)
 
     def _compile(self, dialect: Dialect) -> _Compiled:
         compiled = self.stmt.compile(dialect=dialect)
@@ -85,10 +84,4 @@ class DriverWrite:
             for name, process, constant in compiled.binds
             for value in (values.get(name, constant),)
         )
-        records = await send(conn, compiled.sql, params)
-        rows = [_processed(record, compiled.processors) for record in records]
-        if self.model is None:
-            return rows
-        if self._make is None:
-            self._make = _row_maker(self.model)
-        return [self._make(row) for row in rows]
+        return self.rows(await send(conn, compiled.sql, params), compiled.processors)
