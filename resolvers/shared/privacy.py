@@ -69,7 +69,7 @@ _KEEPS = (
 )
 KEYS: BindParameter[Any] = bindparam("keys", expanding=True)  # as the loaders' KEYS
 # Every ended row of a patron, as (its kind's place in KINDS, its id): one statement, sent
-# by the driver in the settling transaction, where four (one a table) used to run.
+# by the driver in the settling transaction, where four (one per table) used to run.
 _ENDED_ROWS = union_all(
     *(
         select(literal_column(str(n)).label("kind"), kind.model.id.label("row")).where(
