@@ -24,13 +24,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from graphql import Undefined
+from graphql import GraphQLObjectType, Undefined
 from graphql.pyutils import Path
 
 from schema.shared.fast_fields import NOT_AT_HAND
 
 if TYPE_CHECKING:
-    from schema.shared.plan_compiler import FieldPlan, ObjectPlan
+    from schema.shared.plan_compiler import FieldPlan
+
+
+class Abandon(Exception):
+    """The plan's happy path does not hold: graphql-core runs the operation instead."""
+
 
 Fill = Callable[[Any, Any, Path | None], dict[str, Any]]
 """``fill(run, source, path)``: one object's answer (``run`` is the plan's ``_Run``)."""
@@ -41,9 +46,12 @@ def _answered(i: int, fplan: FieldPlan, type_name: str) -> list[str]:
     completion = fplan.completion
     assert completion is not None
     key = repr(fplan.key)
-    lines = ["if v is None or v is Undefined:"]
-    lines += ["    raise Abandon('null in a non-null place')"] if completion.non_null else []
-    lines += [f"    out[{key}] = None"] if not completion.non_null else []
+    lines = [
+        "if v is None or v is Undefined:",
+        "    raise Abandon('null in a non-null place')"
+        if completion.non_null
+        else f"    out[{key}] = None",
+    ]
     if completion.serialize is not None:
         lines += [
             "else:",
@@ -76,18 +84,18 @@ def _field_lines(i: int, fplan: FieldPlan, type_name: str) -> list[str]:
     return [f"run.resolve(F{i}, out, source, path, GT)"]
 
 
-def compile_fill(plan: ObjectPlan) -> Fill:
-    """The function that fills the answer of one object of ``plan``'s type."""
-    type_name = plan.type.name
+def compile_fill(gtype: GraphQLObjectType, fields: list[FieldPlan]) -> Fill:
+    """The function that fills the answer of one object of ``gtype`` with ``fields``."""
+    type_name = gtype.name
     scope: dict[str, Any] = {
         "Undefined": Undefined,
         "NOT_AT_HAND": NOT_AT_HAND,
         "Path": Path,
-        "Abandon": _abandon_class(),
-        "GT": plan.type,
+        "Abandon": Abandon,
+        "GT": gtype,
     }
     body = ["out = {}"]
-    for i, fplan in enumerate(plan.fields):
+    for i, fplan in enumerate(fields):
         completion = fplan.completion
         scope |= {f"F{i}": fplan, f"D{i}": fplan.direct, f"A{i}": fplan.at_hand}
         if completion is not None:
@@ -98,10 +106,3 @@ def compile_fill(plan: ObjectPlan) -> Fill:
     exec(compile(source, f"<plan of {type_name}>", "exec"), scope)  # noqa: S102
     fill: Fill = scope["fill"]
     return fill
-
-
-def _abandon_class() -> type[Exception]:
-    # plans.py imports this module; the exception is its own, looked up when first needed.
-    from schema.shared.plans import Abandon
-
-    return Abandon

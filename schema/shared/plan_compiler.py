@@ -9,7 +9,7 @@ in selections, abstract types, fragment variables, introspection.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
@@ -31,6 +31,7 @@ from graphql import (
 )
 
 from schema.shared.fast_fields import at_hand_getter, source_only
+from schema.shared.plan_code import Fill, compile_fill
 
 
 @dataclass(slots=True)
@@ -62,10 +63,8 @@ class ObjectPlan:
     """The fields selected on one object type."""
 
     type: GraphQLObjectType
-    fields: list[FieldPlan] = field(default_factory=list)
-    # The generated function that fills one object's answer (``plan_code.compile_fill``),
-    # written on the plan's first run.
-    fill: Callable[[Any, Any, Any], dict[str, Any]] | None = None
+    fields: list[FieldPlan]
+    fill: Fill  # the generated function that fills one object's answer (plan_code.py)
 
 
 class _Compiler:
@@ -82,13 +81,13 @@ class _Compiler:
         for selection_set in selections:
             if not self._collect(gtype, selection_set, grouped, set()):
                 return None
-        plan = ObjectPlan(gtype)
+        fields: list[FieldPlan] = []
         for key, nodes in grouped.items():
             field_plan = self._field(gtype, key, nodes)
             if field_plan is None:
                 return None
-            plan.fields.append(field_plan)
-        return plan
+            fields.append(field_plan)
+        return ObjectPlan(gtype, fields, compile_fill(gtype, fields))
 
     def _collect(
         self,

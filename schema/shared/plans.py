@@ -53,7 +53,7 @@ from graphql.pyutils import Path
 from strawberry.execution import optimized_is_awaitable
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from schema.shared.plan_code import compile_fill
+from schema.shared.plan_code import Abandon
 from schema.shared.plan_compiler import (
     Completion,
     FieldPlan,
@@ -63,10 +63,6 @@ from schema.shared.plan_compiler import (
 
 # A plan per operation, kept as long as the parsed document it was compiled from is cached.
 PLAN_CACHE_SIZE = 512
-
-
-class Abandon(Exception):
-    """The plan's happy path does not hold: graphql-core runs the operation instead."""
 
 
 class _PlanCache:
@@ -134,11 +130,8 @@ class _Run:
 
     def fields(self, plan: ObjectPlan, source: Any, path: Path | None) -> dict[str, Any]:
         """One object's answer, filled by its plan's generated function
-        (:mod:`schema.shared.plan_code`), which is written on the plan's first run."""
-        fill = plan.fill
-        if fill is None:
-            fill = plan.fill = compile_fill(plan)
-        return fill(self, source, path)
+        (:mod:`schema.shared.plan_code`)."""
+        return plan.fill(self, source, path)
 
     def resolve(
         self,
