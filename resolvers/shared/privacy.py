@@ -27,6 +27,7 @@ from models.db import lock_row
 from models.driver_reads import DriverSelect, fetch_in
 from policies.enums import EbookHoldState, HoldState
 from resolvers.shared.context import Context, PatronViewer, StaffViewer
+from resolvers.shared.loaders import KEYS
 
 MAX_HISTORY = 100
 
@@ -67,7 +68,6 @@ _KEEPS = (
     .where(Patron.id == _PATRON)
     .execution_options(populate_existing=True)
 )
-KEYS: BindParameter[Any] = bindparam("keys", expanding=True)  # as the loaders' KEYS
 # Every ended row of a patron, as (its kind's place in KINDS, its id): one statement, sent
 # by the driver in the settling transaction, where four (one per table) used to run.
 _ENDED_ROWS = union_all(
