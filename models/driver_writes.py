@@ -4,7 +4,7 @@
 A two-step hold inserts a basket entry, then a hold. Through the ORM each insert is a
 flush: the unit of work sorts what is pending, builds the statement's parameters, runs it
 and reads the new id back, about a millisecond of CPU for one row, and the flushes were a
-third of the API's CPU in the hold cycle's profile (bench/profiles, "hold"). A
+third of the API's CPU in the hold cycle's profile (bench/profiles/hold-round6.txt). A
 :class:`DriverWrite` is one INSERT, UPDATE or DELETE whose parameters are named bind
 parameters: SQLAlchemy compiles it once per dialect, its types' bind processors convert
 each value, and the driver sends it on the session's connection, inside its transaction
