@@ -21,17 +21,19 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from http_load import Sample, encode, read_response
+from http_load import Sample, Wire
 from seed import ITEMS, STORM_PATRONS, storm_card
 from sqlalchemy import text
 from workload import HOLD_STEPS as STEPS
 from workload import check_data, first_difference, login, statements
 
 from models.db import create_engine
+from schema.shared.ids import encode
 
 RAW_PATH = {"AddToBasket": "/add-to-basket", "PlaceHolds": "/place-holds",
             "CancelHold": "/cancel-hold"}  # fmt: skip
 TITLES_PER_CLIENT = 8
+TIMEOUT = 60.0  # seconds a step may take before the cycle counts as failed (a slow machine)
 # Holdable titles nobody holds or has in a basket: books with a copy a hold may wait for
 # (not reference-only, not another city's, not withdrawn; HOLD-1), so every cycle is
 # placed, first in its waiting line, on both sides alike. Every 97th title, so they are
@@ -73,11 +75,6 @@ class Holder:
     card: str
     token: str
     titles: list[int]
-
-
-def gid(type_name: str, pk: int) -> str:
-    """The opaque id (``schema.shared.ids.encode``)."""
-    return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
 
 
 def kind_of(global_id: str) -> str:
@@ -131,28 +128,6 @@ async def holders(url: str, port: int, ids: dict[str, str], cards: list[str]) ->
     ]
 
 
-class Client:
-    """One keep-alive connection, as ``http_load.drive``'s clients hold theirs."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.conn: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
-
-    async def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
-        """One request on the connection (opened on first use)."""
-        if self.conn is None:
-            self.conn = await asyncio.open_connection("127.0.0.1", self.port)
-        reader, writer = self.conn
-        writer.write(encode(self.port, path, body, headers))
-        return await read_response(reader)
-
-    def close(self) -> None:
-        """Close the connection, if open."""
-        if self.conn is not None:
-            self.conn[1].close()
-            self.conn = None
-
-
 @dataclass
 class Side:
     """How one side is asked a step: the API by trusted document id at ``/graphql``, the
@@ -170,10 +145,10 @@ class Side:
 
 
 async def _step(
-    client: Client, side: Side, holder: Holder, step: str, variables: dict[str, Any]
+    client: Wire, side: Side, holder: Holder, step: str, variables: dict[str, Any]
 ) -> Any:
     path, body = side.request(step, variables)
-    status, payload = await client.post(path, body, {"Authorization": f"Bearer {holder.token}"})
+    status, _, payload = await client.post(path, body, {"Authorization": f"Bearer {holder.token}"})
     problem = f"HTTP {status}" if status != 200 else check_data(payload)
     if problem:
         raise CycleFailed(f"{side.name} {step}: {problem}: {payload[:200]!r}")
@@ -182,10 +157,10 @@ async def _step(
     return orjson.loads(payload)["data"]
 
 
-async def cycle(client: Client, side: Side, holder: Holder, title: int) -> list[Any]:
+async def cycle(client: Wire, side: Side, holder: Holder, title: int) -> list[Any]:
     """Add ``title`` to the basket, place the hold, cancel it: the three steps' ``data``.
     Raises ``CycleFailed`` at the first step that did not succeed."""
-    added = await _step(client, side, holder, "AddToBasket", {"recordId": gid("Record", title)})
+    added = await _step(client, side, holder, "AddToBasket", {"recordId": encode("Record", title)})
     entry = added["addToBasket"]
     if entry["errors"] or entry["entry"] is None:
         raise CycleFailed(f"{side.name} AddToBasket: {entry['errors']}")
@@ -209,7 +184,7 @@ async def drive(port: int, side: Side, holders: list[Holder], seconds: float) ->
     deadline = time.perf_counter() + seconds
 
     async def run(holder: Holder) -> None:
-        client = Client(port)
+        client = Wire(port, size=1, timeout=TIMEOUT)
         n = 0
         try:
             while time.perf_counter() < deadline:
@@ -263,7 +238,7 @@ async def same_data(
     for holder in holders:
         answers = []
         for port, side in (api, raw):
-            client = Client(port)
+            client = Wire(port, size=1, timeout=TIMEOUT)
             try:
                 answers.append(await cycle(client, side, holder, holder.titles[0]))
             finally:
@@ -286,7 +261,7 @@ async def statements_per_step(port: int, side: Side, holder: Holder) -> list[int
         counts.append(now - before)
         before = now
 
-    client = Client(port)
+    client = Wire(port, size=1, timeout=TIMEOUT)
     try:
         await cycle(client, Side(side.name, side.ids, after), holder, holder.titles[0])
     finally:
@@ -315,7 +290,7 @@ async def count_steps(
     await asyncio.to_thread(counting.start)
     try:
         raw = Side("raw", api[1].ids)
-        client = Client(counting.port)
+        client = Wire(counting.port, size=1, timeout=TIMEOUT)
         try:  # a first cycle unmeasured: asyncpg reads type details on first use
             await cycle(client, raw, holder, holder.titles[0])
         finally:
