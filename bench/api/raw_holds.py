@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from raw import UNAUTHENTICATED, Raw, _pk, gid
+from raw import UNAUTHENTICATED, Raw, _json, _pk, gid
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -95,10 +95,6 @@ FORGET = (
         "expires_at = $4, closed_at = $5 WHERE id = $1",
     ),
 )
-
-
-def _json(content: Any) -> Response:
-    return Response(orjson.dumps(content), media_type="application/json")
 
 
 def user_error(no: RuleViolation) -> dict[str, Any]:
