@@ -3,7 +3,7 @@ statement counter.
 
     python bench/api/launch.py api PORT     # server.app:create_app (HONDANA_* settings)
     python bench/api/launch.py plain PORT   # bench/api/plain.py
-    python bench/api/launch.py raw PORT     # bench/api/raw.py (asyncpg, no ORM)
+    python bench/api/launch.py raw PORT     # bench/api/raw.py (asyncpg/aiosqlite, no ORM)
 
 Both sides get the same wrapper: every statement SQLAlchemy sends is counted (one listener
 on all engines), and ``GET /_bench/sql`` answers the count, so ``run.py`` can read how many
@@ -88,8 +88,8 @@ def plain() -> Counted:
 
 
 def raw() -> Counted:
-    """The raw asyncpg baseline. It sends no statement through SQLAlchemy; with
-    ``BENCH_RAW_COUNT=1`` its pool's connections report theirs to the same counter (a
+    """The raw baseline (asyncpg or aiosqlite). It sends no statement through SQLAlchemy;
+    with ``BENCH_RAW_COUNT=1`` its pool's connections report theirs to the same counter (a
     callback per statement: a counting run, not a timed one)."""
     sys.path.insert(0, str(ROOT / "bench" / "api"))
     from raw import create_app

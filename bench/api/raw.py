@@ -1,15 +1,17 @@
 """The physical-limit baseline of the API benchmark (issue [R2 9/9]): raw Starlette
-endpoints over asyncpg, no ORM, no GraphQL, orjson.
+endpoints over asyncpg or aiosqlite, no ORM, no GraphQL, orjson.
 
 Each endpoint sends the SQL the GraphQL operation of the same name sends, written by hand
-as text, on one pooled asyncpg connection per request, and builds the same ``data`` the
+as text, on one pooled connection per request, and builds the same ``data`` the
 web OPAC's document selects (``run.py --baseline raw`` checks it field by field). What is
 shared with Hondana is only pure in-memory code, which a hand-written endpoint would have
 to copy anyway: query folding (``policies.folding`` via ``search._clauses``), the bitmap
 intersection and relevance tiers (``field_hits``, ``_by_relevance`` over pyroaring), and the
-pure policy functions (session liveness, renewal refusal, days overdue). PostgreSQL only.
-The two-step hold and its cancellation (``/add-to-basket``, ``/place-holds``,
-``/cancel-hold``) are in bench/api/raw_holds.py, served by the same app.
+pure policy functions (session liveness, renewal refusal, days overdue). PostgreSQL
+(asyncpg) or SQLite (aiosqlite): the SQL is written once, and bench/api/raw_sql.py sends
+it on SQLite as the API's SQLAlchemy sends it there. The two-step hold and its
+cancellation (``/add-to-basket``, ``/place-holds``, ``/cancel-hold``) are in
+bench/api/raw_holds.py, served by the same app.
 
     python bench/api/launch.py raw PORT
 """
@@ -26,8 +28,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import asyncpg
 import orjson
+import raw_sql
 from pyroaring import BitMap
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -60,8 +62,6 @@ from resolvers.circulation.loans import refusal_today  # noqa: E402
 from server import collector  # noqa: E402
 from server.settings import Settings  # noqa: E402
 
-# Transaction control and the pool's reset (``Connection.reset``): not counted.
-NOT_COUNTED = ("BEGIN", "COMMIT", "ROLLBACK", "SELECT PG_ADVISORY_UNLOCK_ALL", "CLOSE ALL", "RESET")
 UNHOLDABLE = (MaterialType.ART_REPRODUCTION.value, MaterialType.EBOOK.value)
 AVAILABILITY = """
 SELECT record_id, library_id, count(*),
@@ -74,6 +74,15 @@ UNAUTHENTICATED = {"data": None, "errors": [{"extensions": {"code": "UNAUTHENTIC
 QUEUES = """
 SELECT record_id, id, patron_id FROM holds WHERE record_id = ANY($1) AND state = 'WAITING'
 ORDER BY record_id, placed_at, id"""
+# Each lent copy's earliest due day (RecordDetail's copies[].dueOn). SQLite has no
+# DISTINCT ON: there, as the API's loader reads them, every open loan of the copies by due
+# day, of which the endpoint keeps each copy's first.
+DUE_DAYS = raw_sql.sqlite_form(
+    "SELECT DISTINCT ON (copy_id) copy_id, due_on FROM loans "
+    "WHERE copy_id = ANY($1) AND returned_at IS NULL ORDER BY copy_id, due_on, id",
+    "SELECT copy_id, due_on FROM loans "
+    "WHERE copy_id = ANY($1) AND returned_at IS NULL ORDER BY due_on, id",
+)
 # The patron's holds in play with their titles, each with its place in the waiting line
 # (the holds waiting for the title that came no later) and the line's length.
 MY_HOLDS = """
@@ -105,41 +114,18 @@ def _json(content: Any) -> Response:
     return Response(orjson.dumps(content), media_type="application/json")
 
 
-def _dsn(url: str) -> str:
-    return url.replace("postgresql+asyncpg://", "postgresql://")
-
-
 class Raw:
-    """The endpoints over one asyncpg pool."""
+    """The endpoints over one pool (raw_sql.py: asyncpg's, or aiosqlite connections)."""
 
     def __init__(self, settings: Settings, on_statement: Callable[[], None] | None = None) -> None:
         self.settings = settings
         self.policy = settings.policy.to_policy()
-        self.pool: asyncpg.Pool | None = None
+        self.pool: raw_sql.Pool | None = None
         self.on_statement = on_statement
 
     async def start(self) -> None:
         size = self.settings.db_pool_size
-        self.pool = await asyncpg.create_pool(
-            _dsn(self.settings.database_url),
-            min_size=1,
-            max_size=2 * size,
-            init=self._count_statements if self.on_statement else None,
-        )
-
-    async def _count_statements(self, conn: Any) -> None:
-        """Report each statement the endpoints send, as launch.py counts SQLAlchemy's:
-        not the transaction control nor the pool's reset of a released connection, which
-        SQLAlchemy's count does not see either. Only for a counting run (a logger costs
-        a callback per statement)."""
-        count = self.on_statement
-        assert count is not None
-
-        def seen(query: Any) -> None:
-            if not str(query.query).lstrip().upper().startswith(NOT_COUNTED):
-                count()
-
-        conn.add_query_logger(seen)
+        self.pool = await raw_sql.open_pool(self.settings.database_url, 2 * size, self.on_statement)
 
     async def stop(self) -> None:
         if self.pool is not None:
@@ -407,14 +393,9 @@ class Raw:
             )
             queue = await conn.fetch(QUEUES, [pk])
             lent = [c[0] for c in copies if c[1] == "ON_LOAN"]
-            due = {
-                r[0]: r[1]
-                for r in await conn.fetch(
-                    "SELECT DISTINCT ON (copy_id) copy_id, due_on FROM loans "
-                    "WHERE copy_id = ANY($1) AND returned_at IS NULL ORDER BY copy_id, due_on, id",
-                    lent,
-                )
-            } if lent else {}  # fmt: skip
+            due: dict[int, date] = {}
+            for copy_id, due_on in await conn.fetch(DUE_DAYS, lent) if lent else []:
+                due.setdefault(copy_id, due_on)  # each copy's first
         data = {
             "record": {
                 **self._summary(row, avail, libs),

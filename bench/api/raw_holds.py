@@ -1,5 +1,5 @@
 """The web OPAC's two-step hold on raw.py's terms: ``AddToBasket``, ``PlaceHolds`` and
-``CancelHold`` as hand-written SQL over asyncpg (``/add-to-basket``, ``/place-holds``,
+``CancelHold`` as hand-written SQL over asyncpg or aiosqlite (``/add-to-basket``, ``/place-holds``,
 ``/cancel-hold``), served by raw.py's app.
 
 Each endpoint sends, on one pooled connection and inside one transaction where the API
