@@ -23,7 +23,7 @@ from typing import Any
 import orjson
 from http_load import Sample, Wire
 from seed import ITEMS, STORM_PATRONS, storm_card
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from workload import HOLD_STEPS as STEPS
 from workload import check_data, first_difference, login, statements
 
@@ -48,20 +48,25 @@ WHERE r.material_type = 'BOOK'
   AND NOT EXISTS (SELECT 1 FROM basket_entries b WHERE b.record_id = r.id)
   AND r.id % 97 = 13
 ORDER BY r.id LIMIT :n""")
-# What the bench patrons have in play: active holds per material, basket entries.
+# What the bench patrons have in play: active holds per material, basket entries. The
+# lists are expanding parameters (an IN list on either database).
 IN_PLAY = text("""
 SELECT p.card_number, 'hold:' || r.material_type, count(*) FROM holds h
 JOIN patrons p ON p.id = h.patron_id JOIN records r ON r.id = h.record_id
-WHERE p.card_number = ANY(:cards) AND h.state IN ('WAITING', 'IN_TRANSIT', 'READY')
+WHERE p.card_number IN :cards AND h.state IN ('WAITING', 'IN_TRANSIT', 'READY')
 GROUP BY 1, 2
 UNION ALL
 SELECT p.card_number, 'basket', count(*) FROM basket_entries b
-JOIN patrons p ON p.id = b.patron_id WHERE p.card_number = ANY(:cards) GROUP BY 1, 2""")
+JOIN patrons p ON p.id = b.patron_id WHERE p.card_number IN :cards GROUP BY 1, 2""").bindparams(
+    bindparam("cards", expanding=True)
+)
 # The bench's own holds still active, and its titles still in a basket (any patron's).
 LEFT_ACTIVE = text("""
-SELECT (SELECT count(*) FROM holds WHERE record_id = ANY(:ids)
+SELECT (SELECT count(*) FROM holds WHERE record_id IN :ids
         AND state IN ('WAITING', 'IN_TRANSIT', 'READY')),
-       (SELECT count(*) FROM basket_entries WHERE record_id = ANY(:ids))""")
+       (SELECT count(*) FROM basket_entries WHERE record_id IN :ids)""").bindparams(
+    bindparam("ids", expanding=True)
+)
 
 
 class CycleFailed(RuntimeError):

@@ -71,7 +71,7 @@ class OpResult:
     # (it shifts both rates) moves much less than the rates.
     cpu: dict[str, float] = field(default_factory=lambda: {"graphql": 0.0, "plain": 0.0})
     difference: str | None = None
-    base: str = "plain"  # which baseline: plain.py (the resolvers) or raw.py (asyncpg)
+    base: str = "plain"  # which baseline: plain.py (the resolvers) or raw.py (the driver)
     unit: str = "request"  # what one sample is: a request, or a hold cycle of three
     steps: tuple[list[int], list[int]] | None = None  # hold: SQL per step, each side
     leftover: str | None = None  # hold: what the cycles left active (should be nothing)
@@ -118,7 +118,10 @@ def record_ids(url: str, count: int = 200) -> list[str]:
 
 
 def database_exists(url: str) -> bool:
+    """Whether the database at ``url`` is there to reuse (SQLite: its file)."""
     parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return Path(parsed.database or "").is_file()
     admin = parsed.set(database="postgres").render_as_string(hide_password=False)
 
     async def check() -> bool:
@@ -135,39 +138,69 @@ def database_exists(url: str) -> bool:
     return asyncio.run(check())
 
 
+def absolute(url: str) -> str:
+    """``url`` with a relative SQLite path made absolute (from the current directory):
+    the servers run in the repository's root, and every process must open the same file."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return url
+    path = Path(parsed.database or "").resolve()
+    return parsed.set(database=str(path)).render_as_string(hide_password=False)
+
+
 async def compare_ops(
     args: argparse.Namespace, api: Server, plain: Server, work: wl.Workload
 ) -> list[OpResult]:
     results: list[OpResult] = []
     from seed import HOLDS_CARD, LOANS_CARD
 
-    for op in args.ops:
-        if op == "hold":
-            results.append(await compare_hold(args, api, plain, work))
-            continue
-        if op in ("myLoans", "myHolds"):  # log in just before, well inside AUTH-10's 15 min
-            card = LOANS_CARD if op == "myLoans" else HOLDS_CARD
-            work.tokens[op] = await wl.login(api.port, work.ids, card)
-        res = OpResult(op, base=args.baseline)
-        sides = {"graphql": (api.port, work.request(op, "graphql")),
-                 "plain": (plain.port, work.request(op, "plain"))}  # fmt: skip
-        for n in range(min(work.variants(op), 25)):  # same data, request by request
-            a, b = [await wl.one(port, req, n) for port, req in sides.values()]
-            res.difference = res.difference or wl.first_difference(a, b)
-        if not args.no_sql_count and args.baseline == "plain":  # raw.py has no SQLAlchemy
-            count = min(work.variants(op), 25)
-            res.sql = (
-                await wl.statements_per_request(api.port, sides["graphql"][1], count),
-                await wl.statements_per_request(plain.port, sides["plain"][1], count),
-            )
-        runs = {
-            side: functools.partial(drive, port, req, wl.check_data, clients=args.clients)
-            for side, (port, req) in sides.items()
-        }
-        await timed_rounds(args, res, {"graphql": api, "plain": plain}, runs)
-        print(op_line(res), flush=True)
-        results.append(res)
+    counting = None  # raw.py counts its statements only in a server of its own
+    if args.baseline == "raw" and not args.no_sql_count and set(args.ops) - {"hold"}:
+        counting = Server("raw", args.database_url, {"BENCH_RAW_COUNT": "1"})
+        await asyncio.to_thread(counting.start)
+    try:
+        for op in args.ops:
+            if op == "hold":
+                results.append(await compare_hold(args, api, plain, work))
+                continue
+            if op in ("myLoans", "myHolds"):  # log in just before, well inside AUTH-10's 15 min
+                card = LOANS_CARD if op == "myLoans" else HOLDS_CARD
+                work.tokens[op] = await wl.login(api.port, work.ids, card)
+            res = OpResult(op, base=args.baseline)
+            sides = {"graphql": (api.port, work.request(op, "graphql")),
+                     "plain": (plain.port, work.request(op, "plain"))}  # fmt: skip
+            for n in range(min(work.variants(op), 25)):  # same data, request by request
+                a, b = [await wl.one(port, req, n) for port, req in sides.values()]
+                res.difference = res.difference or wl.first_difference(a, b)
+            if not args.no_sql_count:
+                res.sql = await count_sql(work, op, api.port, counting or plain)
+            runs = {
+                side: functools.partial(drive, port, req, wl.check_data, clients=args.clients)
+                for side, (port, req) in sides.items()
+            }
+            await timed_rounds(args, res, {"graphql": api, "plain": plain}, runs)
+            print(op_line(res), flush=True)
+            results.append(res)
+    finally:
+        if counting is not None:
+            await asyncio.to_thread(counting.stop)
     return results
+
+
+async def count_sql(work: wl.Workload, op: str, api: int, base: Server) -> tuple[float, float]:
+    """SQL statements per request of ``op`` on each side, its requests sent one at a time:
+    the API's and plain.py's through SQLAlchemy's counter, raw.py's in its counting server
+    (``BENCH_RAW_COUNT``), which first answers them once unmeasured (asyncpg reads type
+    details on first use)."""
+    count = min(work.variants(op), 25)
+    base_request = work.request(op, "plain")
+    if base.side == "raw":
+        for n in range(count):
+            await wl.one(base.port, base_request, n)
+    return (
+        await wl.statements_per_request(api, work.request(op, "graphql"), count),
+        await wl.statements_per_request(base.port, base_request, count),
+    )
 
 
 async def timed_rounds(
@@ -343,12 +376,15 @@ def summary(args: argparse.Namespace, ops: list[OpResult], storms: list[StormRes
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--database-url", default=DEFAULT_URL)
+    ap.add_argument("--database-url", default=DEFAULT_URL,
+                    help="PostgreSQL (asyncpg) or SQLite (sqlite+aiosqlite:///var/bench/api.db)")  # fmt: skip
     ap.add_argument("--reuse", action="store_true", help="measure the seeded database as it is")
     ap.add_argument("--baseline", choices=("plain", "raw"), default="plain",
-                    help="plain: plain.py (the resolvers, no GraphQL); raw: raw.py (asyncpg by "
-                    "hand, no ORM, orjson; PostgreSQL)")  # fmt: skip
+                    help="plain: plain.py (the resolvers, no GraphQL); raw: raw.py (asyncpg or "
+                    "aiosqlite by hand, no ORM, orjson)")  # fmt: skip
     ap.add_argument("--seed-workers", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--seed-titles", type=int, default=None,
+                    help="seed only about this many titles (a quick check, not a measurement)")  # fmt: skip
     ap.add_argument("--seconds", type=float, default=10.0, help="per side per round")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--clients", type=int, default=16)
@@ -371,6 +407,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--api-env", action="append", default=[], metavar="HONDANA_X=VALUE",
                     help="extra settings for the API process (both sides share the rest)")  # fmt: skip
     args = ap.parse_args(argv)
+    args.database_url = absolute(args.database_url)
     if args.ops is None:
         args.ops = [*wl.OPS, *(["hold"] if args.baseline == "raw" else [])]
     return args
@@ -382,8 +419,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.reuse or not database_exists(url):
         from seed import seed
 
-        print(f"seeding {make_url(url).database} (250,000 titles) ...", flush=True)
-        seed(url, args.seed_workers)
+        size = f"about {args.seed_titles:,}" if args.seed_titles else "250,000"
+        print(f"seeding {make_url(url).database} ({size} titles) ...", flush=True)
+        seed(url, args.seed_workers, args.seed_titles)
     env = dict(item.split("=", 1) for item in args.api_env)
     load_before = "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
     ids = wl.trusted_ids(json.loads(MANIFEST.read_text(encoding="utf-8")))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -45,7 +46,11 @@ from policies.enums import (  # noqa: E402
 )
 from resolvers.shared.passwords import PasswordHasher  # noqa: E402
 from server import demo  # noqa: E402
-from server.catalogue_import import import_records, prepared_file_batches  # noqa: E402
+from server.catalogue_import import (  # noqa: E402
+    BATCH,
+    import_records,
+    prepared_file_batches,
+)
 
 PASSWORD = "bench2468"
 LOANS_CARD = "3000000001"  # 20 loans
@@ -62,14 +67,16 @@ def storm_card(n: int) -> str:
     return f"{STORM_PREFIX}{n:08d}"
 
 
-def seed(url: str, workers: int) -> None:
-    """Recreate the database at ``url`` and load everything the benchmark needs."""
+def seed(url: str, workers: int, titles: int | None = None) -> None:
+    """Recreate the database at ``url`` (PostgreSQL or SQLite) and load everything the
+    benchmark needs; ``titles`` loads only the file's first batches up to about that many
+    (a quick check of the bench code, not a measurement)."""
     search_bench._fresh_database(url)
     upgrade(url)
-    asyncio.run(_seed(url, workers))
+    asyncio.run(_seed(url, workers, titles))
 
 
-async def _seed(url: str, workers: int) -> None:
+async def _seed(url: str, workers: int, titles: int | None) -> None:
     engine = create_engine(url)
     sessions = create_session_factory(engine)
     now = datetime.now(UTC)
@@ -77,9 +84,12 @@ async def _seed(url: str, workers: int) -> None:
     async with sessions() as db, db.begin():
         libs = await demo._libraries(db, today)
     started = time.perf_counter()
+    batches = prepared_file_batches(search_bench.lc_file(), workers=workers)
+    if titles is not None:  # whole batches (the importer's transactions), at least one
+        batches = itertools.islice(batches, max(1, -(-titles // BATCH)))
     report = await import_records(
         sessions,
-        prepared_file_batches(search_bench.lc_file(), workers=workers),
+        batches,
         now=now,
         copies=demo._copy_plan(libs),
     )
