@@ -118,7 +118,7 @@ def wire(
             _from_line(*sender),
             header_line("To", ", ".join(addresses)),
             _subject_line(subject),
-            header_line("Date", format_datetime(now)),
+            _date_line(now),
             header_line("Message-ID", ident),
             b"Auto-Submitted: auto-generated\r\nX-Auto-Response-Suppress: All\r\n\r\n",
             body_encode(body.encode("utf-8"), 76, "\r\n").encode("ascii"),
@@ -148,6 +148,12 @@ def _subject_line(subject: str) -> bytes:
     # than half of composing a mail (0.10 ms a mail before, 0.045 after).
     words = Header(subject, "utf-8", header_name="Subject").encode(linesep="\r\n", maxlinelen=78)
     return b"Subject: " + words.encode("ascii") + b"\r\n"
+
+
+@lru_cache(maxsize=4)
+def _date_line(now: datetime) -> bytes:
+    # A batch's mails share their moment (the dispatcher's ``now``): formatted once.
+    return header_line("Date", format_datetime(now))
 
 
 def header_line(name: str, value: str) -> bytes:

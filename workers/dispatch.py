@@ -3,13 +3,16 @@ the outcome. Several dispatchers may run at once; each claims its own rows.
 
 Exactly once, as far as SMTP allows: a row is claimed (leased) before sending and marked
 sent in its own commit right after the server's 250, so a worker that dies mid-batch leaves
-unsent rows to be claimed again when the lease runs out. The one window SMTP itself leaves
-open, between the server accepting DATA and our commit, is a few milliseconds; the stable
-Message-ID lets a receiver recognise a repeat from there.
+unsent rows to be claimed again when the lease runs out. The next mail's envelope may go
+while that commit travels, but not its end: the server takes it only once the previous
+mail is recorded, so at most one delivered mail is ever unrecorded. The one window SMTP
+itself leaves open, between the server accepting DATA and our commit, is a few
+milliseconds; the stable Message-ID lets a receiver recognise a repeat from there.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import uuid
@@ -64,19 +67,32 @@ class _Batch:
     sender: Sender
     report: DispatchReport
     conn: AsyncConnection  # the "sent" records' connection: held for the batch, autocommit
+    recording: asyncio.Future[None] | None = None  # the last delivery's record, in flight
+
+    async def recorded(self) -> None:
+        """Wait for the last delivered mail's "sent" record to be committed."""
+        recording, self.recording = self.recording, None
+        if recording is not None:
+            await recording
 
 
 async def _deliver(mail: Claimed, batch: _Batch) -> bool:
-    """Send one mail and record the outcome; ``False`` when the server is unreachable.
+    """Send one mail and record the outcome; ``False`` when the server is
+    unreachable.
 
-    Its "sent" commit follows its 250 before the next mail starts: overlapping the two
-    would let a worker killed during the next mail leave this one unmarked (sent twice).
+    The server takes this mail only after the previous one's "sent" record is committed
+    (the sender's gate, ``_Batch.recorded``): were both unrecorded at once, a worker
+    killed then would leave two mails to be sent again. What overlaps the record's round
+    trip sends nothing for good: composing this mail, and its envelope up to the 354.
     """
     rt = runtime()
     report, worker, now = batch.report, batch.worker, batch.now
     message = compose(mail, rt.settings, now, SCRUB.get(mail.kind, ()))
     try:
-        refused = batch.sender.send(message.sender, message.recipients, message.data)
+        # Handed over only once the previous mail is recorded (the gate).
+        refused = await batch.sender.send(
+            message.sender, message.recipients, message.data, batch.recorded
+        )
     except Unreachable as exc:
         await outbox.mark_retry(rt.sessions, mail.id, worker, now, str(exc))
         report.retried += 1
@@ -93,15 +109,20 @@ async def _deliver(mail: Claimed, batch: _Batch) -> bool:
         await outbox.mark_failed(rt.sessions, mail.id, worker, now, str(exc), exc.refused)
         report.failed += 1
         return True
-    await outbox.mark_sent(
-        batch.conn,
-        mail.id,
-        worker,
-        now,
-        message_id=message.message_id,
-        recipients=[a for a in mail.addresses if a not in refused],
-        body=message.text,
+    batch.recording = asyncio.ensure_future(
+        outbox.mark_sent(
+            batch.conn,
+            mail.id,
+            worker,
+            now,
+            message_id=message.message_id,
+            recipients=[a for a in mail.addresses if a not in refused],
+            body=message.text,
+        )
     )
+    # One turn of the loop puts its UPDATE on the wire; its round trip (a commit on the
+    # database's disk) then overlaps composing the next mail and sending its envelope.
+    await asyncio.sleep(0)
     if refused:
         await outbox.mark_partly_refused(rt.sessions, mail.patron_id, refused)
     report.sent += 1
@@ -141,7 +162,10 @@ async def _deliver_batch(claimed: list[Claimed], batch: _Batch) -> bool:
                 return False
         return True
     finally:
-        batch.sender.close()
+        try:
+            await batch.recorded()  # a delivered mail is recorded whatever ended the batch
+        finally:
+            batch.sender.close()
 
 
 def dispatch_once(now_iso: str | None = None, limit: int | None = None) -> DispatchReport:

@@ -10,12 +10,17 @@ from __future__ import annotations
 import mailbox
 import smtplib
 import ssl
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from server.settings import Settings
-from workers.pipelining import sendmail_pipelined
+from workers.pipelining import open_data, send_data
+
+# Awaited before a message is handed over for good: the dispatcher's "the previous mail
+# is recorded" (MAIL-8). A sender may do the envelope's round trip before it.
+Gate = Callable[[], Awaitable[None]]
+T = TypeVar("T")
 
 
 class TemporaryFailure(Exception):
@@ -42,8 +47,11 @@ class PermanentFailure(Exception):
 class Sender(Protocol):
     """Delivers messages; kept open across a batch and closed after it."""
 
-    def send(self, sender: str, recipients: Sequence[str], data: bytes) -> dict[str, str]:
-        """Deliver; return the addresses refused permanently (others took the mail)."""
+    async def send(
+        self, sender: str, recipients: Sequence[str], data: bytes, gate: Gate
+    ) -> dict[str, str]:
+        """Deliver once ``gate`` has returned; return the addresses refused permanently
+        (others took the mail). If ``gate`` raises, nothing is delivered."""
         ...
 
     def close(self) -> None:
@@ -82,13 +90,29 @@ class SmtpSender:
             self.pipelining = conn.has_extn("pipelining")
         return self._conn
 
-    def send(self, sender: str, recipients: Sequence[str], data: bytes) -> dict[str, str]:
+    async def send(
+        self, sender: str, recipients: Sequence[str], data: bytes, gate: Gate
+    ) -> dict[str, str]:
         conn = self._connection()
+        if self.pipelining:
+            # The envelope's round trip overlaps whatever the gate waits for; the server
+            # takes the mail only with its end, sent after the gate.
+            refused = self._attempt(lambda: open_data(conn, sender, recipients, len(data)))
+            try:
+                await gate()
+            except BaseException:
+                self._drop()  # mid-DATA: closed before the message's end, nothing delivered
+                raise
+            self._attempt(lambda: send_data(conn, data))
+        else:
+            await gate()
+            refused = self._attempt(lambda: conn.sendmail(sender, list(recipients), data))
+        return {a: _reply(c, t) for a, (c, t) in refused.items() if c >= 500}
+
+    def _attempt(self, step: Callable[[], T]) -> T:
+        """One SMTP step, its errors told as this module's failures."""
         try:
-            if self.pipelining:
-                refused = sendmail_pipelined(conn, sender, recipients, data)
-            else:
-                refused = conn.sendmail(sender, list(recipients), data)
+            return step()
         except smtplib.SMTPRecipientsRefused as exc:
             replies = {a: _reply(c, t) for a, (c, t) in exc.recipients.items()}
             if all(c >= 500 for c, _ in exc.recipients.values()):
@@ -102,7 +126,11 @@ class SmtpSender:
         except (OSError, smtplib.SMTPException) as exc:
             self.close()  # the connection is gone; the next mail reconnects
             raise TemporaryFailure(f"{type(exc).__name__}: {exc}") from exc
-        return {a: _reply(c, t) for a, (c, t) in refused.items() if c >= 500}
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     def close(self) -> None:
         if self._conn is not None:
@@ -119,7 +147,10 @@ class MaildirSender:
     def __init__(self, path: Path) -> None:
         self.box = mailbox.Maildir(path, create=True)
 
-    def send(self, sender: str, recipients: Sequence[str], data: bytes) -> dict[str, str]:
+    async def send(
+        self, sender: str, recipients: Sequence[str], data: bytes, gate: Gate
+    ) -> dict[str, str]:
+        await gate()
         try:
             self.box.add(data)
         except OSError as exc:

@@ -44,7 +44,7 @@ class Sink:
     held: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
     controller: Controller | None = None
-    _rcpt_messages: int = 0
+    envelopes: int = 0  # messages whose first RCPT arrived (delivered or not)
 
     def reset(self) -> None:
         self.messages.clear()
@@ -55,7 +55,7 @@ class Sink:
         self.delay = 0.0
         self.held.clear()
         self.release.clear()
-        self._rcpt_messages = 0
+        self.envelopes = 0
 
     def message_ids(self) -> list[str]:
         return [str(m["Message-ID"]) for _, m in self.messages]
@@ -81,8 +81,8 @@ class Sink:
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
     ) -> str:
         if not envelope.rcpt_tos:
-            self._rcpt_messages += 1
-            if self.hold_at is not None and self._rcpt_messages == self.hold_at:
+            self.envelopes += 1
+            if self.hold_at is not None and self.envelopes == self.hold_at:
                 self.held.set()
                 while not self.release.is_set():  # noqa: ASYNC110 - a threading.Event set by the test
                     await asyncio.sleep(0.02)

@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from models import OutboxMessage
 from resolvers.mail.outbox import queue_mail
@@ -79,6 +79,32 @@ async def test_worker_killed_mid_dispatch_then_restarted(
     ids = smtp.message_ids()
     assert len(ids) == 30 and len(set(ids)) == 30
     assert await _states(api) == Counter({"SENT": 30})
+
+
+async def test_a_mail_goes_only_once_the_one_before_it_is_recorded(
+    api: Api, factory: Factory, workers: Workers, smtp: Sink
+) -> None:
+    # MAIL-8: the dispatcher composes the next mail while the last one's "sent" record
+    # travels, but sends it only once that record is committed; so a worker killed at any
+    # moment leaves at most the mail in hand unrecorded. Here the first mail's record waits
+    # on a row lock (SQLite: the write lock) the test holds: nothing more may go meanwhile.
+    await _backlog(api, factory, 3)
+    smtp.hold_at = 1
+    result = workers.send(DISPATCH, now=NOW)
+    assert await asyncio.to_thread(smtp.held.wait, 30)  # claimed; the first mail in hand
+    async with api.app.state.services.sessions() as db, db.begin():
+        first = (await db.execute(select(func.min(OutboxMessage.id)))).scalar_one()
+        await db.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == first)
+            .values(attempts=OutboxMessage.attempts)
+        )
+        smtp.release.set()
+        await asyncio.to_thread(smtp.wait_for, 2, 1.5)
+        assert len(smtp.messages) == 1
+    assert (await asyncio.to_thread(result.get, 60))["sent"] == 3
+    assert len(set(smtp.message_ids())) == 3
+    assert await _states(api) == Counter({"SENT": 3})
 
 
 async def test_two_workers_on_one_backlog_send_nothing_twice(
