@@ -43,20 +43,17 @@ def create_engine(
     """
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"echo": echo}
+    # Up to 2 x pool_size connections, all kept once opened: "overflow" ones were closed on
+    # return and opened again at the next burst (tests/models/test_reconnect.py).
+    kept = {"pool_size": 2 * pool_size, "max_overflow": 0, "pool_timeout": 10}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+            kwargs.update(kept)  # an in-memory database has one connection, not a pool
         kwargs["connect_args"] = {"timeout": 30}
     else:
-        kwargs.update(
-            # Up to 2 x pool_size connections, all kept once opened: "overflow" ones were
-            # closed on return and reopened at the next burst (tests/models/test_reconnect.py).
-            pool_size=2 * pool_size,
-            max_overflow=0,
-            pool_recycle=POOL_RECYCLE_SECONDS,
-            pool_timeout=10,
-        )
+        kwargs.update(kept, pool_recycle=POOL_RECYCLE_SECONDS)
         connect_args: dict[str, Any] = {"timeout": connect_timeout}
         if statement_timeout_ms:
             connect_args["server_settings"] = {"statement_timeout": str(statement_timeout_ms)}
