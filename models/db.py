@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import PoolResetState
 
 
 def create_engine(
@@ -52,6 +53,7 @@ def create_engine(
             Path(database).parent.mkdir(parents=True, exist_ok=True)
             kwargs.update(kept)  # an in-memory database has one connection, not a pool
         kwargs["connect_args"] = {"timeout": 30}
+        kwargs["pool_reset_on_return"] = None  # _sqlite_reset instead
     else:
         kwargs.update(kept, pool_recycle=POOL_RECYCLE_SECONDS)
         connect_args: dict[str, Any] = {"timeout": connect_timeout}
@@ -61,6 +63,7 @@ def create_engine(
     engine = create_async_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "reset", _sqlite_reset)
     else:
         event.listen(engine.sync_engine, "checkout", _closed_is_dead)
     return engine
@@ -140,6 +143,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_reset(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
+    """The pool's rollback of a connection given back, only when it is in a transaction.
+
+    Each call on an aiosqlite connection is a trip to its thread, and most connections
+    come back with nothing to roll back: a request's reads, or a session that committed
+    or rolled back itself (SQLAlchemy's connection ends its own transaction at close)."""
+    if not state.terminate_only and dbapi_connection.driver_connection.in_transaction:
+        dbapi_connection.rollback()
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -12,7 +12,7 @@ the whole request emptied the pool and each waited for a second connection for e
 
 The connection reads in autocommit: no ``BEGIN``/``ROLLBACK`` around the reads, and each
 statement sees what was committed when it ran, which is what the short sessions saw too
-(PostgreSQL's READ COMMITTED; SQLite's reads outside a transaction). So a mutation that
+(PostgreSQL's READ COMMITTED; on SQLite every read is outside a transaction as it is). So a mutation that
 commits in its own transaction (they keep theirs, with their locks) is seen by the reads
 of its payload that follow it. Nothing is written through it.
 
@@ -97,7 +97,11 @@ class RequestReads:
         engine = self._sessions.kw["bind"]
         conn: AsyncConnection = await engine.connect()
         try:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            if conn.dialect.name != "sqlite":
+                # SQLite reads outside a transaction already (the driver begins one only
+                # before a write); switching its isolation level, and back at checkin, was
+                # four trips to aiosqlite's thread a connection, most of a read's CPU.
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
             self._driver = (await conn.get_raw_connection()).driver_connection
         except BaseException:
             await conn.close()
