@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import PoolResetState
 
+from models.driver_reads import in_transaction
+
 
 def create_engine(
     url: str,
@@ -201,8 +203,8 @@ async def bulk_insert(db: AsyncSession, table: Table, rows: list[dict[str, Any]]
         await db.execute(insert(table), rows)
         return
     columns = list(rows[0])
-    connection = await (await db.connection()).get_raw_connection()
-    driver: Any = connection.driver_connection
+    # Inside the transaction (``in_transaction``): a COPY sent first would commit alone.
+    driver: Any = await in_transaction(await db.connection())
     await driver.copy_records_to_table(
         table.name, records=[tuple(row[c] for c in columns) for row in rows], columns=columns
     )

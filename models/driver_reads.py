@@ -215,4 +215,23 @@ async def fetch_in(db: AsyncSession, query: DriverSelect, keys: Sequence[Any]) -
     sees the transaction's writes and holds its locks. A mutation's reads of rows it does
     not change go this way (instances come back detached); a row it changes must be the
     session's own (``db.get``)."""
-    return await query.fetch(await db.connection(), keys)
+    conn = await db.connection()
+    return await query.fetch(conn, keys, await in_transaction(conn))
+
+
+async def in_transaction(conn: AsyncConnection) -> Any:
+    """``conn``'s driver connection, with the database's transaction begun if ``conn``
+    is in one: a statement the driver sends then runs inside it.
+
+    SQLAlchemy's asyncpg adapter sends ``BEGIN`` lazily, with the first statement
+    SQLAlchemy itself runs; until then the driver's own statements ran in autocommit, and
+    a placement's ``SELECT ... FOR UPDATE`` of the patron let go of its lock as it returned
+    (tests/models/test_driver_transactions.py). The adapter's own start is used, so its
+    commit and rollback end this transaction. (aiosqlite's driver begins one by itself
+    before a write; SQLite's reads need none.)"""
+    fairy = await conn.get_raw_connection()
+    adapter: Any = fairy.dbapi_connection
+    begin = getattr(adapter, "_start_transaction", None)
+    if begin is not None and conn.in_transaction() and adapter._transaction is None:
+        await begin()
+    return fairy.driver_connection

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.dml import UpdateBase
 
-from models.driver_reads import RowMaker, send
+from models.driver_reads import RowMaker, in_transaction, send
 
 Process = Callable[[Any], Any] | None
 
@@ -70,11 +70,15 @@ class DriverWrite(RowMaker):
 
     async def run(self, db: AsyncSession, **values: Any) -> list[Any]:
         """Run the statement in ``db``'s transaction; the rows it returns (or instances)."""
-        return await self.run_on(await db.connection(), **values)
+        conn = await db.connection()
+        return await self._run(conn, await in_transaction(conn), values)
 
     async def run_on(self, conn: AsyncConnection, **values: Any) -> list[Any]:
-        """Run the statement on ``conn`` (in its transaction, or committed at once when
-        the connection is in autocommit); the rows it returns (or instances)."""
+        """Run the statement on ``conn`` in autocommit (committed when it returns); the
+        rows it returns (or instances)."""
+        return await self._run(conn, None, values)
+
+    async def _run(self, conn: AsyncConnection, driver: Any, values: dict[str, Any]) -> list[Any]:
         dialect = conn.dialect
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
@@ -84,4 +88,4 @@ class DriverWrite(RowMaker):
             for name, process, constant in compiled.binds
             for value in (values.get(name, constant),)
         )
-        return self.rows(await send(conn, compiled.sql, params), compiled.processors)
+        return self.rows(await send(conn, compiled.sql, params, driver), compiled.processors)
