@@ -77,8 +77,7 @@ class _Batch:
 
 
 async def _deliver(mail: Claimed, batch: _Batch) -> bool:
-    """Send one mail and record the outcome; ``False`` when the server is
-    unreachable.
+    """Send one mail and record the outcome; ``False`` when the server is unreachable.
 
     The server takes this mail only after the previous one's "sent" record is committed
     (the sender's gate, ``_Batch.recorded``): were both unrecorded at once, a worker

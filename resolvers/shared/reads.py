@@ -12,9 +12,9 @@ the whole request emptied the pool and each waited for a second connection for e
 
 The connection reads in autocommit: no ``BEGIN``/``ROLLBACK`` around the reads, and each
 statement sees what was committed when it ran, which is what the short sessions saw too
-(PostgreSQL's READ COMMITTED; on SQLite every read is outside a transaction as it is). So a mutation that
-commits in its own transaction (they keep theirs, with their locks) is seen by the reads
-of its payload that follow it. Nothing is written through it.
+(PostgreSQL's READ COMMITTED; on SQLite every read is outside a transaction as it is). So
+a mutation that commits in its own transaction (they keep theirs, with their locks) is
+seen by the reads of its payload that follow it. Nothing is written through it.
 
 GraphQL resolves sibling fields concurrently, and one ``AsyncSession`` must never run two
 statements at once: each use holds a lock while it reads. Never await a loader (or
