@@ -12,10 +12,17 @@ from pyroaring import BitMap
 from sqlalchemy import select
 
 from models import SearchPosting
+from models.driver_reads import DriverSelect, fetch_in
 from policies.folding import Term
+from resolvers.shared.loaders import KEYS
 
 MAX_EXPANSION = 200  # words one "prefix*" may stand for
 _CHUNK = 1000
+# A search's bitmaps by key, read by the driver (models/driver_reads.py): the statement
+# built once per key count, without SQLAlchemy's execution path for every search.
+_POSTINGS = DriverSelect(
+    select(SearchPosting.key, SearchPosting.ids).where(SearchPosting.key.in_(KEYS))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +46,7 @@ class PostingReader:
         wanted = sorted(set(keys) - set(self.cache))
         parts: dict[str, list[BitMap]] = defaultdict(list)
         for start in range(0, len(wanted), _CHUNK):
-            part = wanted[start : start + _CHUNK]
-            stmt = select(SearchPosting.key, SearchPosting.ids).where(SearchPosting.key.in_(part))
-            for key, blob in (await self.db.execute(stmt)).all():
+            for key, blob in await fetch_in(self.db, _POSTINGS, wanted[start : start + _CHUNK]):
                 parts[key].append(BitMap.deserialize(blob))
         for key in wanted:
             self.cache[key] = BitMap.union(*parts[key]) if parts[key] else BitMap()

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Copy, Record, RecordSearch
+from models.driver_reads import fetch_in
 from policies.enums import CopyStatus, MaterialType, SearchSort
 from policies.errors import ErrorCode, RuleViolation
 from policies.folding import Term, query_terms
@@ -28,6 +29,7 @@ from resolvers.catalogue.search_documents import ALL, FIELDS
 from resolvers.catalogue.search_order import IN_MEMORY_SORT, order
 from resolvers.shared.context import Context
 from resolvers.shared.id_lists import SQLITE_MAX_VALUES, among
+from resolvers.shared.loaders import by_id
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 16  # words past this are ignored
@@ -144,8 +146,8 @@ async def run_search(
         ranked = await order(index, matches, clauses, request.sort, first + 1, after_id)
         rows = {}
         if ranked:
-            found = await db.execute(select(Record).where(Record.id.in_(ranked[:first])))
-            rows = {r.id: r for r in found.scalars()}
+            found = await fetch_in(db, by_id(Record), ranked[:first])
+            rows = {r.id: r for r in found}
     page = [rows[i] for i in ranked[:first] if i in rows]
     return SearchPage(records=page, matches=matches, has_next=len(ranked) > first)
 

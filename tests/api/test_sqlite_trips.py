@@ -70,3 +70,8 @@ async def test_a_search_sends_only_its_statements(
     assert sent == statements
     steps = {trip for trip in trips if " " not in trip}
     assert steps <= {"cursor", "fetchall", "close", "rollback"}, steps
+    # The index's bitmaps and the page of titles, most of a search's statements, are read
+    # by the driver: one trip each, not a cursor's four.
+    driver = [t.split(" ", 1)[1] for t in trips if t.startswith("_execute_fetchall ")]
+    postings = [sql for sql in statements if "FROM search_postings" in sql]
+    assert postings and set(postings) <= set(driver), (postings, driver)
