@@ -41,7 +41,7 @@ from policies.variants import VARIANT_KANJI  # noqa: E402
 from resolvers.catalogue.marc import RecordData  # noqa: E402
 from resolvers.catalogue.marc_files import iter_marc_file  # noqa: E402
 
-SAMPLE = ROOT.parents[1] / "shared" / "data" / "lc-books-2016-sample.mrc"
+SAMPLE = ROOT.parent / "shared" / "data" / "lc-books-2016-sample.mrc"
 OUT = ROOT / "tests" / "catalogue" / "japanese_queries.json"
 COUNTS = {"variant": 100, "hiragana": 100, "katakana": 100, "title_author": 50}
 _RUN = re.compile("[\u3041-\u309f\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")

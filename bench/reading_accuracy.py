@@ -31,7 +31,7 @@ from policies.reading import by_analyser, from_romanisation, is_japanese  # noqa
 from resolvers.catalogue.marc import RecordData  # noqa: E402
 from resolvers.catalogue.marc_files import iter_marc_file  # noqa: E402
 
-SAMPLE = ROOT.parents[1] / "shared" / "data" / "lc-books-2016-sample.mrc"
+SAMPLE = ROOT.parent / "shared" / "data" / "lc-books-2016-sample.mrc"
 _HIRAGANA = re.compile("[^\u3041-\u309f]")
 
 

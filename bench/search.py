@@ -56,7 +56,7 @@ from server.catalogue_import import (  # noqa: E402
     prepared_file_batches,
 )
 
-SAMPLE = ROOT.parents[1] / "shared" / "data" / "lc-books-2016-sample.mrc"
+SAMPLE = ROOT.parent / "shared" / "data" / "lc-books-2016-sample.mrc"
 JAPANESE = json.loads((ROOT / "tests" / "catalogue" / "japanese_queries.json").read_text("utf-8"))
 
 CACHE = ROOT / "var" / "bench"
