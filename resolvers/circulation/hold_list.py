@@ -58,12 +58,10 @@ async def active_holds(ctx: Context, viewer: PatronViewer) -> list[tuple[Hold, H
     """The patron's holds still in play, oldest first (HOLD-10), each with its title and
     waiting line: one statement for the whole list, the libraries read alongside."""
     rows: list[tuple[Hold, Record, int, int]]
-    libraries: list[Library]
-    rows, libraries = await asyncio.gather(
-        ctx.reads.rows(ACTIVE_BY_PATRON, [viewer.patron_id]),
-        ctx.loaders.all_libraries(),
+    by_id: dict[int, Library]
+    rows, by_id = await asyncio.gather(
+        ctx.reads.rows(ACTIVE_BY_PATRON, [viewer.patron_id]), ctx.loaders.libraries_by_id()
     )
-    by_id = {library.id: library for library in libraries}
     return [
         (
             hold,

@@ -106,10 +106,9 @@ OPEN_LOANS_IN_DETAIL = DriverSelect(
 async def open_loans_in_detail(ctx: Context, patron_id: int) -> list[tuple[Loan, LoanDetails]]:
     """:func:`open_loans`, each with its copy, title and today's renewal answer: the loans
     with their copies, titles and waiting lines in one statement, the libraries alongside."""
-    rows, libraries = await asyncio.gather(
-        ctx.reads.rows(OPEN_LOANS_IN_DETAIL, [patron_id]), ctx.loaders.all_libraries()
+    rows, by_id = await asyncio.gather(
+        ctx.reads.rows(OPEN_LOANS_IN_DETAIL, [patron_id]), ctx.loaders.libraries_by_id()
     )
-    by_id = {library.id: library for library in libraries}
     today, policy = ctx.today(), ctx.policy.circulation
     return [
         (
