@@ -214,7 +214,7 @@ async def fetch_in(db: AsyncSession, query: DriverSelect, keys: Sequence[Any]) -
     """``query``'s rows for ``keys``, read by the driver inside ``db``'s transaction: it
     sees the transaction's writes and holds its locks. A mutation's reads of rows it does
     not change go this way (instances come back detached); a row it changes must be the
-    session's own (``db.get``)."""
+    session's own (``db.get``). So do a read session's hottest reads (the search's)."""
     conn = await db.connection()
     return await query.fetch(conn, keys, await in_transaction(conn))
 

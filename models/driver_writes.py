@@ -70,15 +70,12 @@ class DriverWrite(RowMaker):
 
     async def run(self, db: AsyncSession, **values: Any) -> list[Any]:
         """Run the statement in ``db``'s transaction; the rows it returns (or instances)."""
-        conn = await db.connection()
-        return await self._run(conn, await in_transaction(conn), values)
+        return await self.run_on(await db.connection(), **values)
 
     async def run_on(self, conn: AsyncConnection, **values: Any) -> list[Any]:
-        """Run the statement on ``conn`` in autocommit (committed when it returns); the
-        rows it returns (or instances)."""
-        return await self._run(conn, None, values)
-
-    async def _run(self, conn: AsyncConnection, driver: Any, values: dict[str, Any]) -> list[Any]:
+        """Run the statement on ``conn``, inside its transaction (or committed when it
+        returns, on a connection in autocommit); the rows it returns (or instances)."""
+        driver = await in_transaction(conn)
         dialect = conn.dialect
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
