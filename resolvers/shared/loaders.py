@@ -139,7 +139,6 @@ class Loaders:
         # The request's read session: the loaders' and the resolvers' (``Context.reads``).
         self.reads = RequestReads(sessions)
         self._libraries: asyncio.Future[Sequence[Library]] | None = None
-        self._library_index: dict[int, Library] | None = None
         self._closed = False
 
     # Each loader is made when a request first asks for it: a request uses two or three of
@@ -225,7 +224,7 @@ class Loaders:
             if isinstance(loader, DataLoader):
                 loader.clear_all()
                 loader.batch_load_fn = _closed
-        self._libraries = self._library_index = None
+        self._libraries = None
 
     async def all_libraries(self) -> list[Library]:
         """Every library, in display order, read once per request. A city has tens of
@@ -241,7 +240,7 @@ class Loaders:
 
     async def libraries_by_id(self) -> dict[int, Library]:
         """Every library by id, from the one read of :meth:`all_libraries`."""
-        return self._index(await self.all_libraries())
+        return {row.id: row for row in await self.all_libraries()}
 
     def library_now(self, library_id: int) -> Library | None:
         """The library, if the request has read the libraries already; else ``None`` (ask
@@ -249,13 +248,7 @@ class Loaders:
         done = self._libraries
         if done is None or not done.done() or done.cancelled() or done.exception():
             return None
-        return self._index(done.result()).get(library_id)
-
-    def _index(self, libraries: Sequence[Library]) -> dict[int, Library]:
-        # Built once per request: the libraries are read once (all_libraries).
-        if self._library_index is None:
-            self._library_index = {row.id: row for row in libraries}
-        return self._library_index
+        return next((row for row in done.result() if row.id == library_id), None)
 
     async def _audit(self, keys: list[AuditKey]) -> list[None]:
         rows = [
