@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import PoolResetState
 
-from models.driver_reads import in_transaction
+from models.driver_reads import KEYS, DriverSelect, in_transaction
+from models.driver_writes import DriverWrite
 
 
 def create_engine(
@@ -168,25 +169,27 @@ async def lock_row(db: AsyncSession, model: Any, pk: int) -> None:
     PostgreSQL: ``SELECT ... FOR UPDATE`` locks that row. SQLite has no row locks and
     starts its transactions lazily, so a no-op UPDATE takes the database's write lock at
     once; without it, two requests could both read "19 holds" and both insert a 20th.
+    The driver sends it inside the transaction (every mutation locks a row first: through
+    the ORM session the lock cost more CPU than the rest of a refused renewal's reads).
     """
-    sqlite = db.get_bind().dialect.name == "sqlite"
-    await db.execute(_lock_statement(model, sqlite=sqlite), {"lock_pk": pk})
+    conn = await db.connection()
+    if conn.dialect.name == "sqlite":
+        await _sqlite_lock(model).run_on(conn, lock_pk=pk)
+    else:
+        await _row_lock(model).fetch(conn, [pk], await in_transaction(conn))
 
 
 @functools.cache
-def _lock_statement(model: Any, *, sqlite: bool) -> Any:
-    """The locking statement of ``model``, built once: every mutation locks a row first,
-    and building the statement and its cache key cost more than running it."""
+def _row_lock(model: Any) -> DriverSelect:
+    """``model``'s row by id, locked (PostgreSQL), built once."""
+    return DriverSelect(select(model.id).where(model.id.in_(KEYS)).with_for_update())
+
+
+@functools.cache
+def _sqlite_lock(model: Any) -> DriverWrite:
+    """SQLite's write lock taken by an UPDATE of ``model``'s row that changes nothing."""
     pk: BindParameter[int] = bindparam("lock_pk")
-    if sqlite:
-        # It changes nothing, so the session has nothing to synchronise.
-        return (
-            update(model)
-            .where(model.id == pk)
-            .values(id=model.id)
-            .execution_options(synchronize_session=False)
-        )
-    return select(model.id).where(model.id == pk).with_for_update()
+    return DriverWrite(update(model).where(model.id == pk).values(id=model.id))
 
 
 async def bulk_insert(db: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:

@@ -29,18 +29,34 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BindParameter, Select
+from sqlalchemy import BindParameter, Select, bindparam
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapper, attributes, configure_mappers
 
+# The key list of a DriverSelect: its one expanding parameter. Building and cache-keying a
+# statement per batch cost about as much CPU as running it.
+KEYS: BindParameter[Any] = bindparam("keys", expanding=True)
 KEY_PREFIX = "keys_"  # the names SQLAlchemy gives the expanded ``keys`` parameter
+
+
+@dataclass(frozen=True, slots=True)
+class _Named:
+    """A parameter given by name at each call (``DriverSelect(params=...)``)."""
+
+    name: str
+    process: Callable[[Any], Any] | None
+
+    def value(self, values: Mapping[str, Any]) -> Any:
+        given = values[self.name]
+        return self.process(given) if self.process is not None else given
 
 
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     sql: str
-    # For each positional parameter: the index into the keys, or None and a constant.
+    # For each positional parameter: the index into the keys, or None and a constant (or
+    # a _Named, a value given at each call).
     slots: tuple[tuple[int | None, Any], ...]
     # (column index, processor) for the columns whose values need converting.
     processors: tuple[tuple[int, Callable[[Any], Any]], ...]
@@ -75,25 +91,37 @@ class DriverSelect(RowMaker):
     With ``model``, its columns must be the model's table columns in order
     (``select(*Model.__table__.c)``) and rows come back as model instances. With a tuple
     of models (a join), the columns are each model's table columns in turn, then any
-    others; a row comes back as a tuple: one instance per model, then the other values."""
+    others; a row comes back as a tuple: one instance per model, then the other values.
+
+    ``params`` names the statement's other ``bindparam``s whose values each call gives by
+    name (a date range); every other parameter is a constant of the statement."""
 
     def __init__(
-        self, stmt: Select[*tuple[Any, ...]], model: type[Any] | tuple[type[Any], ...] | None = None
+        self,
+        stmt: Select[*tuple[Any, ...]],
+        model: type[Any] | tuple[type[Any], ...] | None = None,
+        *,
+        params: tuple[str, ...] = (),
     ) -> None:
         self.stmt = stmt
         self.model = model
+        self.params = params
         self._compiled: dict[tuple[str, int], _Compiled] = {}
 
     def _compile(self, dialect: Dialect, count: int) -> _Compiled:
-        compiled = self.stmt.params(keys=[0] * count).compile(
+        placeholders = dict.fromkeys(self.params)  # (given at each call)
+        compiled = self.stmt.params(keys=[0] * count, **placeholders).compile(
             dialect=dialect, compile_kwargs={"render_postcompile": True}
         )
         slots: list[tuple[int | None, Any]] = []
         for name in compiled.positiontup or ():
             if name.startswith(KEY_PREFIX):
                 slots.append((int(name[len(KEY_PREFIX) :]) - 1, None))
-                continue
-            slots.append((None, _constant(compiled.binds, name, dialect)))
+            elif name in self.params:
+                process = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+                slots.append((None, _Named(name, process)))
+            else:
+                slots.append((None, _constant(compiled.binds, name, dialect)))
         processors = tuple(
             (i, process)
             for i, column in enumerate(self.stmt.selected_columns)
@@ -110,12 +138,16 @@ class DriverSelect(RowMaker):
         return found
 
     async def fetch(
-        self, conn: AsyncConnection, keys: Sequence[Any], driver: Any = None
+        self, conn: AsyncConnection, keys: Sequence[Any], driver: Any = None, **values: Any
     ) -> list[Any]:
         """The rows for ``keys`` (tuples, or model instances), read on ``conn``'s driver
-        connection (``driver``, when the caller holds it already)."""
+        connection (``driver``, when the caller holds it already); ``values`` are the
+        ``params`` by name."""
         compiled = self.compiled(conn.dialect, len(keys))
-        params = tuple(keys[i] if i is not None else value for i, value in compiled.slots)
+        params = tuple(
+            keys[i] if i is not None else value.value(values) if type(value) is _Named else value
+            for i, value in compiled.slots
+        )
         records = await send(conn, compiled.sql, params, driver)
         return self.rows(records, compiled.processors)
 
@@ -210,13 +242,15 @@ def _announce(conn: AsyncConnection, sql: str, params: tuple[Any, ...]) -> None:
         sync.dispatch.before_cursor_execute(sync, None, sql, params, None, False)
 
 
-async def fetch_in(db: AsyncSession, query: DriverSelect, keys: Sequence[Any]) -> list[Any]:
+async def fetch_in(
+    db: AsyncSession, query: DriverSelect, keys: Sequence[Any], **values: Any
+) -> list[Any]:
     """``query``'s rows for ``keys``, read by the driver inside ``db``'s transaction: it
     sees the transaction's writes and holds its locks. A mutation's reads of rows it does
     not change go this way (instances come back detached); a row it changes must be the
     session's own (``db.get``). So do a read session's hottest reads (the search's)."""
     conn = await db.connection()
-    return await query.fetch(conn, keys, await in_transaction(conn))
+    return await query.fetch(conn, keys, await in_transaction(conn), **values)
 
 
 async def in_transaction(conn: AsyncConnection) -> Any:

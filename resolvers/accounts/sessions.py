@@ -15,11 +15,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Patron, Session, StaffUser
-from models.driver_reads import DriverSelect
+from models.driver_reads import KEYS, DriverSelect
 from policies.accounts import can_log_in, session_is_live
 from policies.enums import PasswordState, StaffRole
 from resolvers.shared.context import Anonymous, PatronViewer, Services, StaffViewer, Viewer
-from resolvers.shared.loaders import KEYS
 from resolvers.shared.reads import RequestReads
 
 # Touching the idle timer on every request would be a write per request; a session seen

@@ -12,9 +12,8 @@ from pyroaring import BitMap
 from sqlalchemy import select
 
 from models import SearchPosting
-from models.driver_reads import DriverSelect, fetch_in
+from models.driver_reads import KEYS, DriverSelect, fetch_in
 from policies.folding import Term
-from resolvers.shared.loaders import KEYS
 
 MAX_EXPANSION = 200  # words one "prefix*" may stand for
 _CHUNK = 1000

@@ -8,12 +8,12 @@ from sqlalchemy import bindparam, delete, insert, select
 
 from models import BasketEntry, Patron, Record
 from models.db import lock_row
-from models.driver_reads import DriverSelect, fetch_in
+from models.driver_reads import KEYS, DriverSelect, fetch_in
 from models.driver_writes import DriverWrite
 from policies.enums import MaterialType
 from policies.errors import ErrorCode, RuleViolation
 from resolvers.shared.context import Context, PatronViewer
-from resolvers.shared.loaders import KEYS, by_id
+from resolvers.shared.loaders import by_id
 
 
 async def entries(ctx: Context, viewer: PatronViewer) -> Sequence[BasketEntry]:

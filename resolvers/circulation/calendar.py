@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Date, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import CalendarDay, Library
+from models.driver_reads import KEYS, DriverSelect, fetch_in
 from policies.calendar import MAX_CALENDAR_SPAN_DAYS, IsOpen, is_open, parse_closed_weekdays
 from policies.circulation import next_opening_day
 from policies.errors import ErrorCode, RuleViolation
@@ -18,16 +19,28 @@ from policies.errors import ErrorCode, RuleViolation
 MAIL_HOUR = time(9, 0)
 
 
+# A library's calendar exceptions over a span of days (sent by the driver: the renewal, the
+# desk's checkout and the trap each read it inside their transaction).
+_EXCEPTIONS = DriverSelect(
+    select(CalendarDay.day, CalendarDay.is_open).where(
+        CalendarDay.library_id.in_(KEYS),
+        CalendarDay.day >= bindparam("first", type_=Date),
+        CalendarDay.day <= bindparam("last", type_=Date),
+    ),
+    params=("first", "last"),
+)
+
+
 async def opening_test(db: AsyncSession, library: Library, today: date) -> IsOpen:
     """A function telling whether ``library`` is open on a day, from ``today`` a year on."""
-    rows = await db.execute(
-        select(CalendarDay.day, CalendarDay.is_open).where(
-            CalendarDay.library_id == library.id,
-            CalendarDay.day >= today,
-            CalendarDay.day <= today + timedelta(days=MAX_CALENDAR_SPAN_DAYS),
-        )
+    rows = await fetch_in(
+        db,
+        _EXCEPTIONS,
+        [library.id],
+        first=today,
+        last=today + timedelta(days=MAX_CALENDAR_SPAN_DAYS),
     )
-    exceptions = {day: open_ for day, open_ in rows.all()}
+    exceptions = {day: open_ for day, open_ in rows}
     closed = parse_closed_weekdays(library.closed_weekdays)
     return lambda day: is_open(day, closed, exceptions)
 

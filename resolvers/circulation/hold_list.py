@@ -11,11 +11,10 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from models import Hold, Library, Record
-from models.driver_reads import DriverSelect
+from models.driver_reads import KEYS, DriverSelect
 from policies.circulation import ACTIVE_HOLD_STATES
 from policies.enums import HoldState
 from resolvers.shared.context import Context, PatronViewer
-from resolvers.shared.loaders import KEYS
 
 
 def _waiting_line() -> tuple[Any, Any]:

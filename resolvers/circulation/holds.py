@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import BasketEntry, Copy, Hold, Library, Loan, Patron, Record
 from models.db import lock_row
-from models.driver_reads import DriverSelect, fetch_in
+from models.driver_reads import KEYS, DriverSelect, fetch_in
 from models.driver_writes import DriverWrite
 from policies.circulation import (
     ACTIVE_HOLD_STATES,
@@ -28,7 +28,7 @@ from policies.circulation import (
 from policies.enums import CopyStatus, HoldState
 from policies.errors import ErrorCode, RuleViolation
 from resolvers.shared.context import Context, PatronViewer
-from resolvers.shared.loaders import KEYS, QUEUES, by_id
+from resolvers.shared.loaders import QUEUES, by_id
 
 MAX_BATCH = 100
 

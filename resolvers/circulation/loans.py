@@ -7,12 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import exists, select
+from sqlalchemy import Date, bindparam, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Copy, Hold, Library, Loan, Patron, Record
 from models.db import lock_row
-from models.driver_reads import DriverSelect
+from models.driver_reads import KEYS, DriverSelect, fetch_in
+from models.driver_writes import DriverWrite
 from policies.calendar import IsOpen
 from policies.circulation import LoanFacts, renewal_due_date, renewal_refusal
 from policies.config import CirculationPolicy
@@ -21,7 +22,7 @@ from policies.errors import ErrorCode, RuleViolation
 from resolvers.circulation.calendar import opening_test
 from resolvers.circulation.holds import check_batch
 from resolvers.shared.context import Context, PatronViewer
-from resolvers.shared.loaders import KEYS, QueueEntry, existing
+from resolvers.shared.loaders import QueueEntry, existing
 
 
 async def open_loans(ctx: Context, patron_id: int) -> Sequence[Loan]:
@@ -132,53 +133,49 @@ class RenewalOutcome:
     loan_id: int
     loan: Loan | None
     errors: list[RuleViolation] = field(default_factory=list)
+    # The loan's copy, title and today's answer after the renewal, for its payload.
+    details: LoanDetails | None = None
 
 
-def _renew_one(
-    ctx: Context, facts: LoanFacts, loan: Loan, library: Library, is_open: IsOpen
+# A renewal's loans in one statement: each open loan asked for with its copy, title and
+# library, and whether someone else waits for the title (LOAN-3). The patron is checked on
+# the rows: another patron's loan is answered as a missing one.
+_RENEWAL_FACTS = DriverSelect(
+    select(*Loan.__table__.c, *Copy.__table__.c, *Record.__table__.c, *Library.__table__.c)
+    .add_columns(_OTHERS_WAIT)
+    .join(Copy, Copy.id == Loan.copy_id)
+    .join(Record, Record.id == Copy.record_id)
+    .join(Library, Library.id == Loan.library_id)
+    .where(Loan.id.in_(KEYS), Loan.returned_at.is_(None)),
+    (Loan, Copy, Record, Library),
+)
+
+# A loan renewed: its new due date and one renewal more, the row back whole.
+_RENEWED = DriverWrite(
+    update(Loan)
+    .where(Loan.id == bindparam("loan"))
+    .values(due_on=bindparam("due", type_=Date), renewals=Loan.renewals + 1)
+    .returning(*Loan.__table__.c),
+    Loan,
+)
+
+_RenewalRow = tuple[Loan, Copy, Record, Library, bool]
+
+
+async def _renew_one(
+    ctx: Context, db: AsyncSession, row: _RenewalRow, is_open: IsOpen
 ) -> RenewalOutcome:
     """Renew one loan, or say why not; a refused renewal changes nothing (LOAN-3, LOAN-6)."""
+    loan, copy, record, library, waiting = row
+    held = bool(waiting)  # SQLite answers EXISTS with 0 or 1
     today, policy = ctx.today(), ctx.policy.circulation
     new_due = renewal_due_date(today, library.kind, is_open, policy)
-    refusal = renewal_refusal(facts, today, policy, new_due)
-    if refusal is not None:
-        return RenewalOutcome(loan_id=loan.id, loan=loan, errors=[refusal])
-    loan.due_on = new_due
-    loan.renewals += 1
-    return RenewalOutcome(loan_id=loan.id, loan=loan)
-
-
-LoanRow = tuple[Loan, Copy, Record, Library]
-
-
-async def _renewal_facts(
-    db: AsyncSession, patron_id: int, loan_ids: Sequence[int | None]
-) -> tuple[dict[int, LoanRow], set[int]]:
-    """The patron's open loans among ``loan_ids``, and which of their titles others wait for
-    (LOAN-3)."""
-    known = [i for i in loan_ids if i is not None]
-    rows = (
-        await db.execute(
-            select(Loan, Copy, Record, Library)
-            .join(Copy, Copy.id == Loan.copy_id)
-            .join(Record, Record.id == Copy.record_id)
-            .join(Library, Library.id == Loan.library_id)
-            .where(Loan.id.in_(known), Loan.patron_id == patron_id, Loan.returned_at.is_(None))
-        )
-    ).all()
-    found = {loan.id: (loan, copy, record, library) for loan, copy, record, library in rows}
-    waiting_by_others = set(
-        (
-            await db.execute(
-                select(Hold.record_id).where(
-                    Hold.record_id.in_([r.id for _, _, r, _ in rows]),
-                    Hold.state == HoldState.WAITING,
-                    Hold.patron_id != patron_id,
-                )
-            )
-        ).scalars()
-    )
-    return found, waiting_by_others
+    refusal = renewal_refusal(_facts(loan, copy, record, library, held), today, policy, new_due)
+    errors = [] if refusal is None else [refusal]
+    if refusal is None:
+        [loan] = await _RENEWED.run(db, loan=loan.id, due=new_due)
+    after = refusal_today(loan, copy, record, library, held, today, policy)
+    return RenewalOutcome(loan.id, loan, errors, LoanDetails(copy, record, after))
 
 
 async def renew(
@@ -188,32 +185,25 @@ async def renew(
 
     ``None`` stands for an id that did not decode: ``NOT_FOUND``, like another patron's.
     """
+    known = [i for i in loan_ids if i is not None]
     try:
-        check_batch([i for i in loan_ids if i is not None], "loanIds")
+        check_batch(known, "loanIds")
     except RuleViolation as bad:
         return [], [bad]
-    today = ctx.today()
     outcomes: list[RenewalOutcome] = []
     async with ctx.services.sessions() as db, db.begin():
         await lock_row(db, Patron, viewer.patron_id)
-        found, waiting_by_others = await _renewal_facts(db, viewer.patron_id, loan_ids)
+        rows = await fetch_in(db, _RENEWAL_FACTS, known) if known else []
+        found = {row[0].id: row for row in rows if row[0].patron_id == viewer.patron_id}
         calendars: dict[int, IsOpen] = {}
         for loan_id in loan_ids:
-            if loan_id is None or loan_id not in found:
+            row = found.get(loan_id) if loan_id is not None else None
+            if row is None:
                 nf = RuleViolation(ErrorCode.NOT_FOUND, field="loanIds")
                 outcomes.append(RenewalOutcome(loan_id=loan_id or 0, loan=None, errors=[nf]))
                 continue
-            loan, copy, record, library = found[loan_id]
+            library = row[3]
             if library.id not in calendars:
-                calendars[library.id] = await opening_test(db, library, today)
-            held = record.id in waiting_by_others
-            outcomes.append(
-                _renew_one(
-                    ctx,
-                    _facts(loan, copy, record, library, held),
-                    loan,
-                    library,
-                    calendars[library.id],
-                )
-            )
+                calendars[library.id] = await opening_test(db, library, ctx.today())
+            outcomes.append(await _renew_one(ctx, db, row, calendars[library.id]))
     return outcomes, []

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
-from sqlalchemy import BindParameter, Select, and_, bindparam, case, func, insert, select
+from sqlalchemy import Select, and_, case, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import (
@@ -30,7 +30,7 @@ from models import (
     StaffAudit,
     StaffUser,
 )
-from models.driver_reads import DriverSelect
+from models.driver_reads import KEYS, DriverSelect
 from policies.enums import CopyStatus, HoldState
 from resolvers.shared.reads import RequestReads
 
@@ -56,10 +56,8 @@ QueueEntry = tuple[int, int | None]
 AuditKey = tuple[int, int, str, datetime]
 
 
-# Every batch statement is built once, with the batch's keys as one expanding parameter
-# (building and cache-keying a statement per batch cost about as much CPU as running it),
-# and sent by the driver itself (models/driver_reads.py; bench/README, "Round 3").
-KEYS: BindParameter[Any] = bindparam("keys", expanding=True)
+# Every batch statement is built once, with the batch's keys as its one expanding parameter
+# (KEYS), and sent by the driver itself (models/driver_reads.py; bench/README, "Round 3").
 
 
 async def _closed(keys: list[Any]) -> list[Any]:

@@ -24,10 +24,9 @@ from sqlalchemy.orm.util import identity_key
 
 from models import EbookHold, EbookLoan, Hold, Loan, Patron, StaffAudit
 from models.db import lock_row
-from models.driver_reads import DriverSelect, fetch_in
+from models.driver_reads import KEYS, DriverSelect, fetch_in
 from policies.enums import EbookHoldState, HoldState
 from resolvers.shared.context import Context, PatronViewer, StaffViewer
-from resolvers.shared.loaders import KEYS
 
 MAX_HISTORY = 100
 

@@ -185,7 +185,7 @@ class LoanMutations:
             results=[
                 RenewalResult(
                     loan_id=given,  # echo the id as sent, even one that did not decode
-                    loan=Loan(row=o.loan) if o.loan is not None else None,
+                    loan=Loan(row=o.loan, details=o.details) if o.loan is not None else None,
                     errors=[user_error(e, locale) for e in o.errors],
                 )
                 for given, o in zip(loan_ids, outcomes, strict=False)

@@ -17,6 +17,7 @@ import pytest
 from graphql import FieldNode, OperationDefinitionNode, parse, print_ast
 from sqlalchemy import event
 
+from models import Hold
 from schema.shared import ids
 from server.trusted import operation_files
 from tests.api.lists import (
@@ -258,3 +259,42 @@ async def test_the_two_step_hold_reads_and_writes_each_row_once(api: Api, factor
     assert data["cancelHold"]["hold"]["state"] == "CANCELLED"
     sqlite = api.app.state.engine.dialect.name == "sqlite"
     assert counts == ([5, 13, 7] if sqlite else [5, 12, 6]), counts
+
+
+async def test_a_renewal_reads_its_loans_joined_in_one_statement(
+    api: Api, factory: Factory
+) -> None:
+    # LOAN-2, LOAN-3, LOAN-4 (issue [R2 9/9]): the loans asked for come with their copies,
+    # titles, libraries and whether someone else waits, in one statement; then the
+    # library's calendar and one UPDATE per renewed loan. Before: the waiting line in a
+    # statement of its own, through the ORM (6 statements).
+    library = await factory.library("延長")
+    patron = await factory.patron("yomu2468")
+    other = await factory.patron("yomu2468")
+    free, wanted, elsewhere = [await factory.record(f"延長の本 {i}") for i in range(3)]
+    loans = [
+        await factory.loan(patron, await factory.copy(record, library), due_in_days=5)
+        for record in (free, wanted)
+    ]
+    others_loan = await factory.loan(other, await factory.copy(elsewhere, library), due_in_days=5)
+    await factory.add(
+        Hold(
+            patron_id=other.id,
+            record_id=wanted.id,
+            pickup_library_id=library.id,
+            placed_at=factory.clock.now(),
+        )
+    )
+    token = await api.login(patron.card_number, "yomu2468")
+    asked = [gid("Loan", loan.id) for loan in (*loans, others_loan)]
+    with count_statements(api) as statements:
+        body = await api.gql(document("web-opac", "RenewLoans"), {"loanIds": asked}, token=token)
+    results = body["data"]["renewLoans"]["results"]
+    assert [r["renewed"] for r in results] == [True, False, False], results
+    assert [[e["code"] for e in r["errors"]] for r in results] == [
+        [],
+        ["HELD_BY_OTHERS"],
+        ["NOT_FOUND"],
+    ]
+    # viewer; the patron locked; the loans joined; the calendar; the renewed loan
+    assert len(statements) == 5, "\n".join(" ".join(s.split())[:90] for s in statements)
