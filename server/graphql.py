@@ -21,7 +21,15 @@ from resolvers.accounts.sessions import viewer_for_token
 from resolvers.shared.context import Context, Services
 from resolvers.shared.loaders import Loaders
 from schema.root import HondanaSchema
-from schema.shared.plans import PLANS_OFF, RAN_BY_PLAN, PlannedExecutionContext, Ready, run_ready
+from schema.shared.plans import (
+    PLANS_OFF,
+    RAN_BY_PLAN,
+    REPLAYS,
+    Outcomes,
+    PlannedExecutionContext,
+    Ready,
+    run_ready,
+)
 from server.metrics import COUNTED, Metrics, codes_of
 from server.middleware import SESSION_COOKIE, locale_of
 
@@ -156,18 +164,22 @@ class HondanaGraphQL(GraphQL[Context, None]):
         parsed, counted against the token limit and validated then, and none of that
         depends on anything but the text. Anything else, or anything off the happy path
         (variables that do not coerce, an error, a null in a non-null place), goes the
-        whole way through Strawberry, which answers it as it always has."""
+        whole way through Strawberry, which answers it as it always has. A mutation's root
+        resolver that has run on the short way is replayed on the whole way, not run again
+        (schema/shared/plans.py)."""
         found = ready_key(await request.body()) if root_value is UNSET else None
         ready = self.ready.get(found[0]) if found is not None else None
         context: Any = UNSET
+        outcomes: Outcomes = {}
         if ready is not None and found is not None:
             sub_response = await self.get_sub_response(request)
             context = await self.get_context(request, response=sub_response)
-            answer = await self._by_plan(request, ready, found[1], context, sub_response)
+            answer = await self._by_plan(request, ready, found[1], context, sub_response, outcomes)
             if answer is not None:
                 return answer
             request.scope.setdefault("state", {})[SUB_RESPONSE] = sub_response
         plans_off = PLANS_OFF.set(ready is not None)  # the plan has just given up
+        replays = REPLAYS.set(outcomes or None)
         ran = RAN_BY_PLAN.set(None)
         try:
             response = await super().run(request, context, root_value)
@@ -176,6 +188,7 @@ class HondanaGraphQL(GraphQL[Context, None]):
             return response
         finally:
             RAN_BY_PLAN.reset(ran)
+            REPLAYS.reset(replays)
             PLANS_OFF.reset(plans_off)
 
     async def _by_plan(
@@ -185,6 +198,7 @@ class HondanaGraphQL(GraphQL[Context, None]):
         variables: dict[str, Any],
         context: Context,
         sub_response: Response,
+        outcomes: Outcomes,
     ) -> Response | None:
         schema = self.schema
         assert isinstance(schema, HondanaSchema)
@@ -193,7 +207,10 @@ class HondanaGraphQL(GraphQL[Context, None]):
             return None  # the schema runs another executor (tests compare with graphql-core)
         try:
             async with asyncio.timeout(schema.execution_timeout):
-                data = await run_ready(executor, schema._schema, ready, variables, context)
+                recorded = outcomes if ready.mutation else None
+                data = await run_ready(
+                    executor, schema._schema, ready, variables, context, recorded
+                )
         except TimeoutError:
             result = schema.timed_out(context)
         else:

@@ -169,10 +169,22 @@ def compile_operation(
     operation: OperationDefinitionNode,
     fragments: dict[str, FragmentDefinitionNode],
 ) -> ObjectPlan | None:
-    """The plan of a query ``operation``, or ``None`` if graphql-core must run it."""
-    if operation.operation is not OperationType.QUERY or operation.directives:
+    """The plan of a query ``operation``, or of a mutation with one root field (the one
+    resolver whose outcome a plan records, schema/shared/plans.py), or ``None`` if
+    graphql-core must run it."""
+    if operation.directives:
         return None
-    root = schema.query_type
-    if root is None:
+    kind = operation.operation
+    root = {OperationType.QUERY: schema.query_type, OperationType.MUTATION: schema.mutation_type}
+    gtype = root.get(kind)
+    if gtype is None:
         return None
-    return _Compiler(schema, fragments).object_plan(root, [operation.selection_set])
+    plan = _Compiler(schema, fragments).object_plan(gtype, [operation.selection_set])
+    if plan is None or kind is OperationType.QUERY:
+        return plan
+    # graphql-core runs a mutation's root fields one after another; a plan runs one,
+    # always through its resolver (``_Run.resolve`` records it).
+    fields = plan.fields
+    if len(fields) != 1 or fields[0].field_def is None or fields[0].direct is not None:
+        return None
+    return None if fields[0].at_hand is not None else plan

@@ -24,10 +24,17 @@ changes is only the bookkeeping around them.
 **Errors are graphql-core's.** A plan runs only the happy path: the first exception, a
 ``null`` in a non-null place or anything unexpected abandons the run, and the operation
 is executed again by graphql-core from the start, which produces the errors, their paths
-and the partial data exactly as before. Only queries are planned (re-running a read is
-safe: the request's loaders keep what they read); a document with directives in its
-selections, abstract types, fragment variables, introspection or a middleware in the
-schema is left to graphql-core whole.
+and the partial data exactly as before (re-running a read is safe: the request's loaders
+keep what they read). A document with directives in its selections, abstract types,
+fragment variables, introspection or a middleware in the schema is left to graphql-core
+whole.
+
+**A mutation's resolver runs once.** A mutation with one root field is planned too (the
+front ends' all are): its root resolver, then its payload as a query's fields. When the
+plan gives up after that resolver has run (its payload met a null, or the resolver
+raised), graphql-core runs the operation again with the resolver's answer or exception
+*replayed* (:class:`Replay`), so the write is never made twice and the errors are still
+graphql-core's.
 """
 
 from __future__ import annotations
@@ -46,8 +53,10 @@ from graphql import (
     GraphQLResolveInfo,
     GraphQLSchema,
     OperationDefinitionNode,
+    OperationType,
     Undefined,
 )
+from graphql.execution import MiddlewareManager
 from graphql.execution.values import get_argument_values
 from graphql.pyutils import Path
 from strawberry.execution import optimized_is_awaitable
@@ -96,17 +105,54 @@ class _PlanCache:
 
 
 Pending = tuple[Awaitable[Any], dict[str, Any], FieldPlan, GraphQLResolveInfo[Any]]
+Resolver = Callable[..., Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a mutation's root resolver answered, or raised, when its plan ran it."""
+
+    value: Any = None
+    error: Exception | None = None
+
+    def replay(self, _source: Any, _info: GraphQLResolveInfo[Any], **_args: Any) -> Any:
+        """The resolver's answer again, without running it."""
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+# The root resolvers a request's plan has run, by resolver: graphql-core replays them.
+Outcomes = dict[Resolver, Outcome]
+
+
+class Replay:
+    """graphql-core's middleware hook, used to hand it a recorded outcome instead of a root
+    resolver that has run already; every other resolver is the one ``inner`` (the
+    schema's middleware, if any) would give."""
+
+    def __init__(self, outcomes: Outcomes, inner: MiddlewareManager | None) -> None:
+        self.outcomes = outcomes
+        self.inner = inner
+
+    def get_field_resolver(self, resolver: Resolver) -> Resolver:
+        outcome = self.outcomes.get(resolver)
+        if outcome is not None:
+            return outcome.replay
+        return resolver if self.inner is None else self.inner.get_field_resolver(resolver)
 
 
 class _Run:
     """One execution of a plan."""
 
-    __slots__ = ("executor", "is_awaitable", "pending")
+    __slots__ = ("executor", "is_awaitable", "outcomes", "pending")
 
-    def __init__(self, executor: PlannedExecutionContext) -> None:
+    def __init__(self, executor: PlannedExecutionContext, outcomes: Outcomes | None) -> None:
         self.executor = executor
         self.is_awaitable = executor.is_awaitable
         self.pending: list[Pending] = []
+        # A mutation's: where its root resolver's outcome is recorded as it ends.
+        self.outcomes = outcomes
 
     async def execute(self, plan: ObjectPlan, root: Any) -> dict[str, Any]:
         try:
@@ -152,13 +198,43 @@ class _Run:
         args = fplan.args
         if args is None:
             args = get_argument_values(field_def, fplan.nodes[0], self.executor.variable_values)
-        value = field_def.resolve(source, info, **args)
+        if path is None and self.outcomes is not None:
+            value = self._recorded(field_def.resolve, source, info, args)
+        else:
+            value = field_def.resolve(source, info, **args)
         if self.is_awaitable(value):
             out[fplan.key] = None  # keeps the key's place; filled when the level is gathered
             self.pending.append((value, out, fplan, info))
         else:
             assert fplan.completion is not None
             out[fplan.key] = self.complete(fplan.completion, value, field_path)
+
+    def _recorded(
+        self, resolve: Resolver, source: Any, info: GraphQLResolveInfo[Any], args: dict[str, Any]
+    ) -> Any:
+        """A mutation's root resolver, run once: its outcome is recorded for a replay."""
+        outcomes = self.outcomes
+        assert outcomes is not None
+        try:
+            value = resolve(source, info, **args)
+        except Exception as error:
+            outcomes[resolve] = Outcome(error=error)
+            raise
+        if not self.is_awaitable(value):
+            outcomes[resolve] = Outcome(value)
+            return value
+        return self._awaited(resolve, value)
+
+    async def _awaited(self, resolve: Resolver, awaitable: Awaitable[Any]) -> Any:
+        outcomes = self.outcomes
+        assert outcomes is not None
+        try:
+            value = await awaitable
+        except Exception as error:
+            outcomes[resolve] = Outcome(error=error)
+            raise
+        outcomes[resolve] = Outcome(value)
+        return value
 
     @staticmethod
     def leaf(serialize: Callable[[Any], Any], value: Any) -> Any:
@@ -192,11 +268,20 @@ class Ready:
     document: DocumentNode  # the operation and its fragments, nothing else
     plan: ObjectPlan
 
+    @property
+    def mutation(self) -> bool:
+        """Whether it writes: its root resolver's outcome is recorded as it runs."""
+        operation = self.document.definitions[0]
+        assert isinstance(operation, OperationDefinitionNode)
+        return operation.operation is OperationType.MUTATION
+
 
 # Set when an operation has run by its plan to the end, for the HTTP view to keep
 # (server/graphql.py); and, while set, no plan runs (the view's own try has abandoned).
 RAN_BY_PLAN: ContextVar[Ready | None] = ContextVar("hondana_ran_by_plan", default=None)
 PLANS_OFF: ContextVar[bool] = ContextVar("hondana_plans_off", default=False)
+# While set, graphql-core replays these root resolvers (the view's own try ran them).
+REPLAYS: ContextVar[Outcomes | None] = ContextVar("hondana_replays", default=None)
 
 
 async def run_ready(
@@ -205,10 +290,12 @@ async def run_ready(
     ready: Ready,
     variables: dict[str, Any],
     context: Any,
+    outcomes: Outcomes | None = None,
 ) -> dict[str, Any] | None:
     """The data of ``ready`` run with ``variables``, or ``None`` where the happy path does
     not hold (variables that do not coerce, an error, a null in a non-null place): the
-    caller then sends the request the whole way, and graphql-core reports it."""
+    caller then sends the request the whole way, and graphql-core reports it, replaying
+    the mutation's root resolver if it has run (``outcomes``, required for a mutation)."""
     executor = executor_class.build(
         schema,
         ready.document,
@@ -219,7 +306,7 @@ async def run_ready(
     if not isinstance(executor, PlannedExecutionContext):
         return None  # the variables' errors
     try:
-        return await _Run(executor).execute(ready.plan, None)
+        return await _Run(executor, outcomes).execute(ready.plan, None)
     except Exception:  # any failure is graphql-core's to report
         return None
     finally:
@@ -234,6 +321,9 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
     plans = _PlanCache(PLAN_CACHE_SIZE)
 
     def execute_operation(self, serially: bool | None = None) -> Any:
+        outcomes = REPLAYS.get()
+        if outcomes:
+            self.middleware_manager = Replay(outcomes, self.middleware_manager)  # type: ignore[assignment]
         plan = self._plan()
         if plan is None:
             return super().execute_operation(serially)
@@ -248,9 +338,13 @@ class PlannedExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return self.plans.get(self.schema, self.operation, self.fragment_definitions)
 
     async def _run(self, plan: ObjectPlan, serially: bool | None) -> Any:
+        mutation = self.operation.operation is OperationType.MUTATION
+        outcomes: Outcomes | None = {} if mutation else None
         try:
-            data = await _Run(self).execute(plan, self.root_value)
+            data = await _Run(self, outcomes).execute(plan, self.root_value)
         except Exception:  # graphql-core runs it again, and reports what failed its way
+            if outcomes:
+                self.middleware_manager = Replay(outcomes, self.middleware_manager)  # type: ignore[assignment]
             result = super().execute_operation(serially)
             return await result if self.is_awaitable(result) else result
         document = DocumentNode(definitions=(self.operation, *self.fragment_definitions.values()))
