@@ -33,6 +33,9 @@ from sqlalchemy import BindParameter, Select, bindparam
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapper, attributes, configure_mappers
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.visitors import ExternallyTraversible
 
 # The key list of a DriverSelect: its one expanding parameter. Building and cache-keying a
 # statement per batch cost about as much CPU as running it.
@@ -94,11 +97,14 @@ class DriverSelect(RowMaker):
     others; a row comes back as a tuple: one instance per model, then the other values.
 
     ``params`` names the statement's other ``bindparam``s whose values each call gives by
-    name (a date range); every other parameter is a constant of the statement."""
+    name (a date range); every other parameter is a constant of the statement.
+
+    ``stmt`` may also be a DELETE or UPDATE by the key list, its rows those of its
+    ``RETURNING`` (rows by key are what the driver is fastest at, writes included)."""
 
     def __init__(
         self,
-        stmt: Select[*tuple[Any, ...]],
+        stmt: Select[*tuple[Any, ...]] | UpdateBase,
         model: type[Any] | tuple[type[Any], ...] | None = None,
         *,
         params: tuple[str, ...] = (),
@@ -109,8 +115,8 @@ class DriverSelect(RowMaker):
         self._compiled: dict[tuple[str, int], _Compiled] = {}
 
     def _compile(self, dialect: Dialect, count: int) -> _Compiled:
-        placeholders = dict.fromkeys(self.params)  # (given at each call)
-        compiled = self.stmt.params(keys=[0] * count, **placeholders).compile(
+        values: dict[str, Any] = {"keys": [0] * count, **dict.fromkeys(self.params)}
+        compiled = _with_values(self.stmt, values).compile(
             dialect=dialect, compile_kwargs={"render_postcompile": True}
         )
         slots: list[tuple[int | None, Any]] = []
@@ -124,7 +130,7 @@ class DriverSelect(RowMaker):
                 slots.append((None, _constant(compiled.binds, name, dialect)))
         processors = tuple(
             (i, process)
-            for i, column in enumerate(self.stmt.selected_columns)
+            for i, column in enumerate(self.stmt.exported_columns)
             if (process := column.type.dialect_impl(dialect).result_processor(dialect, None))
         )
         return _Compiled(str(compiled), tuple(slots), processors)
@@ -164,6 +170,22 @@ async def send(
         return await raw.fetch(sql, *params)  # type: ignore[no-any-return, union-attr]
     # aiosqlite: one trip to its thread
     return await raw.execute_fetchall(sql, params)  # type: ignore[no-any-return, union-attr]
+
+
+def _with_values(stmt: Select[Any] | UpdateBase, values: dict[str, Any]) -> Any:
+    """``stmt`` with its named ``bindparam``s given ``values`` (placeholders to compile
+    with: ``Select.params``, which a DELETE or UPDATE does not have)."""
+    if isinstance(stmt, Select):
+        return stmt.params(**values)
+
+    def given(element: ExternallyTraversible, **_kw: Any) -> ExternallyTraversible | None:
+        if isinstance(element, BindParameter) and element.key in values:
+            key = element.key
+            return bindparam(key, values[key], type_=element.type, expanding=element.expanding)
+        return None
+
+    replaced: ExternallyTraversible = visitors.replacement_traverse(stmt, {}, given)
+    return replaced
 
 
 def _constant(binds: Mapping[str, BindParameter[Any]], name: str, dialect: Dialect) -> Any:

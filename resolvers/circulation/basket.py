@@ -78,18 +78,23 @@ async def add(ctx: Context, viewer: PatronViewer, record_id: int) -> BasketEntry
     return existing
 
 
+# Entries taken out: the patron's own among the ids, each id back (driver, in the
+# removal's transaction).
+_REMOVE = DriverSelect(
+    delete(BasketEntry)
+    .where(BasketEntry.patron_id == bindparam("patron"), BasketEntry.id.in_(KEYS))
+    .returning(BasketEntry.id),
+    params=("patron",),
+)
+
+
 async def remove(ctx: Context, viewer: PatronViewer, entry_ids: Sequence[int | None]) -> int:
     """Take entries out of the basket, all or nothing: an id that is not one of the
     patron's entries (malformed, gone already, or another patron's) answers ``NOT_FOUND``
     and removes nothing, so another patron's ids look exactly like missing ones."""
-    wanted = {i for i in entry_ids if i is not None}
+    wanted = sorted({i for i in entry_ids if i is not None})
     async with ctx.services.sessions() as db, db.begin():
-        result = await db.execute(
-            delete(BasketEntry).where(
-                BasketEntry.patron_id == viewer.patron_id, BasketEntry.id.in_(wanted)
-            )
-        )
-        removed = int(result.rowcount)  # type: ignore[attr-defined]
-        if removed != len(wanted) or None in entry_ids:
+        gone = await fetch_in(db, _REMOVE, wanted, patron=viewer.patron_id) if wanted else []
+        if len(gone) != len(wanted) or None in entry_ids:
             raise RuleViolation(ErrorCode.NOT_FOUND, "BASKET-1", field="basketEntryIds")
-    return removed
+    return len(gone)

@@ -121,7 +121,9 @@ _ON_LOAN = DriverSelect(
 )
 
 
-_OUT_OF_BASKET = delete(BasketEntry).where(BasketEntry.id.in_(KEYS))
+_OUT_OF_BASKET = DriverSelect(
+    delete(BasketEntry).where(BasketEntry.id.in_(KEYS)).returning(BasketEntry.id)
+)
 
 
 async def _read_facts(
@@ -222,7 +224,7 @@ async def _write(
         )
     placed = [o.entry_id for o in allowed]
     if placed:
-        await db.execute(_OUT_OF_BASKET, {"keys": placed})
+        await fetch_in(db, _OUT_OF_BASKET, placed)
     record_ids = sorted({o.record.id for o in allowed if o.record is not None})
     queues: dict[int, list[tuple[int, int | None]]] = {rid: [] for rid in record_ids}
     # The loaders' waiting-line statement, run in this transaction.
