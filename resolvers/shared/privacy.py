@@ -18,7 +18,7 @@ from datetime import UTC, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BindParameter, bindparam, literal_column, select, union_all
+from sqlalchemy import literal_column, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
 
@@ -61,12 +61,7 @@ KINDS = (
 
 
 # Built once: a cancellation or a return runs them in its transaction.
-_PATRON: BindParameter[int] = bindparam("patron")
-_KEEPS = (
-    select(Patron.keep_reading_history)
-    .where(Patron.id == _PATRON)
-    .execution_options(populate_existing=True)
-)
+_KEEPS = DriverSelect(select(Patron.keep_reading_history).where(Patron.id.in_(KEYS)))
 # Every ended row of a patron, as (its kind's place in KINDS, its id): one statement, sent
 # by the driver in the settling transaction, where four (one per table) used to run.
 _ENDED_ROWS = union_all(
@@ -92,7 +87,8 @@ async def keeps_history(db: AsyncSession, patron_id: int, *, locked: bool = Fals
     holds until ``db`` commits (an opt-out waits for it, or it waits for one)."""
     if not locked:
         await lock_row(db, Patron, patron_id)
-    return bool(await db.scalar(_KEEPS, {"patron": patron_id}))
+    found = await fetch_in(db, _KEEPS, [patron_id])
+    return bool(found and found[0][0])
 
 
 async def settle(
