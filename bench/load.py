@@ -257,6 +257,9 @@ class ApiServer:
             "HONDANA_DATABASE_URL": database_url,
             "HONDANA_BROKER_URL": "memory://",
             "HONDANA_LOG_LEVEL": "WARNING",
+            # No maintenance window (SVC-1: 03:50-04:20 Tokyo answers 503): a run at any hour.
+            "HONDANA_POLICY__MAINTENANCE_START": "00:00",
+            "HONDANA_POLICY__MAINTENANCE_END": "00:00",
             **env,
         }
         self.proc: subprocess.Popen[bytes] | None = None
