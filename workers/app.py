@@ -12,6 +12,7 @@ from typing import Any
 
 from celery import Celery, signals
 from celery.schedules import crontab
+from kombu.entity import Queue
 from sqlalchemy.exc import IntegrityError
 
 from server.settings import get_settings
@@ -48,6 +49,22 @@ def transport_options(broker_url: str, *, publisher: bool = False) -> dict[str, 
     return {}
 
 
+# Queues by kind of work, so that workers can be scaled by queue (docs/deploy.md): the
+# mail dispatch, which the API nudges and patrons wait for, apart from the hourly and daily
+# scans; anything else (``hondana.ping``) on Celery's default queue. A worker started
+# without ``-Q`` (``hondana worker``, ``make demo``) consumes them all.
+DEFAULT_QUEUE = "celery"
+QUEUE_OF_TASK = {
+    "hondana.mail.dispatch": "mail",
+    "hondana.holds.expire": "scans",
+    "hondana.ebooks.sweep": "scans",
+    "hondana.mail.due_reminders": "scans",
+    "hondana.mail.overdue": "scans",
+    "hondana.mail.new_arrivals": "scans",
+    "hondana.mail.scrub": "scans",
+}
+QUEUES = (DEFAULT_QUEUE, *sorted(set(QUEUE_OF_TASK.values())))
+
 # Seconds. The longest task, a dispatch of one batch or a daily scan, takes seconds; these
 # only end one that hangs.
 TASK_SOFT_TIME_LIMIT = 300
@@ -75,6 +92,9 @@ def create_celery(*, publisher: bool = False) -> Celery:
         worker_prefetch_multiplier=1,
         timezone=settings.policy.timezone,
         enable_utc=True,
+        task_default_queue=DEFAULT_QUEUE,
+        task_queues=[Queue(name) for name in QUEUES],  # type: ignore[no-untyped-call]
+        task_routes={task: {"queue": queue} for task, queue in QUEUE_OF_TASK.items()},
         broker_connection_retry_on_startup=True,
         task_ignore_result=settings.result_backend is None,
         broker_transport_options=transport_options(url, publisher=publisher),

@@ -53,3 +53,29 @@ def test_the_queues_exist_before_the_worker_and_its_beat_start(tmp_path: Path) -
     with sqlite3.connect(broker) as db:
         names = [name for (name,) in db.execute("SELECT name FROM kombu_queue")]
     assert names == [celery.conf.task_default_queue]
+
+
+def test_the_dispatch_and_the_scans_have_queues_of_their_own() -> None:
+    # docs/deploy.md "Redis and Celery": workers are scaled by queue, the mail dispatch
+    # (MAIL-8, nudged by the API) apart from the scans (HOLD-9, MAIL-1..4, EBOOK-3 and the
+    # privacy scrub). A worker started without -Q (`hondana worker`, `make demo`)
+    # consumes every queue, and the worker declares them all before it starts.
+    from workers.app import app
+
+    def queue_of(task: str) -> str:
+        return str(app.amqp.router.route({}, task)["queue"].name)
+
+    scans = [
+        "hondana.holds.expire",
+        "hondana.ebooks.sweep",
+        "hondana.mail.due_reminders",
+        "hondana.mail.overdue",
+        "hondana.mail.new_arrivals",
+        "hondana.mail.scrub",
+    ]
+    assert queue_of("hondana.mail.dispatch") == "mail"
+    assert {queue_of(task) for task in scans} == {"scans"}
+    assert queue_of("hondana.ping") == "celery"
+    scheduled = {entry["task"] for entry in app.conf.beat_schedule.values()}
+    assert scheduled <= {"hondana.mail.dispatch", *scans}  # every scheduled task routed
+    assert sorted(app.amqp.queues) == ["celery", "mail", "scans"]
