@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import PoolResetState
 
-from models.driver_reads import KEYS, DriverSelect, in_transaction
+from models.driver_reads import KEYS, DriverSelect, fetch_in, in_transaction
 from models.driver_writes import DriverWrite
 
 
@@ -172,11 +172,10 @@ async def lock_row(db: AsyncSession, model: Any, pk: int) -> None:
     The driver sends it inside the transaction (every mutation locks a row first: through
     the ORM session the lock cost more CPU than the rest of a refused renewal's reads).
     """
-    conn = await db.connection()
-    if conn.dialect.name == "sqlite":
-        await _sqlite_lock(model).run_on(conn, lock_pk=pk)
+    if db.get_bind().dialect.name == "sqlite":
+        await _sqlite_lock(model).run(db, lock_pk=pk)
     else:
-        await _row_lock(model).fetch(conn, [pk], await in_transaction(conn))
+        await fetch_in(db, _row_lock(model), [pk])
 
 
 @functools.cache

@@ -12,14 +12,17 @@ when the driver's statements run outside the transaction.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import asyncpg
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import BasketEntry, Patron
+from models.db import lock_row
 from models.driver_reads import fetch_in
 from resolvers.circulation.basket import _INSERT
 from resolvers.circulation.holds import patron_row
@@ -50,14 +53,25 @@ async def _locked(url: str, patron_id: int) -> bool:
     return False
 
 
+async def _patron_row(db: AsyncSession, patron_id: int) -> None:
+    await patron_row(db, patron_id, lock=True)
+
+
+async def _lock_row(db: AsyncSession, patron_id: int) -> None:
+    await lock_row(db, Patron, patron_id)
+
+
+@pytest.mark.parametrize("lock", [_patron_row, _lock_row], ids=["patron_row", "lock_row"])
 async def test_the_patron_lock_is_held_until_the_transaction_ends(
-    api: Api, factory: Factory
+    api: Api, factory: Factory, lock: Callable[[AsyncSession, int], Awaitable[None]]
 ) -> None:
-    # HOLD-2: the placement's lock of the patron, its first statement, sent by the driver.
+    # HOLD-2: the placement's lock of the patron (``patron_row``), and the first statement
+    # of every other mutation (``models.db.lock_row``: renewal, basket, hold changes), both
+    # sent by the driver.
     patron = await factory.patron("yomu2468")
     url = api.app.state.engine.url.render_as_string(hide_password=False)
     async with api.app.state.services.sessions() as db, db.begin():
-        await patron_row(db, patron.id, lock=True)
+        await lock(db, patron.id)
         assert await _locked(url, patron.id)
     assert not await _locked(url, patron.id)
 
